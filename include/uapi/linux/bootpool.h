@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * bootpool: per-process bootstrap memory pools with a late switch to a
+ * remote memory service.
+ *
+ * DOC: bootpool user-space API
+ *
+ * A process becomes a *domain* with its first open() of /dev/bootpool: a
+ * pool of page-sized blocks is reserved for it. ALLOC serves requests from
+ * that pool or from the memory service Dionysos, a kernel thread bound to
+ * one CPU, according to the domain's switching policy. FREE returns a block
+ * to where it came from, mmap() maps a block, STATS reports the domain's
+ * counters.
+ *
+ * All structures have fixed-width fields and no implicit padding. The size
+ * encoded in an ioctl number may differ from the size of the structure known
+ * to the kernel: a shorter (older) structure is accepted down to its
+ * ``*_SIZE_VER0``, missing input fields read as zero and missing output
+ * fields are not written; a longer (newer) structure is accepted when its
+ * unknown trailing input bytes are zero (otherwise ``E2BIG``), and unknown
+ * trailing output bytes are cleared.
+ *
+ * Every ioctl and mmap() through a descriptor fails with ``EPERM`` when
+ * called by a process other than the one that opened it: a forked child or
+ * the receiver of a passed descriptor must open /dev/bootpool itself. An
+ * ioctl number bootpool does not know fails with ``ENOTTY``.
+ */
+#ifndef _UAPI_LINUX_BOOTPOOL_H
+#define _UAPI_LINUX_BOOTPOOL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/**
+ * enum bootpool_policy_id - when a domain switches from its pool to Dionysos
+ * @BOOTPOOL_POLICY_LATE: serve requests of at most one page from the pool,
+ *	sub-page ones with a whole page; switch to Dionysos for good at the
+ *	first request the pool cannot serve (pool exhausted, or larger than a
+ *	page).
+ * @BOOTPOOL_POLICY_EARLY: switch at attach: every request goes to Dionysos
+ *	while the pool stays reserved and unused.
+ * @BOOTPOOL_POLICY_HYBRID: never switch: pool pages are used while any are
+ *	free, only what the pool cannot serve goes to Dionysos.
+ * @BOOTPOOL_POLICY_COUNT: number of policies; not a policy.
+ */
+enum bootpool_policy_id {
+	BOOTPOOL_POLICY_LATE = 0,
+	BOOTPOOL_POLICY_EARLY = 1,
+	BOOTPOOL_POLICY_HYBRID = 2,
+	BOOTPOOL_POLICY_COUNT
+};
+
+/**
+ * enum bootpool_source - where a block was served from
+ * @BOOTPOOL_SOURCE_POOL: the domain's own pool.
+ * @BOOTPOOL_SOURCE_DIONYSOS: the memory service Dionysos.
+ */
+enum bootpool_source {
+	BOOTPOOL_SOURCE_POOL = 1,
+	BOOTPOOL_SOURCE_DIONYSOS = 2,
+};
+
+/**
+ * enum bootpool_switch_reason - why a domain switched to Dionysos
+ * @BOOTPOOL_SWITCH_NONE: the domain has not switched.
+ * @BOOTPOOL_SWITCH_EXHAUSTED: a request found no free page in the pool.
+ * @BOOTPOOL_SWITCH_OVERSIZE: a request was larger than one page.
+ * @BOOTPOOL_SWITCH_EARLY: the early policy switched at attach.
+ */
+enum bootpool_switch_reason {
+	BOOTPOOL_SWITCH_NONE = 0,
+	BOOTPOOL_SWITCH_EXHAUSTED = 1,
+	BOOTPOOL_SWITCH_OVERSIZE = 2,
+	BOOTPOOL_SWITCH_EARLY = 3,
+};
+
+/* Largest request Dionysos serves: 4 MiB, 1024 pages of 4 KiB. */
+#define BOOTPOOL_MAX_ALLOC_SIZE		(4ULL << 20)
+
+/**
+ * struct bootpool_alloc - argument of BOOTPOOL_IOC_ALLOC
+ * @size: (in) bytes requested, 1 to %BOOTPOOL_MAX_ALLOC_SIZE.
+ * @flags: (in) must be 0.
+ * @source: (out) an &enum bootpool_source.
+ * @handle: (out) names the block for FREE; never 0.
+ * @granted: (out) bytes granted: one page from the pool, a power-of-two
+ *	number of pages from Dionysos.
+ * @mmap_offset: (out) offset to pass to mmap() to map this block.
+ * @cpu: (out) CPU the request was made on.
+ * @served_cpu: (out) CPU that served it (Dionysos's CPU for
+ *	%BOOTPOOL_SOURCE_DIONYSOS).
+ * @hops: (out) cross-CPU message hops the request travelled to Dionysos;
+ *	0 for the pool and for requests made on Dionysos's CPU.
+ * @ipis: (out) inter-processor interrupts bootpool sent for this request.
+ *
+ * Errors: ``EINVAL`` for size 0, a size above %BOOTPOOL_MAX_ALLOC_SIZE or
+ * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``) or
+ * the domain's cap (``max_remote_mb``) would be exceeded, or memory ran
+ * out; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
+ * (whatever Dionysos granted meanwhile goes back to it).
+ */
+struct bootpool_alloc {
+	__u64 size;
+	__u32 flags;
+	__u32 source;
+	__u64 handle;
+	__u64 granted;
+	__u64 mmap_offset;
+	__u32 cpu;
+	__u32 served_cpu;
+	__u32 hops;
+	__u32 ipis;
+};
+
+#define BOOTPOOL_ALLOC_SIZE_VER0	24	/* up to and including @handle */
+
+/**
+ * struct bootpool_free - argument of BOOTPOOL_IOC_FREE
+ * @handle: (in) a handle returned by ALLOC to this process and not freed.
+ * @flags: (in) must be 0.
+ *
+ * Errors: ``EINVAL`` for unknown flags, and for a handle that this process
+ * does not hold (never allocated, already freed, or another process's).
+ */
+struct bootpool_free {
+	__u64 handle;
+	__u64 flags;
+};
+
+#define BOOTPOOL_FREE_SIZE_VER0		8
+
+/**
+ * struct bootpool_policy - argument of BOOTPOOL_IOC_SET_POLICY
+ * @policy: (in) an &enum bootpool_policy_id.
+ * @flags: (in) must be 0.
+ *
+ * Errors: ``EINVAL`` for an unknown policy or flags; ``EBUSY`` once the
+ * domain has made its first ALLOC.
+ */
+struct bootpool_policy {
+	__u32 policy;
+	__u32 flags;
+};
+
+#define BOOTPOOL_POLICY_SIZE_VER0	4
+
+/**
+ * struct bootpool_stats - argument of BOOTPOOL_IOC_STATS, all (out)
+ * @pool_pages: pages in the domain's pool, reserved at attach.
+ * @pool_used: pool pages currently handed out.
+ * @pool_free: pool pages free to hand out.
+ * @policy: the domain's &enum bootpool_policy_id.
+ * @switched: 1 once the domain switched to Dionysos, else 0.
+ * @switch_reason: an &enum bootpool_switch_reason.
+ * @switch_pages_left: free pool pages at the moment of the switch.
+ * @pad: reserved, 0.
+ * @pool_allocs: requests served by the pool.
+ * @remote_allocs: requests served by Dionysos.
+ * @frees: successful FREEs.
+ * @failed_allocs: ALLOC requests that failed.
+ * @ipis: inter-processor interrupts sent for the domain's requests.
+ * @hops: message hops travelled by the domain's requests.
+ * @bytes_requested: sum of @size over successful ALLOCs.
+ * @bytes_granted: sum of @granted over successful ALLOCs.
+ * @remote_bytes: bytes currently held from Dionysos.
+ * @footprint_bytes: memory the domain costs now: its whole pool plus
+ *	@remote_bytes.
+ */
+struct bootpool_stats {
+	__u32 pool_pages;
+	__u32 pool_used;
+	__u32 pool_free;
+	__u32 policy;
+	__u32 switched;
+	__u32 switch_reason;
+	__u32 switch_pages_left;
+	__u32 pad;
+	__u64 pool_allocs;
+	__u64 remote_allocs;
+	__u64 frees;
+	__u64 failed_allocs;
+	__u64 ipis;
+	__u64 hops;
+	__u64 bytes_requested;
+	__u64 bytes_granted;
+	__u64 remote_bytes;
+	__u64 footprint_bytes;
+};
+
+#define BOOTPOOL_STATS_SIZE_VER0	32	/* up to and including @pad */
+
+#define BOOTPOOL_IOC_MAGIC		0xBB
+
+#define BOOTPOOL_IOC_ALLOC	_IOWR(BOOTPOOL_IOC_MAGIC, 0x0, struct bootpool_alloc)
+#define BOOTPOOL_IOC_FREE	_IOW(BOOTPOOL_IOC_MAGIC, 0x1, struct bootpool_free)
+#define BOOTPOOL_IOC_SET_POLICY	_IOW(BOOTPOOL_IOC_MAGIC, 0x2, struct bootpool_policy)
+#define BOOTPOOL_IOC_STATS	_IOR(BOOTPOOL_IOC_MAGIC, 0x3, struct bootpool_stats)
+
+#endif /* _UAPI_LINUX_BOOTPOOL_H */
