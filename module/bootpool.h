@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bootpool internals shared by the module's files.
+ */
+#ifndef _BOOTPOOL_H
+#define _BOOTPOOL_H
+
+#include <linux/atomic.h>
+#include <linux/mmu_notifier.h>
+#include <linux/percpu.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <uapi/linux/bootpool.h>
+
+/* Module parameters (main.c). */
+extern unsigned int bootpool_pool_pages;
+extern unsigned int bootpool_dionysos_cpu;
+extern unsigned int bootpool_dionysos_mb;
+extern unsigned int bootpool_max_remote_mb;
+extern unsigned int bootpool_forward_hops;
+extern unsigned int bootpool_reserve_blocks;
+extern int bootpool_default_policy;
+
+/* Largest order Dionysos grants, and the largest it keeps in reserve. */
+#define BOOTPOOL_MAX_ORDER	get_order(BOOTPOOL_MAX_ALLOC_SIZE)
+#define BOOTPOOL_RESERVE_ORDERS	4	/* orders 0..3: up to 8 pages */
+#define BOOTPOOL_MAX_HOPS	8
+#define BOOTPOOL_MAX_POOL_PAGES	4096
+
+/* ---- policy.c: pure logic, no locks, no allocation ---- */
+
+/**
+ * enum bootpool_route - where a request goes
+ * @BOOTPOOL_ROUTE_POOL: serve from the domain's pool.
+ * @BOOTPOOL_ROUTE_DIONYSOS: serve from Dionysos.
+ */
+enum bootpool_route {
+	BOOTPOOL_ROUTE_POOL,
+	BOOTPOOL_ROUTE_DIONYSOS,
+};
+
+enum bootpool_route bootpool_policy_route(u32 policy, bool switched,
+					  unsigned int pool_free, u64 size,
+					  u32 *switch_reason);
+unsigned int bootpool_size_order(u64 size);
+
+/*
+ * Handles name a block within one domain. Pool blocks carry the slot and a
+ * generation that changes whenever the slot is freed, so a stale handle
+ * never names a new block; Dionysos blocks carry an index in the domain's
+ * xarray of remote blocks. The mmap offset of a block is its handle in
+ * pages.
+ */
+#define BOOTPOOL_HANDLE_REMOTE		BIT_ULL(32)
+#define BOOTPOOL_HANDLE_SLOT_BITS	16
+#define BOOTPOOL_HANDLE_REMOTE_LIMIT	((1U << 20) - 1)
+
+static inline u64 bootpool_pool_handle(unsigned int slot, u16 gen)
+{
+	return ((u64)gen << BOOTPOOL_HANDLE_SLOT_BITS) | slot;
+}
+
+static inline bool bootpool_handle_is_remote(u64 handle)
+{
+	return handle & BOOTPOOL_HANDLE_REMOTE;
+}
+
+static inline unsigned int bootpool_handle_slot(u64 handle)
+{
+	return handle & ((1U << BOOTPOOL_HANDLE_SLOT_BITS) - 1);
+}
+
+static inline u16 bootpool_handle_gen(u64 handle)
+{
+	return (handle >> BOOTPOOL_HANDLE_SLOT_BITS) & 0xffff;
+}
+
+/* ---- stats.c: global counters and debugfs ---- */
+
+enum bootpool_counter {
+	BOOTPOOL_CNT_DOMAINS,		/* live domains (gauge) */
+	BOOTPOOL_CNT_ATTACHES,
+	BOOTPOOL_CNT_DETACHES,
+	BOOTPOOL_CNT_POOL_PAGES,	/* pool pages reserved (gauge) */
+	BOOTPOOL_CNT_POOL_USED,		/* pool pages handed out (gauge) */
+	BOOTPOOL_CNT_POOL_ALLOCS,
+	BOOTPOOL_CNT_POOL_FREES,
+	BOOTPOOL_CNT_REMOTE_ALLOCS,
+	BOOTPOOL_CNT_REMOTE_FREES,
+	BOOTPOOL_CNT_REMOTE_PAGES,	/* Dionysos pages held by domains (gauge) */
+	BOOTPOOL_CNT_FAILED_ALLOCS,
+	BOOTPOOL_CNT_SWITCH_EXHAUSTED,
+	BOOTPOOL_CNT_SWITCH_OVERSIZE,
+	BOOTPOOL_CNT_SWITCH_EARLY,
+	BOOTPOOL_CNT_IPIS,
+	BOOTPOOL_CNT_HOPS,
+	BOOTPOOL_CNT_ABANDONED,		/* remote replies whose requester died */
+	BOOTPOOL_NR_COUNTERS
+};
+
+struct bootpool_counters {
+	long v[BOOTPOOL_NR_COUNTERS];
+};
+
+DECLARE_PER_CPU(struct bootpool_counters, bootpool_counters);
+
+static inline void bootpool_count(enum bootpool_counter c, long n)
+{
+	this_cpu_add(bootpool_counters.v[c], n);
+}
+
+long bootpool_counter_sum(enum bootpool_counter c);
+int bootpool_debugfs_init(void);
+void bootpool_debugfs_exit(void);
+
+/* ---- domain.c: a process's pool and blocks ---- */
+
+/**
+ * struct bootpool_remote_block - a block granted by Dionysos
+ * @page: first of its 2^@order pages; the pages are split, each holds its
+ *	own reference.
+ * @order: log2 of the number of pages.
+ */
+struct bootpool_remote_block {
+	struct page *page;
+	unsigned int order;
+};
+
+/**
+ * struct bootpool_domain - the bootpool state of one process
+ * @notifier: one per mm (mmu_notifier_get()); its release callback tears
+ *	the domain down when the process exits, however it dies.
+ * @lock: protects every field below it. Taken only by the owning process,
+ *	by its exit, and by debugfs readers: never shared between processes
+ *	on the allocation path.
+ * @tgid: the owning process.
+ * @files: open descriptors (under bootpool_attach_lock).
+ * @dead: torn down; every operation fails.
+ * @sealed: the first ALLOC was made; the policy can no longer change.
+ * @policy: an &enum bootpool_policy_id.
+ * @switched: the domain switched to Dionysos.
+ * @switch_reason: an &enum bootpool_switch_reason.
+ * @switch_pages_left: free pool pages at the switch.
+ * @nr_pages: pages in the pool.
+ * @nr_free: entries on @free_stack.
+ * @pages: the pool's pages, indexed by slot.
+ * @gen: generation of each slot's handle.
+ * @free_stack: free slots, most recently freed on top.
+ * @remote: Dionysos blocks held, by handle index.
+ * @remote_pages: Dionysos pages held or being requested.
+ * @stats: counters reported by STATS.
+ * @node: entry in the list of domains (debugfs).
+ */
+struct bootpool_domain {
+	struct mmu_notifier notifier;
+	spinlock_t lock;
+	pid_t tgid;
+	unsigned int files;
+	bool dead;
+	bool sealed;
+	u32 policy;
+	bool switched;
+	u32 switch_reason;
+	u32 switch_pages_left;
+	unsigned int nr_pages;
+	unsigned int nr_free;
+	struct page **pages;
+	u16 *gen;
+	u16 *free_stack;
+	struct xarray remote;
+	unsigned long remote_pages;
+	struct bootpool_stats stats;
+	struct list_head node;
+};
+
+struct bootpool_domain *bootpool_domain_attach(void);
+void bootpool_domain_detach(struct bootpool_domain *dom);
+int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy);
+int bootpool_domain_alloc(struct bootpool_domain *dom,
+			  struct bootpool_alloc *arg);
+int bootpool_domain_free(struct bootpool_domain *dom, u64 handle);
+void bootpool_domain_stats(struct bootpool_domain *dom,
+			   struct bootpool_stats *st);
+int bootpool_domain_mmap(struct bootpool_domain *dom,
+			 struct vm_area_struct *vma);
+void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
+			  const char *prefix);
+int bootpool_domains_show(struct seq_file *m, void *unused);
+void bootpool_domains_synchronize(void);
+
+/* ---- dionysos.c: the memory service ---- */
+
+/**
+ * struct bootpool_request - one request to Dionysos
+ * @csd: carries the request from CPU to CPU; reused for each hop, which
+ *	is safe because an async csd is unlocked before its function runs.
+ * @llnode: entry in Dionysos's queue or reap list.
+ * @state: BOOTPOOL_REQ_PENDING, then DONE (the requester takes the reply)
+ *	or ABANDONED (the requester died; Dionysos takes the reply back).
+ * @tgid: requesting process, for tracing.
+ * @order: log2 of the pages requested.
+ * @from_cpu: CPU the request was made on.
+ * @cur_cpu: CPU the request is on now.
+ * @hops_total: hops to travel to Dionysos.
+ * @hops: hops travelled.
+ * @ipis: IPIs sent.
+ * @status: 0 or a negative errno, valid once DONE.
+ * @page: the granted block, valid once DONE with @status 0.
+ */
+struct bootpool_request {
+	call_single_data_t csd;
+	struct llist_node llnode;
+	atomic_t state;
+	pid_t tgid;
+	unsigned int order;
+	int from_cpu;
+	int cur_cpu;
+	unsigned int hops_total;
+	unsigned int hops;
+	unsigned int ipis;
+	int status;
+	struct page *page;
+};
+
+enum {
+	BOOTPOOL_REQ_PENDING,
+	BOOTPOOL_REQ_DONE,
+	BOOTPOOL_REQ_ABANDONED,
+};
+
+int bootpool_dionysos_start(void);
+void bootpool_dionysos_stop(void);
+int bootpool_dionysos_grant_atomic(struct bootpool_request *req);
+void bootpool_dionysos_enqueue(struct bootpool_request *req);
+void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
+void bootpool_dionysos_reap(struct bootpool_request *req);
+void bootpool_dionysos_release(struct page *page, unsigned int order,
+			       bool may_recycle);
+void bootpool_dionysos_show(struct seq_file *m);
+void bootpool_dionysos_queue_enter(void);
+void bootpool_dionysos_reset_max_depth(void);
+unsigned long bootpool_dionysos_max_depth(void);
+
+/* ---- forward.c: getting a request to Dionysos and the reply back ---- */
+
+int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
+			     struct bootpool_alloc *arg, struct page **page);
+void bootpool_request_complete(struct bootpool_request *req, int status);
+
+#endif /* _BOOTPOOL_H */

@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: domains
+ *
+ * A process is a domain. Its first open() of /dev/bootpool attaches it: a
+ * pool of ``pool_pages`` zeroed pages is reserved for it, whether it uses
+ * them or not, as a Barrelfish parent pays for its child's fixed allocator
+ * at spawn. All threads and descriptors of the process share the domain;
+ * the domain is found through the process's mm (mmu_notifier_get()), and
+ * the mm's release callback tears it down when the process exits, however
+ * it dies, even while a forked child still holds an inherited descriptor.
+ * Otherwise the last close tears it down.
+ *
+ * Pool blocks are single pages. A freed pool page is zeroed and goes back
+ * on the pool's free stack; a page still mapped is replaced by a fresh one
+ * instead, so the mapping keeps its page and never sees another block.
+ * Dionysos blocks are kept in an xarray and go back to Dionysos when freed.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "bootpool.h"
+#include "bootpool_trace.h"
+
+/* Serializes attach with the last detach; protects bootpool_domains. */
+static DEFINE_MUTEX(bootpool_attach_lock);
+static LIST_HEAD(bootpool_domains);
+
+static const struct mmu_notifier_ops bootpool_mn_ops;
+
+static struct bootpool_domain *to_domain(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct bootpool_domain, notifier);
+}
+
+static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
+{
+	struct bootpool_domain *dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+
+	if (!dom)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&dom->lock);
+	xa_init_flags(&dom->remote, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&dom->node);
+	return &dom->notifier;
+}
+
+static void bootpool_mn_free(struct mmu_notifier *mn)
+{
+	kfree(to_domain(mn));
+}
+
+static void bootpool_pool_free(struct page **pages, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (pages[i])
+			put_page(pages[i]);
+}
+
+static void bootpool_domain_set_switch(struct bootpool_domain *dom,
+				       u32 reason)
+	__must_hold(&dom->lock)
+{
+	static const enum bootpool_counter counter[] = {
+		[BOOTPOOL_SWITCH_EXHAUSTED] = BOOTPOOL_CNT_SWITCH_EXHAUSTED,
+		[BOOTPOOL_SWITCH_OVERSIZE] = BOOTPOOL_CNT_SWITCH_OVERSIZE,
+		[BOOTPOOL_SWITCH_EARLY] = BOOTPOOL_CNT_SWITCH_EARLY,
+	};
+
+	lockdep_assert_held(&dom->lock);
+	dom->switched = true;
+	dom->switch_reason = reason;
+	dom->switch_pages_left = dom->nr_free;
+	bootpool_count(counter[reason], 1);
+	trace_bootpool_switch(dom->tgid, reason, dom->nr_free);
+}
+
+/* Reserve the pool of a new domain. Context: bootpool_attach_lock held. */
+static int bootpool_domain_init(struct bootpool_domain *dom)
+{
+	unsigned int nr = min_t(unsigned int, READ_ONCE(bootpool_pool_pages),
+				BOOTPOOL_MAX_POOL_PAGES);
+	unsigned int i;
+
+	lockdep_assert_held(&bootpool_attach_lock);
+	dom->pages = kcalloc(nr, sizeof(*dom->pages), GFP_KERNEL);
+	dom->gen = kcalloc(nr, sizeof(*dom->gen), GFP_KERNEL);
+	dom->free_stack = kcalloc(nr, sizeof(*dom->free_stack), GFP_KERNEL);
+	if ((nr && (!dom->pages || !dom->gen || !dom->free_stack)))
+		goto out_free_arrays;
+
+	for (i = 0; i < nr; i++) {
+		dom->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!dom->pages[i])
+			goto out_free_pages;
+		/* Slot 0 on top: a fresh pool hands out slots in order. */
+		dom->free_stack[i] = nr - 1 - i;
+	}
+	dom->nr_pages = nr;
+	dom->nr_free = nr;
+	dom->tgid = current->tgid;
+	dom->policy = READ_ONCE(bootpool_default_policy);
+
+	bootpool_count(BOOTPOOL_CNT_DOMAINS, 1);
+	bootpool_count(BOOTPOOL_CNT_ATTACHES, 1);
+	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, nr);
+	trace_bootpool_attach(dom->tgid, nr, dom->policy);
+	if (dom->policy == BOOTPOOL_POLICY_EARLY) {
+		spin_lock(&dom->lock);
+		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
+		spin_unlock(&dom->lock);
+	}
+	return 0;
+
+out_free_pages:
+	bootpool_pool_free(dom->pages, nr);
+out_free_arrays:
+	kfree(dom->free_stack);
+	kfree(dom->gen);
+	kfree(dom->pages);
+	dom->pages = NULL;
+	dom->gen = NULL;
+	dom->free_stack = NULL;
+	return -ENOMEM;
+}
+
+/*
+ * Give back everything the domain holds. Runs once, from the last close or
+ * from the process's exit, whichever comes first; neither can race with an
+ * ioctl of the domain (an ioctl holds the file and the mm).
+ */
+static void bootpool_domain_teardown(struct bootpool_domain *dom)
+{
+	struct bootpool_remote_block *blk;
+	unsigned int nr, used, blocks;
+	unsigned long idx;
+	struct page **pages;
+
+	spin_lock(&dom->lock);
+	if (dom->dead || !dom->pages) {
+		dom->dead = true;
+		spin_unlock(&dom->lock);
+		return;
+	}
+	dom->dead = true;
+	pages = dom->pages;
+	nr = dom->nr_pages;
+	used = nr - dom->nr_free;
+	dom->pages = NULL;
+	dom->nr_pages = 0;
+	dom->nr_free = 0;
+	spin_unlock(&dom->lock);
+
+	blocks = used;
+	xa_for_each(&dom->remote, idx, blk) {
+		xa_erase(&dom->remote, idx);
+		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk->order));
+		bootpool_dionysos_release(blk->page, blk->order, true);
+		kfree(blk);
+		blocks++;
+	}
+	xa_destroy(&dom->remote);
+	dom->remote_pages = 0;
+
+	bootpool_pool_free(pages, nr);
+	kfree(pages);
+	kfree(dom->gen);
+	kfree(dom->free_stack);
+	dom->gen = NULL;
+	dom->free_stack = NULL;
+
+	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, -(long)nr);
+	bootpool_count(BOOTPOOL_CNT_POOL_USED, -(long)used);
+	bootpool_count(BOOTPOOL_CNT_DOMAINS, -1);
+	bootpool_count(BOOTPOOL_CNT_DETACHES, 1);
+	trace_bootpool_detach(dom->tgid, blocks);
+}
+
+static void bootpool_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	bootpool_domain_teardown(to_domain(mn));
+}
+
+static const struct mmu_notifier_ops bootpool_mn_ops = {
+	.release	= bootpool_mn_release,
+	.alloc_notifier	= bootpool_mn_alloc,
+	.free_notifier	= bootpool_mn_free,
+};
+
+/**
+ * bootpool_domain_attach() - find or create the caller's domain
+ *
+ * Context: process context, may sleep.
+ * Return: the domain, with a reference for the new descriptor, or an
+ * ERR_PTR: -ENOMEM when the pool cannot be reserved.
+ */
+struct bootpool_domain *bootpool_domain_attach(void)
+{
+	struct bootpool_domain *dom;
+	struct mmu_notifier *mn;
+	int ret;
+
+	mutex_lock(&bootpool_attach_lock);
+	mn = mmu_notifier_get(&bootpool_mn_ops, current->mm);
+	if (IS_ERR(mn)) {
+		mutex_unlock(&bootpool_attach_lock);
+		return ERR_CAST(mn);
+	}
+	dom = to_domain(mn);
+	if (!dom->files) {
+		ret = bootpool_domain_init(dom);
+		if (ret) {
+			mutex_unlock(&bootpool_attach_lock);
+			mmu_notifier_put(mn);
+			return ERR_PTR(ret);
+		}
+		list_add_tail(&dom->node, &bootpool_domains);
+	}
+	dom->files++;
+	mutex_unlock(&bootpool_attach_lock);
+	return dom;
+}
+
+/**
+ * bootpool_domain_detach() - drop a descriptor's reference
+ * @dom: the domain.
+ *
+ * The last descriptor tears the domain down if the process's exit has not
+ * already done so.
+ *
+ * Context: process context, may sleep.
+ */
+void bootpool_domain_detach(struct bootpool_domain *dom)
+{
+	mutex_lock(&bootpool_attach_lock);
+	if (!--dom->files) {
+		bootpool_domain_teardown(dom);
+		list_del_init(&dom->node);
+	}
+	mutex_unlock(&bootpool_attach_lock);
+	mmu_notifier_put(&dom->notifier);
+}
+
+/**
+ * bootpool_domains_synchronize() - wait until every domain is freed
+ *
+ * Context: process context, module exit.
+ */
+void bootpool_domains_synchronize(void)
+{
+	mmu_notifier_synchronize();
+}
+
+/**
+ * bootpool_domain_set_policy() - choose the domain's switching policy
+ * @dom: the domain.
+ * @policy: an &enum bootpool_policy_id.
+ *
+ * Context: process context; takes @dom->lock.
+ * Return: 0, -EINVAL for an unknown policy, -EBUSY after the first ALLOC.
+ */
+int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
+{
+	int ret = 0;
+
+	if (policy >= BOOTPOOL_POLICY_COUNT)
+		return -EINVAL;
+
+	spin_lock(&dom->lock);
+	if (dom->sealed || dom->dead) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (dom->switched)
+		bootpool_count(BOOTPOOL_CNT_SWITCH_EARLY, -1);
+	dom->policy = policy;
+	dom->switched = false;
+	dom->switch_reason = BOOTPOOL_SWITCH_NONE;
+	dom->switch_pages_left = 0;
+	if (policy == BOOTPOOL_POLICY_EARLY)
+		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
+out_unlock:
+	spin_unlock(&dom->lock);
+	return ret;
+}
+
+static void bootpool_alloc_traced(struct bootpool_domain *dom,
+				  struct bootpool_alloc *arg)
+{
+	arg->mmap_offset = arg->handle << PAGE_SHIFT;
+	trace_bootpool_alloc(dom->tgid, arg->size, arg->granted, arg->source,
+			     arg->cpu);
+}
+
+static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
+					struct bootpool_alloc *arg)
+{
+	unsigned int order = bootpool_size_order(arg->size);
+	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_remote_mb)
+			    << (20 - PAGE_SHIFT);
+	unsigned long pages = 1UL << order;
+	struct bootpool_remote_block *blk;
+	struct page *page;
+	u32 idx;
+	int ret;
+
+	spin_lock(&dom->lock);
+	if (dom->remote_pages + pages > cap) {
+		spin_unlock(&dom->lock);
+		return -ENOMEM;
+	}
+	dom->remote_pages += pages;
+	spin_unlock(&dom->lock);
+
+	blk = kmalloc(sizeof(*blk), GFP_KERNEL);
+	if (!blk) {
+		ret = -ENOMEM;
+		goto out_unreserve;
+	}
+	ret = bootpool_forward_request(dom, order, arg, &page);
+	if (ret)
+		goto out_free_blk;
+	blk->page = page;
+	blk->order = order;
+	ret = xa_alloc(&dom->remote, &idx, blk,
+		       XA_LIMIT(1, BOOTPOOL_HANDLE_REMOTE_LIMIT), GFP_KERNEL);
+	if (ret) {
+		bootpool_dionysos_release(page, order, true);
+		ret = -ENOMEM;
+		goto out_free_blk;
+	}
+
+	arg->source = BOOTPOOL_SOURCE_DIONYSOS;
+	arg->handle = BOOTPOOL_HANDLE_REMOTE | idx;
+	arg->granted = (u64)PAGE_SIZE << order;
+
+	spin_lock(&dom->lock);
+	dom->stats.remote_allocs++;
+	dom->stats.ipis += arg->ipis;
+	dom->stats.hops += arg->hops;
+	dom->stats.bytes_requested += arg->size;
+	dom->stats.bytes_granted += arg->granted;
+	spin_unlock(&dom->lock);
+
+	bootpool_count(BOOTPOOL_CNT_REMOTE_ALLOCS, 1);
+	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, pages);
+	bootpool_count(BOOTPOOL_CNT_IPIS, arg->ipis);
+	bootpool_count(BOOTPOOL_CNT_HOPS, arg->hops);
+	return 0;
+
+out_free_blk:
+	kfree(blk);
+out_unreserve:
+	spin_lock(&dom->lock);
+	dom->remote_pages -= pages;
+	spin_unlock(&dom->lock);
+	return ret;
+}
+
+/**
+ * bootpool_domain_alloc() - serve an ALLOC request
+ * @dom: the caller's domain.
+ * @arg: the request; the output fields are filled on success.
+ *
+ * Context: process context, may sleep; takes @dom->lock.
+ * Return: 0, or -EINVAL (bad size or flags), -ENOMEM, -ENXIO or -EINTR
+ * (see bootpool_forward_request()).
+ */
+int bootpool_domain_alloc(struct bootpool_domain *dom,
+			  struct bootpool_alloc *arg)
+{
+	enum bootpool_route route;
+	unsigned int slot;
+	u32 reason;
+	int ret;
+
+	if (!arg->size || arg->size > BOOTPOOL_MAX_ALLOC_SIZE || arg->flags)
+		return -EINVAL;
+
+	spin_lock(&dom->lock);
+	if (dom->dead) {
+		spin_unlock(&dom->lock);
+		return -ENODEV;
+	}
+	dom->sealed = true;
+	route = bootpool_policy_route(dom->policy, dom->switched, dom->nr_free,
+				      arg->size, &reason);
+	if (reason != BOOTPOOL_SWITCH_NONE)
+		bootpool_domain_set_switch(dom, reason);
+
+	if (route == BOOTPOOL_ROUTE_POOL) {
+		slot = dom->free_stack[--dom->nr_free];
+		dom->gen[slot]++;	/* odd: in use */
+		arg->handle = bootpool_pool_handle(slot, dom->gen[slot]);
+		dom->stats.pool_allocs++;
+		dom->stats.bytes_requested += arg->size;
+		dom->stats.bytes_granted += PAGE_SIZE;
+		spin_unlock(&dom->lock);
+
+		arg->source = BOOTPOOL_SOURCE_POOL;
+		arg->granted = PAGE_SIZE;
+		arg->cpu = raw_smp_processor_id();
+		arg->served_cpu = arg->cpu;
+		arg->hops = 0;
+		arg->ipis = 0;
+		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, 1);
+		bootpool_count(BOOTPOOL_CNT_POOL_USED, 1);
+		bootpool_alloc_traced(dom, arg);
+		return 0;
+	}
+	spin_unlock(&dom->lock);
+
+	ret = bootpool_domain_alloc_remote(dom, arg);
+	if (ret) {
+		spin_lock(&dom->lock);
+		dom->stats.failed_allocs++;
+		spin_unlock(&dom->lock);
+		bootpool_count(BOOTPOOL_CNT_FAILED_ALLOCS, 1);
+		return ret;
+	}
+	bootpool_alloc_traced(dom, arg);
+	return 0;
+}
+
+static int bootpool_domain_free_remote(struct bootpool_domain *dom,
+				       u64 handle)
+{
+	u64 idx = handle & ~BOOTPOOL_HANDLE_REMOTE;
+	struct bootpool_remote_block *blk;
+
+	if (!idx || idx > BOOTPOOL_HANDLE_REMOTE_LIMIT)
+		return -EINVAL;
+	blk = xa_erase(&dom->remote, idx);
+	if (!blk)
+		return -EINVAL;
+
+	spin_lock(&dom->lock);
+	dom->remote_pages -= 1UL << blk->order;
+	dom->stats.frees++;
+	spin_unlock(&dom->lock);
+
+	bootpool_count(BOOTPOOL_CNT_REMOTE_FREES, 1);
+	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk->order));
+	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE << blk->order,
+			    BOOTPOOL_SOURCE_DIONYSOS);
+	bootpool_dionysos_release(blk->page, blk->order, true);
+	kfree(blk);
+	return 0;
+}
+
+/* The slot named by @handle if it is in use by that handle, else -1. */
+static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
+	__must_hold(&dom->lock)
+{
+	unsigned int slot = bootpool_handle_slot(handle);
+	u16 gen = bootpool_handle_gen(handle);
+
+	if (dom->dead || handle >> 32 || slot >= dom->nr_pages ||
+	    !(gen & 1) || dom->gen[slot] != gen)
+		return -1;
+	return slot;
+}
+
+/**
+ * bootpool_domain_free() - serve a FREE request
+ * @dom: the caller's domain.
+ * @handle: the block.
+ *
+ * Context: process context, may sleep; takes @dom->lock.
+ * Return: 0, -EINVAL for a handle the domain does not hold, -ENOMEM when a
+ * still-mapped pool page cannot be replaced (the block stays allocated).
+ */
+int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
+{
+	struct page *fresh = NULL, *old = NULL, *page;
+	int slot;
+
+	if (bootpool_handle_is_remote(handle))
+		return bootpool_domain_free_remote(dom, handle);
+
+retry:
+	spin_lock(&dom->lock);
+	slot = bootpool_pool_slot(dom, handle);
+	if (slot < 0) {
+		spin_unlock(&dom->lock);
+		if (fresh)
+			put_page(fresh);
+		return -EINVAL;
+	}
+	page = dom->pages[slot];
+	/*
+	 * A mapping holds its own reference: give the mapping the old page
+	 * and the pool a fresh one. Once the generation moves on, no new
+	 * mapping can take a reference, so the count seen here is final.
+	 */
+	if (page_count(page) > 1 && !fresh) {
+		spin_unlock(&dom->lock);
+		fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!fresh)
+			return -ENOMEM;
+		goto retry;
+	}
+	dom->gen[slot]++;	/* even: free */
+	if (fresh) {
+		old = page;
+		dom->pages[slot] = fresh;
+	}
+	spin_unlock(&dom->lock);
+
+	if (old)
+		put_page(old);
+	else
+		clear_highpage(page);
+
+	spin_lock(&dom->lock);
+	dom->free_stack[dom->nr_free++] = slot;
+	dom->stats.frees++;
+	spin_unlock(&dom->lock);
+
+	bootpool_count(BOOTPOOL_CNT_POOL_FREES, 1);
+	bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
+	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE, BOOTPOOL_SOURCE_POOL);
+	return 0;
+}
+
+/**
+ * bootpool_domain_stats() - fill a STATS reply
+ * @dom: the domain.
+ * @st: the reply.
+ *
+ * Context: process context; takes @dom->lock.
+ */
+void bootpool_domain_stats(struct bootpool_domain *dom,
+			   struct bootpool_stats *st)
+{
+	spin_lock(&dom->lock);
+	*st = dom->stats;
+	st->pool_pages = dom->nr_pages;
+	st->pool_free = dom->nr_free;
+	st->pool_used = dom->nr_pages - dom->nr_free;
+	st->policy = dom->policy;
+	st->switched = dom->switched;
+	st->switch_reason = dom->switch_reason;
+	st->switch_pages_left = dom->switch_pages_left;
+	st->pad = 0;
+	st->remote_bytes = (u64)dom->remote_pages << PAGE_SHIFT;
+	st->footprint_bytes = ((u64)dom->nr_pages << PAGE_SHIFT) +
+			      st->remote_bytes;
+	spin_unlock(&dom->lock);
+}
+
+/**
+ * bootpool_domain_mmap() - map a block
+ * @dom: the caller's domain.
+ * @vma: the mapping; its offset in pages is the block's handle.
+ *
+ * The mapping holds its own references on the pages, so freeing the block
+ * does not pull them from under it. It is not inherited across fork.
+ *
+ * Context: process context, mmap_lock held for writing.
+ * Return: 0, -EINVAL for a private mapping, an offset that names no block,
+ * or a length larger than the block; or an error of vm_insert_page().
+ */
+int bootpool_domain_mmap(struct bootpool_domain *dom,
+			 struct vm_area_struct *vma)
+{
+	unsigned long i, npages = vma_pages(vma);
+	u64 handle = vma->vm_pgoff;
+	struct bootpool_remote_block *blk;
+	struct page *first = NULL;
+	int slot, ret = 0;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+
+	if (bootpool_handle_is_remote(handle)) {
+		u64 idx = handle & ~BOOTPOOL_HANDLE_REMOTE;
+
+		if (!idx || idx > BOOTPOOL_HANDLE_REMOTE_LIMIT)
+			return -EINVAL;
+		xa_lock(&dom->remote);
+		blk = xa_load(&dom->remote, idx);
+		if (blk && npages <= (1UL << blk->order)) {
+			first = blk->page;
+			for (i = 0; i < npages; i++)
+				get_page(first + i);
+		}
+		xa_unlock(&dom->remote);
+	} else {
+		spin_lock(&dom->lock);
+		slot = bootpool_pool_slot(dom, handle);
+		if (slot >= 0 && npages == 1) {
+			first = dom->pages[slot];
+			get_page(first);
+		}
+		spin_unlock(&dom->lock);
+	}
+	if (!first)
+		return -EINVAL;
+
+	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
+	for (i = 0; i < npages && !ret; i++)
+		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
+				     first + i);
+	for (i = 0; i < npages; i++)
+		put_page(first + i);
+	return ret;
+}
+
+/**
+ * bootpool_domain_show() - print a domain's summary
+ * @m: the seq_file.
+ * @dom: the domain.
+ * @prefix: put before every key.
+ *
+ * Context: process context; takes @dom->lock.
+ */
+void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
+			  const char *prefix)
+{
+	static const char * const policy[] = { "late", "early", "hybrid" };
+	static const char * const reason[] = {
+		"none", "exhausted", "oversize", "early"
+	};
+	struct bootpool_stats st;
+
+	bootpool_domain_stats(dom, &st);
+	seq_printf(m, "%spid:\t%d\n", prefix, dom->tgid);
+	seq_printf(m, "%spolicy:\t%s\n", prefix, policy[st.policy]);
+	seq_printf(m, "%sswitched:\t%u\n", prefix, st.switched);
+	seq_printf(m, "%sswitch_reason:\t%s\n", prefix,
+		   reason[st.switch_reason]);
+	seq_printf(m, "%spool_pages:\t%u\n", prefix, st.pool_pages);
+	seq_printf(m, "%spool_used:\t%u\n", prefix, st.pool_used);
+	seq_printf(m, "%spool_allocs:\t%llu\n", prefix, st.pool_allocs);
+	seq_printf(m, "%sremote_allocs:\t%llu\n", prefix, st.remote_allocs);
+	seq_printf(m, "%sipis:\t%llu\n", prefix, st.ipis);
+	seq_printf(m, "%shops:\t%llu\n", prefix, st.hops);
+	seq_printf(m, "%sremote_bytes:\t%llu\n", prefix, st.remote_bytes);
+	seq_printf(m, "%sfootprint_bytes:\t%llu\n", prefix,
+		   st.footprint_bytes);
+}
+
+/**
+ * bootpool_domains_show() - print every live domain for debugfs
+ * @m: the seq_file.
+ * @unused: unused.
+ *
+ * Context: process context; takes bootpool_attach_lock.
+ * Return: 0.
+ */
+int bootpool_domains_show(struct seq_file *m, void *unused)
+{
+	struct bootpool_domain *dom;
+
+	mutex_lock(&bootpool_attach_lock);
+	list_for_each_entry(dom, &bootpool_domains, node) {
+		bootpool_domain_show(m, dom, "");
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&bootpool_attach_lock);
+	return 0;
+}

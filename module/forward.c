@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: forwarding requests to Dionysos
+ *
+ * A request made on ``dionysos_cpu`` is served right there, with
+ * preemption disabled, from Dionysos's reserve: no IPI, no thread. A
+ * request made on any other CPU travels to ``dionysos_cpu`` by IPI
+ * (smp_call_function_single_async()) and is served in the IPI handler of
+ * its last hop; only when the reserve cannot serve it is it queued for the
+ * ``dionysos`` thread. The reply is written into the request, and the
+ * requester, which spins briefly and then sleeps killably, picks it up.
+ *
+ * ``forward_hops`` emulates the routed path of the Barrelfish original,
+ * where a capability sent to core 1 took three message hops instead of one:
+ * the request is relayed over that many real cross-CPU hops. Hops alternate
+ * between the requester's CPU and ``dionysos_cpu`` (from -> D -> from -> D
+ * for three), so that the last one always lands on ``dionysos_cpu``; with
+ * an even count the first hop goes through a third CPU.
+ *
+ * A request lives on the heap because it may outlive its requester: a
+ * requester killed while waiting marks the request abandoned, and
+ * whichever side comes second (the requester or the one answering)
+ * decides who cleans up. An abandoned reply goes back to Dionysos.
+ */
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "bootpool.h"
+#include "bootpool_trace.h"
+
+/*
+ * How long a requester spins for its reply before it sleeps. Long enough
+ * for a few IPI round trips even under emulation; spinning saves the wake-up
+ * IPI and the context switch a sleeping requester would pay.
+ */
+#define BOOTPOOL_SPIN_NS	(500 * NSEC_PER_USEC)
+
+static void bootpool_forward_send(struct bootpool_request *req);
+
+/* A CPU other than @a and @b, or -1 when there is none online. */
+static int bootpool_relay_cpu(int a, int b)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (cpu != a && cpu != b)
+			return cpu;
+	return -1;
+}
+
+static int bootpool_next_cpu(struct bootpool_request *req)
+{
+	unsigned int left = req->hops_total - req->hops;
+	int dcpu = bootpool_dionysos_cpu;
+	int relay;
+
+	if (left & 1)
+		return dcpu;
+	if (req->cur_cpu != req->from_cpu)
+		return req->from_cpu;
+	relay = bootpool_relay_cpu(req->from_cpu, dcpu);
+	return relay < 0 ? dcpu : relay;
+}
+
+/* The request has reached ``dionysos_cpu``. */
+static void bootpool_forward_arrive(struct bootpool_request *req)
+{
+	int ret = bootpool_dionysos_grant_atomic(req);
+
+	if (ret == -EAGAIN)
+		bootpool_dionysos_enqueue(req);
+	else
+		bootpool_request_complete(req, ret);
+}
+
+static void bootpool_forward_ipi(void *info)
+{
+	struct bootpool_request *req = info;
+	int cpu = smp_processor_id();
+
+	req->hops++;
+	trace_bootpool_forward(req->cur_cpu, cpu, req->hops);
+	req->cur_cpu = cpu;
+
+	if (req->hops < req->hops_total)
+		bootpool_forward_send(req);
+	else
+		bootpool_forward_arrive(req);
+}
+
+/* Context: preemption or interrupts disabled. */
+static void bootpool_forward_send(struct bootpool_request *req)
+{
+	int next = bootpool_next_cpu(req);
+	int ret;
+
+	if (next != smp_processor_id())
+		req->ipis++;
+	ret = smp_call_function_single_async(next, &req->csd);
+	if (ret) {
+		/* The next CPU went offline: answer on its behalf. */
+		bootpool_dionysos_refuse(req, -ENXIO);
+	}
+}
+
+/**
+ * bootpool_request_complete() - answer a request
+ * @req: the request, with @req->page set when @status is 0.
+ * @status: 0 or a negative errno for the requester.
+ *
+ * After the state changes to DONE the requester may free @req at once;
+ * wake_up_var() only hashes the address and does not dereference it.
+ *
+ * Context: any, including hard interrupt.
+ */
+void bootpool_request_complete(struct bootpool_request *req, int status)
+{
+	req->status = status;
+	if (atomic_cmpxchg_release(&req->state, BOOTPOOL_REQ_PENDING,
+				   BOOTPOOL_REQ_DONE) == BOOTPOOL_REQ_PENDING) {
+		wake_up_var(&req->state);
+		return;
+	}
+	bootpool_dionysos_reap(req);
+}
+
+static bool bootpool_request_done(struct bootpool_request *req)
+{
+	return atomic_read_acquire(&req->state) != BOOTPOOL_REQ_PENDING;
+}
+
+/*
+ * Wait for the reply. Return: 0 once it is there, -EINTR when a fatal
+ * signal made the requester give the request up (Dionysos owns it then).
+ */
+static int bootpool_request_wait(struct bootpool_request *req)
+{
+	u64 until = local_clock() + BOOTPOOL_SPIN_NS;
+
+	while (!bootpool_request_done(req)) {
+		if (need_resched() || fatal_signal_pending(current) ||
+		    local_clock() > until)
+			break;
+		cpu_relax();
+	}
+	if (bootpool_request_done(req))
+		return 0;
+
+	if (!wait_var_event_killable(&req->state, bootpool_request_done(req)))
+		return 0;
+	if (atomic_cmpxchg(&req->state, BOOTPOOL_REQ_PENDING,
+			   BOOTPOOL_REQ_ABANDONED) == BOOTPOOL_REQ_PENDING)
+		return -EINTR;
+	/* The reply won the race: take it as usual. */
+	smp_rmb();
+	return 0;
+}
+
+static void bootpool_request_init(struct bootpool_request *req,
+				  unsigned int order)
+{
+	memset(req, 0, sizeof(*req));
+	INIT_CSD(&req->csd, bootpool_forward_ipi, req);
+	atomic_set(&req->state, BOOTPOOL_REQ_PENDING);
+	req->tgid = current->tgid;
+	req->order = order;
+}
+
+static void bootpool_reply(struct bootpool_alloc *arg,
+			   const struct bootpool_request *req)
+{
+	arg->cpu = req->from_cpu;
+	arg->served_cpu = bootpool_dionysos_cpu;
+	arg->hops = req->hops;
+	arg->ipis = req->ipis;
+}
+
+/**
+ * bootpool_forward_request() - get a block from Dionysos
+ * @dom: the requesting domain, for accounting only.
+ * @order: log2 of the pages wanted.
+ * @arg: the ALLOC argument; its cpu, served_cpu, hops and ipis are set.
+ * @page: set to the first page of the granted block.
+ *
+ * Context: process context, may sleep; no locks held.
+ * Return: 0, -ENOMEM (budget exhausted or no memory), -ENXIO (Dionysos's
+ * CPU is offline) or -EINTR (fatal signal while waiting).
+ */
+int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
+			     struct bootpool_alloc *arg, struct page **page)
+{
+	struct bootpool_request *req;
+	int cpu, ret;
+
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	bootpool_request_init(req, order);
+
+	bootpool_dionysos_queue_enter();
+	cpu = get_cpu();
+	req->from_cpu = cpu;
+	req->cur_cpu = cpu;
+	if (cpu == bootpool_dionysos_cpu) {
+		ret = bootpool_dionysos_grant_atomic(req);
+		if (ret == -EAGAIN)
+			bootpool_dionysos_enqueue(req);
+		else
+			atomic_set(&req->state, BOOTPOOL_REQ_DONE);
+		req->status = ret;
+	} else {
+		req->hops_total = clamp_val(READ_ONCE(bootpool_forward_hops),
+					    1, BOOTPOOL_MAX_HOPS);
+		bootpool_forward_send(req);
+	}
+	put_cpu();
+
+	ret = bootpool_request_wait(req);
+	if (ret)
+		return ret;
+
+	ret = req->status;
+	bootpool_reply(arg, req);
+	if (!ret)
+		*page = req->page;
+	kfree(req);
+	return ret;
+}

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: bootpool
+ *
+ * bootpool emulates the bootstrap memory of a Barrelfish domain on Linux.
+ * Every process that opens /dev/bootpool gets a fixed pool of page-sized
+ * blocks and, depending on its policy, switches early or late to
+ * Dionysos, a memory service thread on one CPU that other CPUs reach by
+ * IPI. This file holds the module's parameters, the misc device and the
+ * ioctl dispatch; see domain.c, policy.c, dionysos.c and forward.c for the
+ * rest.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "bootpool.h"
+
+#define CREATE_TRACE_POINTS
+#include "bootpool_trace.h"
+
+static const char * const bootpool_policy_names[] = {
+	[BOOTPOOL_POLICY_LATE]		= "late",
+	[BOOTPOOL_POLICY_EARLY]		= "early",
+	[BOOTPOOL_POLICY_HYBRID]	= "hybrid",
+};
+
+unsigned int bootpool_pool_pages = 256;
+unsigned int bootpool_dionysos_cpu;
+unsigned int bootpool_dionysos_mb = 64;
+unsigned int bootpool_max_remote_mb = 16;
+unsigned int bootpool_forward_hops = 1;
+unsigned int bootpool_reserve_blocks = 2;
+int bootpool_default_policy = BOOTPOOL_POLICY_LATE;
+static ushort bootpool_device_mode = 0600;
+
+static int bootpool_param_set_pool_pages(const char *val,
+					 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, BOOTPOOL_MAX_POOL_PAGES);
+}
+
+static const struct kernel_param_ops bootpool_pool_pages_ops = {
+	.set = bootpool_param_set_pool_pages,
+	.get = param_get_uint,
+};
+module_param_cb(pool_pages, &bootpool_pool_pages_ops, &bootpool_pool_pages,
+		0644);
+MODULE_PARM_DESC(pool_pages,
+		 "Pages in each new domain's pool, 0-4096 (default 256)");
+
+static int bootpool_param_set_hops(const char *val,
+				   const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, BOOTPOOL_MAX_HOPS);
+}
+
+static const struct kernel_param_ops bootpool_hops_ops = {
+	.set = bootpool_param_set_hops,
+	.get = param_get_uint,
+};
+module_param_cb(forward_hops, &bootpool_hops_ops, &bootpool_forward_hops,
+		0644);
+MODULE_PARM_DESC(forward_hops,
+		 "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
+
+static int bootpool_param_set_reserve(const char *val,
+				      const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, 8);
+}
+
+static const struct kernel_param_ops bootpool_reserve_ops = {
+	.set = bootpool_param_set_reserve,
+	.get = param_get_uint,
+};
+module_param_cb(reserve_blocks, &bootpool_reserve_ops,
+		&bootpool_reserve_blocks, 0644);
+MODULE_PARM_DESC(reserve_blocks,
+		 "Blocks per order (1-8 pages) Dionysos keeps ready, 0-8 (default 2)");
+
+static int bootpool_param_set_policy(const char *val,
+				     const struct kernel_param *kp)
+{
+	int policy = sysfs_match_string(bootpool_policy_names, val);
+
+	if (policy < 0)
+		return -EINVAL;
+	WRITE_ONCE(*(int *)kp->arg, policy);
+	return 0;
+}
+
+static int bootpool_param_get_policy(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  bootpool_policy_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops bootpool_policy_ops = {
+	.set = bootpool_param_set_policy,
+	.get = bootpool_param_get_policy,
+};
+module_param_cb(default_policy, &bootpool_policy_ops,
+		&bootpool_default_policy, 0644);
+MODULE_PARM_DESC(default_policy,
+		 "Policy of new domains: late, early or hybrid (default late)");
+
+module_param_named(dionysos_cpu, bootpool_dionysos_cpu, uint, 0444);
+MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
+module_param_named(dionysos_mb, bootpool_dionysos_mb, uint, 0644);
+MODULE_PARM_DESC(dionysos_mb, "Dionysos's budget in MiB (default 64)");
+module_param_named(max_remote_mb, bootpool_max_remote_mb, uint, 0644);
+MODULE_PARM_DESC(max_remote_mb,
+		 "MiB one domain may hold from Dionysos (default 16)");
+module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
+MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
+
+/* A descriptor serves only the process that opened it. */
+static struct bootpool_domain *bootpool_file_domain(struct file *file)
+{
+	struct bootpool_domain *dom = file->private_data;
+
+	if (dom->notifier.mm != current->mm)
+		return NULL;
+	return dom;
+}
+
+static int bootpool_open(struct inode *inode, struct file *file)
+{
+	struct bootpool_domain *dom;
+
+	if (!current->mm)
+		return -EINVAL;
+	dom = bootpool_domain_attach();
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	file->private_data = dom;
+	return 0;
+}
+
+static int bootpool_release(struct inode *inode, struct file *file)
+{
+	bootpool_domain_detach(file->private_data);
+	return 0;
+}
+
+/**
+ * struct bootpool_ioctl_desc - an ioctl the device knows
+ * @cmd: its number, with the size of the kernel's structure.
+ * @min_size: the smallest (oldest) structure accepted.
+ */
+struct bootpool_ioctl_desc {
+	unsigned int cmd;
+	unsigned int min_size;
+};
+
+static const struct bootpool_ioctl_desc bootpool_ioctls[] = {
+	{ BOOTPOOL_IOC_ALLOC, BOOTPOOL_ALLOC_SIZE_VER0 },
+	{ BOOTPOOL_IOC_FREE, BOOTPOOL_FREE_SIZE_VER0 },
+	{ BOOTPOOL_IOC_SET_POLICY, BOOTPOOL_POLICY_SIZE_VER0 },
+	{ BOOTPOOL_IOC_STATS, BOOTPOOL_STATS_SIZE_VER0 },
+};
+
+union bootpool_ioctl_arg {
+	struct bootpool_alloc alloc;
+	struct bootpool_free free;
+	struct bootpool_policy policy;
+	struct bootpool_stats stats;
+};
+
+static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
+				    unsigned int kcmd,
+				    union bootpool_ioctl_arg *karg)
+{
+	switch (kcmd) {
+	case BOOTPOOL_IOC_ALLOC:
+		return bootpool_domain_alloc(dom, &karg->alloc);
+	case BOOTPOOL_IOC_FREE:
+		if (karg->free.flags)
+			return -EINVAL;
+		return bootpool_domain_free(dom, karg->free.handle);
+	case BOOTPOOL_IOC_SET_POLICY:
+		if (karg->policy.flags)
+			return -EINVAL;
+		return bootpool_domain_set_policy(dom, karg->policy.policy);
+	case BOOTPOOL_IOC_STATS:
+		bootpool_domain_stats(dom, &karg->stats);
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+static long bootpool_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union bootpool_ioctl_arg karg = {};
+	unsigned int nr = _IOC_NR(cmd);
+	unsigned int kcmd, ksize, usize;
+	struct bootpool_domain *dom;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(bootpool_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
+	kcmd = bootpool_ioctls[nr].cmd;
+	if (_IOC_DIR(cmd) != _IOC_DIR(kcmd))
+		return -ENOTTY;
+
+	dom = bootpool_file_domain(file);
+	if (!dom)
+		return -EPERM;
+
+	usize = _IOC_SIZE(cmd);
+	ksize = _IOC_SIZE(kcmd);
+	if (usize < bootpool_ioctls[nr].min_size)
+		return -EINVAL;
+	if (_IOC_DIR(kcmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+		if (ret)
+			return ret;
+	}
+
+	ret = bootpool_ioctl_dispatch(dom, kcmd, &karg);
+	if (ret || !(_IOC_DIR(kcmd) & _IOC_READ))
+		return ret;
+
+	if (copy_to_user(uarg, &karg, min(usize, ksize)) ||
+	    (usize > ksize && clear_user(uarg + ksize, usize - ksize))) {
+		/* The caller cannot learn the handle: take the block back. */
+		if (kcmd == BOOTPOOL_IOC_ALLOC)
+			bootpool_domain_free(dom, karg.alloc.handle);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int bootpool_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct bootpool_domain *dom = bootpool_file_domain(file);
+
+	if (!dom)
+		return -EPERM;
+	return bootpool_domain_mmap(dom, vma);
+}
+
+static void bootpool_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	bootpool_domain_show(m, file->private_data, "bootpool_");
+}
+
+static const struct file_operations bootpool_fops = {
+	.owner		= THIS_MODULE,
+	.open		= bootpool_open,
+	.release	= bootpool_release,
+	.unlocked_ioctl	= bootpool_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= bootpool_mmap,
+	.show_fdinfo	= bootpool_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice bootpool_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "bootpool",
+	.fops	= &bootpool_fops,
+};
+
+static enum cpuhp_state bootpool_cpuhp_state;
+
+/* Dionysos does not move: refuse to take its CPU offline. */
+static int bootpool_cpu_offline(unsigned int cpu)
+{
+	return cpu == bootpool_dionysos_cpu ? -EBUSY : 0;
+}
+
+static int __init bootpool_init(void)
+{
+	int ret;
+
+	if (bootpool_dionysos_cpu >= nr_cpu_ids ||
+	    !cpu_online(bootpool_dionysos_cpu)) {
+		pr_err("dionysos_cpu %u is not online\n",
+		       bootpool_dionysos_cpu);
+		return -EINVAL;
+	}
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "bootpool:online",
+					NULL, bootpool_cpu_offline);
+	if (ret < 0)
+		return ret;
+	bootpool_cpuhp_state = ret;
+
+	ret = bootpool_dionysos_start();
+	if (ret)
+		goto out_remove_cpuhp;
+
+	bootpool_debugfs_init();
+
+	bootpool_misc.mode = bootpool_device_mode;
+	ret = misc_register(&bootpool_misc);
+	if (ret)
+		goto out_remove_debugfs;
+	return 0;
+
+out_remove_debugfs:
+	bootpool_debugfs_exit();
+	bootpool_dionysos_stop();
+out_remove_cpuhp:
+	cpuhp_remove_state_nocalls(bootpool_cpuhp_state);
+	return ret;
+}
+
+static void __exit bootpool_exit(void)
+{
+	misc_deregister(&bootpool_misc);
+	bootpool_domains_synchronize();
+	bootpool_debugfs_exit();
+	bootpool_dionysos_stop();
+	cpuhp_remove_state_nocalls(bootpool_cpuhp_state);
+}
+
+module_init(bootpool_init);
+module_exit(bootpool_exit);
+
+MODULE_DESCRIPTION("Per-process bootstrap memory pools with a late switch to a remote memory service");
+MODULE_LICENSE("GPL");
