@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# bootpool: the menu.  `make help` lists the targets.
+#
+# The module is built out of tree as Documentation/kbuild/modules.rst
+# describes, in a per-architecture copy of the sources under build/<name>/
+# so that builds for different kernels never share object files:
+#
+#   make                  host kernel (/lib/modules/$(uname -r)/build), or
+#                         Debian's amd64 headers when the host has none
+#   make ARCH=arm64       cross-build against Debian's arm64 headers
+#   make ARCH=x86_64      build against Debian's amd64 headers
+#   make KDIR=/path       build against any configured kernel tree
+
+BOOTPOOL_CACHE ?= $(HOME)/.cache/bootpool
+export BOOTPOOL_CACHE
+
+SETUP_STAMP := $(BOOTPOOL_CACHE)/setup.stamp
+KSFT_DIR := $(BOOTPOOL_CACHE)/ksft
+
+# Kernel architecture name of this machine, as the guests are named.
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+HOST_KDIR := /lib/modules/$(shell uname -r)/build
+
+# GUEST_ARCH: the architecture of the VM and of the selftest binaries.
+GUEST_ARCH := $(if $(ARCH),$(ARCH),$(HOST_ARCH))
+
+ifneq ($(filter-out x86_64 arm64,$(GUEST_ARCH)),)
+$(error ARCH=$(GUEST_ARCH) is not supported; use ARCH=x86_64 or ARCH=arm64)
+endif
+
+# Which kernel tree to build against, and the build directory's name.
+ifneq ($(KDIR),)
+BUILD_NAME := kdir-$(GUEST_ARCH)
+else ifeq ($(ARCH),)
+ifneq ($(wildcard $(HOST_KDIR)/Makefile),)
+KDIR := $(HOST_KDIR)
+BUILD_NAME := host
+endif
+endif
+ifeq ($(KDIR),)
+KDIR := $(BOOTPOOL_CACHE)/$(GUEST_ARCH)/build
+BUILD_NAME := $(GUEST_ARCH)
+NEED_SETUP := $(SETUP_STAMP)
+endif
+
+ifneq ($(GUEST_ARCH),$(HOST_ARCH))
+CROSS_COMPILE ?= $(if $(filter arm64,$(GUEST_ARCH)),aarch64-linux-gnu-,x86_64-linux-gnu-)
+endif
+
+BUILD_DIR := $(CURDIR)/build/$(BUILD_NAME)
+GUEST_BUILD := $(CURDIR)/build/$(GUEST_ARCH)
+
+# The kbuild invocation; ARCH, CROSS_COMPILE and W= pass through.
+KBUILD_ARGS := -C $(KDIR) M=$(BUILD_DIR) $(if $(ARCH),ARCH=$(ARCH)) \
+	$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE)) $(if $(W),W=$(W))
+
+# Sources copied into the build directory; kbuild output files are
+# protected from rsync's --delete.
+MODULE_SRCS := Kbuild module include
+KBUILD_OUTPUTS := *.o *.ko *.mod *.mod.c .*.cmd *.a *.symvers modules.order \
+	.tmp_versions *.s *.i *.lst *.d
+
+# Selftests: static binaries for GUEST_ARCH, installed into a kselftest
+# directory laid out as upstream's `make install` does.
+SELFTEST_CC := $(CROSS_COMPILE)gcc
+SELFTEST_OUT := $(GUEST_BUILD)/selftests
+KSFT_INSTALL := $(GUEST_BUILD)/kselftest
+SELFTEST_ARGS := -C selftests CC=$(SELFTEST_CC) KSFT_DIR=$(KSFT_DIR) \
+	OUTPUT=$(SELFTEST_OUT)
+
+# Hooks for stages added later (demo, bench, lint, check-debug): they
+# build into $(GUEST_BUILD) and the VM picks up $(GUEST_BUILD)/userspace-demo/.
+DEMO_DIR := userspace-demo
+DEMO_OUT := $(GUEST_BUILD)/userspace-demo
+VM_PREREQS := guest-modules selftests
+# Stages of scripts/check, in order (see scripts/check --help).
+CHECK_STAGES ?=
+export CHECK_STAGES
+
+# Options of `make vm`, read by scripts/vm from the environment.
+export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
+
+.PHONY: all modules setup selftests guest-modules vm check clean help
+
+all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
+
+modules: $(NEED_SETUP) ## Same as all
+	@test -f Kbuild || { echo "make: no Kbuild file at the top level" >&2; exit 1; }
+	@mkdir -p $(BUILD_DIR)
+	@rsync -a --delete $(foreach p,$(KBUILD_OUTPUTS),--filter='P $(p)') \
+		$(MODULE_SRCS) $(BUILD_DIR)/
+	$(MAKE) $(KBUILD_ARGS) modules
+	@ls $(BUILD_DIR)/*.ko 2>/dev/null | sed 's|^$(CURDIR)/|built: |'
+
+setup: ## Install host packages, fetch guest kernels and headers (idempotent)
+	scripts/setup
+
+$(SETUP_STAMP):
+	scripts/setup
+
+# The VM always runs a Debian guest kernel: build against its headers.
+guest-modules: $(SETUP_STAMP)
+	+$(MAKE) ARCH=$(GUEST_ARCH) modules
+
+selftests: $(SETUP_STAMP) ## Build and install the kselftests as static binaries for ARCH
+	@test -f selftests/Makefile || { echo "make: no selftests/Makefile" >&2; exit 1; }
+	@mkdir -p $(SELFTEST_OUT)
+	$(MAKE) $(SELFTEST_ARGS) EXTRA_CFLAGS=-static
+	rm -rf $(KSFT_INSTALL)
+	mkdir -p $(KSFT_INSTALL)
+	$(MAKE) $(SELFTEST_ARGS) INSTALL_PATH=$(KSFT_INSTALL) install
+	$(MAKE) -s $(SELFTEST_ARGS) emit_tests > $(KSFT_INSTALL)/kselftest-list.txt
+	cp -a $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest $(KSFT_INSTALL)/
+	@echo "installed: $(KSFT_INSTALL) ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
+
+vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [ACCEL=] [TIMEOUT=s]
+	scripts/vm --arch $(GUEST_ARCH) --build $(GUEST_BUILD)
+
+check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
+	scripts/check
+
+clean: ## Remove build/ (the download cache stays; see scripts/setup --help)
+	rm -rf build
+
+help: ## List the targets
+	@echo 'bootpool targets (variables: ARCH=x86_64|arm64 KDIR= W=1 RUN= PAYLOAD= ACCEL= TIMEOUT= MODPARAMS=):'
+	@sed -n 's/^\([a-z][a-z0-9-]*\):.*## \(.*\)/\1|\2/p' $(MAKEFILE_LIST) | \
+		awk -F'|' '{ printf "  %-12s %s\n", $$1, $$2 }'
