@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Behaviour of /dev/bootpool: pools, the late switch, policies, Dionysos,
+ * forwarding, mmap, isolation and lifetime. Each test states one rule.
+ */
+#include "bootpool_util.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#define PAGE		4096UL
+#define POOL_PAGES	256
+
+/* Skips unless the device is there and usable. */
+static int bp_open_or_skip(struct __test_metadata *_metadata)
+{
+	int fd;
+
+	if (geteuid())
+		SKIP(return -1, "needs root");
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 && errno == ENOENT)
+		SKIP(return -1, "bootpool module not loaded");
+	ASSERT_LE(0, fd);
+	if (sysconf(_SC_PAGESIZE) != PAGE)
+		SKIP(return -1, "tests assume 4 KiB pages");
+	return fd;
+}
+
+FIXTURE(dev) {
+	int fd;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->fd = bp_open_or_skip(_metadata);
+	if (self->fd >= 0 && bp_param_get("pool_pages") != POOL_PAGES)
+		SKIP(return, "pool_pages is not the default");
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST(device_node_has_documented_mode)
+{
+	struct stat st;
+
+	if (stat(BOOTPOOL_DEV, &st) && errno == ENOENT)
+		SKIP(return, "bootpool module not loaded");
+	ASSERT_EQ(0, stat(BOOTPOOL_DEV, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+}
+
+TEST_F(dev, open_and_close_work)
+{
+	int fd2 = open(BOOTPOOL_DEV, O_RDWR);
+
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, close(fd2));
+}
+
+TEST_F(dev, unknown_ioctl_returns_enotty)
+{
+	struct bootpool_alloc a = { .size = 1 };
+
+	EXPECT_EQ(-1, ioctl(self->fd, _IO(BOOTPOOL_IOC_MAGIC, 0x7f)));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR('x', 0, struct bootpool_alloc), &a));
+	EXPECT_EQ(ENOTTY, errno);
+	/* Right number, wrong direction. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOR(BOOTPOOL_IOC_MAGIC, 0, struct bootpool_alloc), &a));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(dev, descriptors_of_one_process_share_one_pool)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	int fd2 = open(BOOTPOOL_DEV, O_RDWR);
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, bp_alloc(self->fd, 10, &a));
+	ASSERT_EQ(0, bp_stats(fd2, &st));
+	EXPECT_EQ(1, st.pool_used);
+	/* A handle may be freed through the other descriptor. */
+	EXPECT_EQ(0, bp_free(fd2, a.handle));
+	close(fd2);
+}
+
+TEST_F(dev, subpage_request_takes_one_pool_page)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, 100, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, a.source);
+	EXPECT_EQ(PAGE, a.granted);
+	EXPECT_NE(0, a.handle);
+	EXPECT_EQ(0, a.hops);
+	EXPECT_EQ(0, a.ipis);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(POOL_PAGES, st.pool_pages);
+	EXPECT_EQ(1, st.pool_used);
+	EXPECT_EQ(POOL_PAGES - 1, st.pool_free);
+	EXPECT_EQ(0, st.switched);
+	EXPECT_EQ(100, st.bytes_requested);
+	EXPECT_EQ(PAGE, st.bytes_granted);
+	EXPECT_EQ(POOL_PAGES * PAGE, st.footprint_bytes);
+}
+
+TEST_F(dev, page_257_switches_with_reason_exhausted)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	int i;
+
+	for (i = 0; i < POOL_PAGES; i++) {
+		ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+		ASSERT_EQ(BOOTPOOL_SOURCE_POOL, a.source);
+	}
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.switched);
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+	EXPECT_EQ(PAGE, a.granted);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.switched);
+	EXPECT_EQ(BOOTPOOL_SWITCH_EXHAUSTED, st.switch_reason);
+	EXPECT_EQ(0, st.switch_pages_left);
+	EXPECT_EQ(POOL_PAGES, st.pool_allocs);
+	EXPECT_EQ(1, st.remote_allocs);
+	EXPECT_EQ(POOL_PAGES * PAGE + PAGE, st.footprint_bytes);
+}
+
+TEST_F(dev, oversize_request_switches_and_gets_8k_from_dionysos)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, 100, &a));
+	ASSERT_EQ(0, bp_alloc(self->fd, 5000, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+	EXPECT_EQ(8192, a.granted);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.switched);
+	EXPECT_EQ(BOOTPOOL_SWITCH_OVERSIZE, st.switch_reason);
+	EXPECT_EQ(POOL_PAGES - 1, st.switch_pages_left);
+	EXPECT_EQ(8192, st.remote_bytes);
+
+	/* The switch is for good: a small request now goes remote too. */
+	ASSERT_EQ(0, bp_alloc(self->fd, 100, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+	EXPECT_EQ(PAGE, a.granted);
+}
+
+TEST_F(dev, dionysos_grants_power_of_two_pages)
+{
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	ASSERT_EQ(0, bp_alloc(self->fd, 3 * PAGE + 1, &a));
+	EXPECT_EQ(4 * PAGE, a.granted);
+	ASSERT_EQ(0, bp_alloc(self->fd, 65 * 1024, &a));
+	EXPECT_EQ(128 * 1024, a.granted);
+	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
+	EXPECT_EQ(PAGE, a.granted);
+}
+
+FIXTURE(policy) {
+	int fd;
+};
+
+FIXTURE_VARIANT(policy) {
+	__u32 policy;
+	__u64 pool_allocs;
+	__u64 remote_allocs;
+	__u32 switched;
+	__u32 reason;
+	__u64 remote_bytes;
+};
+
+/* The sequence every variant replays: 1 KiB, 4 KiB, 5000 B, 100 B, 16 KiB. */
+static const __u64 policy_sequence[] = { 1024, 4096, 5000, 100, 16384 };
+
+FIXTURE_VARIANT_ADD(policy, late) {
+	.policy = BOOTPOOL_POLICY_LATE,
+	.pool_allocs = 2, .remote_allocs = 3,
+	.switched = 1, .reason = BOOTPOOL_SWITCH_OVERSIZE,
+	.remote_bytes = 8192 + 4096 + 16384,
+};
+
+FIXTURE_VARIANT_ADD(policy, early) {
+	.policy = BOOTPOOL_POLICY_EARLY,
+	.pool_allocs = 0, .remote_allocs = 5,
+	.switched = 1, .reason = BOOTPOOL_SWITCH_EARLY,
+	.remote_bytes = 4096 + 4096 + 8192 + 4096 + 16384,
+};
+
+FIXTURE_VARIANT_ADD(policy, hybrid) {
+	.policy = BOOTPOOL_POLICY_HYBRID,
+	.pool_allocs = 3, .remote_allocs = 2,
+	.switched = 0, .reason = BOOTPOOL_SWITCH_NONE,
+	.remote_bytes = 8192 + 16384,
+};
+
+FIXTURE_SETUP(policy)
+{
+	self->fd = bp_open_or_skip(_metadata);
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(policy, counters_after_fixed_sequence)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	__u64 granted = 0;
+	unsigned int i;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, variant->policy));
+	for (i = 0; i < sizeof(policy_sequence) / sizeof(policy_sequence[0]); i++) {
+		ASSERT_EQ(0, bp_alloc(self->fd, policy_sequence[i], &a));
+		granted += a.granted;
+	}
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(variant->policy, st.policy);
+	EXPECT_EQ(variant->pool_allocs, st.pool_allocs);
+	EXPECT_EQ(variant->remote_allocs, st.remote_allocs);
+	EXPECT_EQ(variant->switched, st.switched);
+	EXPECT_EQ(variant->reason, st.switch_reason);
+	EXPECT_EQ(variant->remote_bytes, st.remote_bytes);
+	EXPECT_EQ(variant->pool_allocs, st.pool_used);
+	EXPECT_EQ(granted, st.bytes_granted);
+	EXPECT_EQ(1024 + 4096 + 5000 + 100 + 16384, st.bytes_requested);
+	EXPECT_EQ(POOL_PAGES * PAGE + variant->remote_bytes, st.footprint_bytes);
+}
+
+TEST_F(dev, hybrid_reuses_freed_pool_pages_after_overflow)
+{
+	struct bootpool_alloc a, first;
+	int i;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &first));
+	for (i = 1; i < POOL_PAGES; i++)
+		ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+	ASSERT_EQ(0, bp_free(self->fd, first.handle));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, a.source);
+}
+
+TEST_F(dev, policy_is_fixed_after_first_alloc)
+{
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
+	EXPECT_EQ(-EBUSY, bp_set_policy(self->fd, BOOTPOOL_POLICY_LATE));
+}
+
+TEST_F(dev, bad_policy_and_flags_are_einval)
+{
+	struct bootpool_policy p = { .policy = BOOTPOOL_POLICY_COUNT };
+	struct bootpool_stats st;
+
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_SET_POLICY, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.policy = BOOTPOOL_POLICY_EARLY;
+	p.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_SET_POLICY, &p));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(BOOTPOOL_POLICY_LATE, st.policy);
+	EXPECT_EQ(0, st.switched);
+}
+
+TEST_F(dev, bad_alloc_requests_are_einval_and_change_nothing)
+{
+	struct bootpool_alloc a = { .size = 1, .flags = 1 };
+	struct bootpool_stats before, after;
+
+	ASSERT_EQ(0, bp_stats(self->fd, &before));
+	EXPECT_EQ(-EINVAL, bp_alloc(self->fd, 0, NULL));
+	EXPECT_EQ(-EINVAL, bp_alloc(self->fd, BOOTPOOL_MAX_ALLOC_SIZE + 1, NULL));
+	EXPECT_EQ(-EINVAL, bp_alloc(self->fd, ~0ULL, NULL));
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC, &a));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, bp_stats(self->fd, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
+	/* Still unsealed: the policy can change. */
+	EXPECT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+}
+
+TEST_F(dev, free_returns_pool_page_and_rejects_stale_handle)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a, b;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.pool_used);
+	EXPECT_EQ(1, st.frees);
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, a.handle));
+	/* The slot is reused, under a new handle. */
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &b));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, b.source);
+	EXPECT_NE(a.handle, b.handle);
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, a.handle));
+	EXPECT_EQ(0, bp_free(self->fd, b.handle));
+}
+
+TEST_F(dev, bad_free_requests_are_einval_and_change_nothing)
+{
+	struct bootpool_free f;
+	struct bootpool_stats before, after;
+	struct bootpool_alloc a, r;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	ASSERT_EQ(0, bp_alloc(self->fd, 2 * PAGE, &r));
+	ASSERT_EQ(0, bp_stats(self->fd, &before));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, 0));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, a.handle + 1));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, a.handle ^ (1ULL << 16)));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, r.handle + 1));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, ~0ULL));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, 1ULL << 40));
+	f.handle = a.handle;
+	f.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_FREE, &f));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, bp_stats(self->fd, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
+	EXPECT_EQ(0, bp_free(self->fd, a.handle));
+	EXPECT_EQ(0, bp_free(self->fd, r.handle));
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, r.handle));
+}
+
+struct bootpool_alloc_v2 {
+	struct bootpool_alloc cur;
+	__u64 future;
+};
+
+TEST_F(dev, struct_sizes_are_reconciled)
+{
+	struct bootpool_alloc_v2 big = { .cur.size = 10, .future = 0 };
+	struct bootpool_alloc old;
+	unsigned char *oldb = (unsigned char *)&old;
+	unsigned char tiny[8] = { 1 };
+	struct bootpool_stats st;
+
+	/* A newer struct with zero tail is accepted. */
+	EXPECT_EQ(0, ioctl(self->fd, _IOWR(BOOTPOOL_IOC_MAGIC, 0, struct bootpool_alloc_v2), &big));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, big.cur.source);
+	/* ... but not with unknown non-zero bytes. */
+	big.future = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(BOOTPOOL_IOC_MAGIC, 0, struct bootpool_alloc_v2), &big));
+	EXPECT_EQ(E2BIG, errno);
+
+	/* An older, shorter struct is accepted; bytes past it are untouched. */
+	memset(&old, 0xa5, sizeof(old));
+	old.size = 10;
+	old.flags = 0;
+	EXPECT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, BOOTPOOL_IOC_MAGIC, 0,
+					  BOOTPOOL_ALLOC_SIZE_VER0), &old));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, old.source);
+	EXPECT_NE(0, old.handle);
+	EXPECT_EQ(0xa5, oldb[BOOTPOOL_ALLOC_SIZE_VER0]);
+
+	/* Shorter than the oldest version is refused. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, BOOTPOOL_IOC_MAGIC, 0,
+					   sizeof(tiny)), tiny));
+	EXPECT_EQ(EINVAL, errno);
+
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(2, st.pool_used);
+}
+
+TEST_F(dev, mmap_gives_zeroed_private_memory)
+{
+	struct bootpool_alloc a, b;
+	unsigned char *p;
+	size_t i;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < PAGE; i++)
+		ASSERT_EQ(0, p[i]);
+	memset(p, 0x5a, PAGE);
+	munmap(p, PAGE);
+
+	/* Freed and handed out again: zeroed. */
+	ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &b));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, b.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < PAGE; i++)
+		ASSERT_EQ(0, p[i]);
+	munmap(p, PAGE);
+}
+
+TEST_F(dev, mmap_of_dionysos_block_covers_it)
+{
+	struct bootpool_alloc a;
+	unsigned char *p;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	ASSERT_EQ(0, bp_alloc(self->fd, 3 * PAGE, &a));
+	ASSERT_EQ(4 * PAGE, a.granted);
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(0, p[4 * PAGE - 1]);
+	p[4 * PAGE - 1] = 1;
+	munmap(p, 4 * PAGE);
+	/* Larger than the block. */
+	p = mmap(NULL, 8 * PAGE, PROT_READ, MAP_SHARED, self->fd, a.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(dev, bad_mmap_requests_are_einval)
+{
+	struct bootpool_alloc a;
+	void *p;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, self->fd, a.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->fd, a.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, a.mmap_offset + PAGE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, a.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(dev, freed_block_stays_valid_while_mapped)
+{
+	struct bootpool_alloc a, b, r;
+	unsigned char *p, *q, *rp;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x77, PAGE);
+	ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	/* The pool slot comes back with another page. */
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &b));
+	q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, b.mmap_offset);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(0, q[0]);
+	q[0] = 1;
+	EXPECT_EQ(0x77, p[0]);
+	EXPECT_EQ(0x77, p[PAGE - 1]);
+	munmap(p, PAGE);
+	munmap(q, PAGE);
+
+	/* The same for a Dionysos block. */
+	ASSERT_EQ(0, bp_alloc(self->fd, 2 * PAGE, &r));
+	rp = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, r.mmap_offset);
+	ASSERT_NE(MAP_FAILED, rp);
+	memset(rp, 0x33, 2 * PAGE);
+	ASSERT_EQ(0, bp_free(self->fd, r.handle));
+	ASSERT_EQ(0, bp_alloc(self->fd, 2 * PAGE, &r));
+	EXPECT_EQ(0x33, rp[2 * PAGE - 1]);
+	munmap(rp, 2 * PAGE);
+}
+
+/* Runs @fn in a child; returns its exit status, or -1. */
+static int bp_run_child(void (*fn)(int fd, int arg), int fd, int arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		fn(fd, arg);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Child: every use of the parent's descriptor must fail with EPERM. */
+static void child_uses_inherited_fd(int fd, int handle_low)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	void *p;
+
+	if (bp_alloc(fd, 1, &a) != -EPERM)
+		_exit(1);
+	if (bp_free(fd, (__u64)handle_low) != -EPERM)
+		_exit(2);
+	if (bp_stats(fd, &st) != -EPERM)
+		_exit(3);
+	if (bp_set_policy(fd, BOOTPOOL_POLICY_EARLY) != -EPERM)
+		_exit(4);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, (off_t)handle_low * PAGE);
+	if (p != MAP_FAILED || errno != EPERM)
+		_exit(5);
+	_exit(0);
+}
+
+TEST_F(dev, forked_child_cannot_use_parent_descriptor)
+{
+	struct bootpool_stats before, after;
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	ASSERT_EQ(0, bp_stats(self->fd, &before));
+	EXPECT_EQ(0, bp_run_child(child_uses_inherited_fd, self->fd, (int)a.handle));
+	ASSERT_EQ(0, bp_stats(self->fd, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
+	EXPECT_EQ(0, bp_free(self->fd, a.handle));
+}
+
+static void child_opens_own_domain(int parent_fd, int unused)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	unsigned char *p;
+	int fd = open(BOOTPOOL_DEV, O_RDWR);
+
+	(void)parent_fd;
+	(void)unused;
+	if (fd < 0)
+		_exit(1);
+	if (bp_stats(fd, &st) || st.pool_used != 0 || st.pool_pages != POOL_PAGES)
+		_exit(2);
+	/* Whatever the parent wrote, the child's blocks are zeroed. */
+	if (bp_set_policy(fd, BOOTPOOL_POLICY_EARLY) || bp_alloc(fd, PAGE, &a))
+		_exit(3);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, a.mmap_offset);
+	if (p == MAP_FAILED)
+		_exit(4);
+	for (int i = 0; i < (int)PAGE; i++)
+		if (p[i])
+			_exit(5);
+	_exit(0);
+}
+
+TEST_F(dev, child_is_a_new_domain_and_sees_no_parent_data)
+{
+	struct bootpool_alloc a;
+	unsigned char *p;
+	int i;
+
+	/* Dirty a few Dionysos blocks and give them back to its reserve. */
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a.mmap_offset);
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 0xee, PAGE);
+		munmap(p, PAGE);
+		ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	}
+	EXPECT_EQ(0, bp_run_child(child_opens_own_domain, self->fd, 0));
+}
+
+TEST_F(dev, mapping_is_not_inherited_by_fork)
+{
+	struct bootpool_alloc a;
+	unsigned char *p;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 42;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* VM_DONTCOPY: the child has no mapping there. */
+		_exit(msync(p, PAGE, MS_ASYNC) == -1 && errno == ENOMEM ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	munmap(p, PAGE);
+}
+
+TEST_F(dev, passed_descriptor_is_refused)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cmsg;
+	struct bootpool_alloc a;
+	struct iovec iov;
+	int sv[2], status;
+	char byte = 'x';
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = -1;
+
+		close(self->fd);
+		close(sv[0]);
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		if (recvmsg(sv[1], &msg, 0) != 1)
+			_exit(1);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+			_exit(2);
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+		_exit(bp_alloc(fd, 1, &a) == -EPERM ? 0 : 3);
+	}
+	close(sv[1]);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &self->fd, sizeof(int));
+	ASSERT_EQ(1, sendmsg(sv[0], &msg, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(sv[0]);
+}
+
+struct thread_arg {
+	int fd;
+	int rounds;
+	int errors;
+};
+
+static void *alloc_free_thread(void *p)
+{
+	struct thread_arg *t = p;
+	struct bootpool_alloc a[8];
+	int i, j;
+
+	for (i = 0; i < t->rounds; i++) {
+		for (j = 0; j < 8; j++)
+			if (bp_alloc(t->fd, j == 7 ? 3 * PAGE : 100, &a[j]))
+				t->errors++;
+		for (j = 0; j < 8; j++)
+			if (bp_free(t->fd, a[j].handle))
+				t->errors++;
+	}
+	return NULL;
+}
+
+TEST_F(dev, eight_threads_leave_counters_balanced)
+{
+	struct thread_arg args[8];
+	pthread_t th[8];
+	struct bootpool_stats st;
+	int i;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+	for (i = 0; i < 8; i++) {
+		args[i] = (struct thread_arg){ .fd = self->fd, .rounds = 200 };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, alloc_free_thread, &args[i]));
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, args[i].errors);
+	}
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.pool_used);
+	EXPECT_EQ(POOL_PAGES, st.pool_free);
+	EXPECT_EQ(0, st.remote_bytes);
+	EXPECT_EQ(8 * 200 * 8, st.pool_allocs + st.remote_allocs);
+	EXPECT_EQ(st.pool_allocs + st.remote_allocs, st.frees);
+	EXPECT_EQ(0, st.failed_allocs);
+}
+
+TEST_F(dev, fdinfo_shows_the_domain)
+{
+	char path[64], buf[4096];
+	struct bootpool_alloc a;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", self->fd);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = 0;
+	EXPECT_NE(NULL, strstr(buf, "bootpool_pool_pages:\t256\n"));
+	EXPECT_NE(NULL, strstr(buf, "bootpool_pool_used:\t1\n"));
+	EXPECT_NE(NULL, strstr(buf, "bootpool_policy:\tlate\n"));
+}
+
+/* Forwarding: needs a second CPU and Dionysos on CPU 0. */
+FIXTURE(fwd) {
+	int fd;
+	long hops;
+};
+
+FIXTURE_VARIANT(fwd) {
+	int hops;
+};
+
+FIXTURE_VARIANT_ADD(fwd, one_hop) { .hops = 1 };
+FIXTURE_VARIANT_ADD(fwd, three_hops) { .hops = 3 };
+
+FIXTURE_SETUP(fwd)
+{
+	self->hops = -1;
+	self->fd = bp_open_or_skip(_metadata);
+	if (self->fd < 0)
+		return;
+	if (bp_online_cpus() < 2 || bp_param_get("dionysos_cpu") != 0)
+		SKIP(return, "needs 2 CPUs and dionysos_cpu=0");
+	self->hops = bp_param_get("forward_hops");
+	ASSERT_EQ(0, bp_param_set_long("forward_hops", variant->hops));
+}
+
+FIXTURE_TEARDOWN(fwd)
+{
+	if (self->hops > 0)
+		bp_param_set_long("forward_hops", self->hops);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(fwd, request_from_other_cpu_reports_ipis_and_hops)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	long hops0 = bp_counter("hops");
+	int i;
+
+	ASSERT_EQ(0, bp_pin_cpu(1));
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, bp_alloc(self->fd, i == 3 ? 64 * 1024 : PAGE, &a));
+		EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+		EXPECT_EQ(1, a.cpu);
+		EXPECT_EQ(0, a.served_cpu);
+		EXPECT_EQ(variant->hops, a.hops);
+		EXPECT_EQ(variant->hops, a.ipis);
+	}
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(4 * variant->hops, st.hops);
+	EXPECT_EQ(4 * variant->hops, st.ipis);
+	EXPECT_EQ(4 * variant->hops, bp_counter("hops") - hops0);
+}
+
+TEST_F(fwd, request_on_dionysos_cpu_takes_no_ipi)
+{
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_pin_cpu(0));
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(0, a.cpu);
+	EXPECT_EQ(0, a.served_cpu);
+	EXPECT_EQ(0, a.hops);
+	EXPECT_EQ(0, a.ipis);
+	/* Too large for the reserve: served by the thread, still no IPI. */
+	ASSERT_EQ(0, bp_alloc(self->fd, 256 * 1024, &a));
+	EXPECT_EQ(0, a.hops);
+	EXPECT_EQ(0, a.ipis);
+}
+
+/* Parameters a test changes and restores. */
+FIXTURE(limits) {
+	int fd;
+	long dionysos_mb;
+	long max_remote_mb;
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->dionysos_mb = -1;
+	self->fd = bp_open_or_skip(_metadata);
+	if (self->fd < 0)
+		return;
+	self->dionysos_mb = bp_param_get("dionysos_mb");
+	self->max_remote_mb = bp_param_get("max_remote_mb");
+	ASSERT_LE(0, self->dionysos_mb);
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	if (self->dionysos_mb >= 0) {
+		bp_param_set_long("dionysos_mb", self->dionysos_mb);
+		bp_param_set_long("max_remote_mb", self->max_remote_mb);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(limits, dionysos_budget_exhaustion_is_enomem_until_free)
+{
+	struct bootpool_alloc a[17];
+	struct bootpool_stats st;
+	int i;
+
+	if (bp_debugfs_get("dionysos", "granted_pages") != 0)
+		SKIP(return, "another domain holds Dionysos memory");
+	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 1));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, bp_alloc(self->fd, 64 * 1024, &a[i]));
+	EXPECT_EQ(-ENOMEM, bp_alloc(self->fd, 64 * 1024, &a[16]));
+	EXPECT_EQ(-ENOMEM, bp_alloc(self->fd, 1, &a[16]));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(2, st.failed_allocs);
+	EXPECT_EQ(16, st.remote_allocs);
+	ASSERT_EQ(0, bp_free(self->fd, a[0].handle));
+	EXPECT_EQ(0, bp_alloc(self->fd, 64 * 1024, &a[0]));
+}
+
+TEST_F(limits, per_process_cap_is_enomem)
+{
+	struct bootpool_alloc a, b;
+
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 1));
+	ASSERT_EQ(0, bp_alloc(self->fd, 1 << 20, &a));
+	EXPECT_EQ(-ENOMEM, bp_alloc(self->fd, 1, &b));
+	ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	EXPECT_EQ(0, bp_alloc(self->fd, 1, &b));
+}
+
+TEST(dionysos_is_one_thread_bound_to_its_cpu)
+{
+	char path[64], comm[32];
+	int found = 0;
+	cpu_set_t set;
+	long cpu = bp_param_get("dionysos_cpu");
+	FILE *f;
+	int pid;
+
+	if (cpu < 0)
+		SKIP(return, "bootpool module not loaded");
+	for (pid = 2; pid < 32768; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "dionysos\n")) {
+			found++;
+			ASSERT_EQ(0, sched_getaffinity(pid, sizeof(set), &set));
+			EXPECT_EQ(1, CPU_COUNT(&set));
+			EXPECT_TRUE(CPU_ISSET(cpu, &set));
+		}
+		fclose(f);
+	}
+	EXPECT_EQ(1, found);
+}
+
+/* Child: allocate from everywhere, then exit without freeing. */
+static void child_allocates_and_exits(int unused_fd, int cpu)
+{
+	struct bootpool_alloc a;
+	int fd = open(BOOTPOOL_DEV, O_RDWR);
+	int i;
+
+	(void)unused_fd;
+	if (fd < 0)
+		_exit(1);
+	if (cpu >= 0)
+		bp_pin_cpu(cpu);
+	for (i = 0; i < 20; i++)
+		if (bp_alloc(fd, PAGE, &a))
+			_exit(2);
+	if (bp_alloc(fd, 5 * PAGE, &a) || bp_alloc(fd, 64 * 1024, &a))
+		_exit(3);
+	_exit(0);
+}
+
+static const char * const gauges[] = {
+	"domains", "pool_pages_reserved", "pool_pages_used", "remote_pages_held",
+};
+
+TEST(exit_returns_everything)
+{
+	long before[4];
+	unsigned int i;
+
+	if (bp_counter("domains") < 0)
+		SKIP(return, "bootpool debugfs not available");
+	for (i = 0; i < 4; i++)
+		before[i] = bp_counter(gauges[i]);
+	EXPECT_EQ(0, bp_run_child(child_allocates_and_exits, -1, -1));
+	EXPECT_EQ(0, bp_run_child(child_allocates_and_exits, -1, 1));
+	for (i = 0; i < 4; i++) {
+		long now = bp_counter(gauges[i]);
+
+		if (now != before[i])
+			TH_LOG("gauge %u (%s) went from %ld to %ld", i,
+			       gauges[i] ? gauges[i] : "?", before[i], now);
+		EXPECT_EQ(before[i], now);
+	}
+}
+
+TEST(exit_returns_pool_while_child_holds_descriptor)
+{
+	long domains = bp_counter("domains");
+	long reserved = bp_counter("pool_pages_reserved");
+	int pipefd[2], status;
+	pid_t parent, child;
+	char c;
+
+	if (domains < 0)
+		SKIP(return, "bootpool debugfs not available");
+	ASSERT_EQ(0, pipe(pipefd));
+	parent = fork();
+	ASSERT_LE(0, parent);
+	if (!parent) {
+		struct bootpool_alloc a;
+		int fd = open(BOOTPOOL_DEV, O_RDWR);
+
+		if (fd < 0 || bp_alloc(fd, PAGE, &a) || bp_alloc(fd, 8 * PAGE, &a))
+			_exit(1);
+		child = fork();
+		if (!child) {
+			/* Hold the inherited descriptor until told to go. */
+			close(pipefd[1]);
+			if (read(pipefd[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	close(pipefd[0]);
+	ASSERT_EQ(parent, waitpid(parent, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* The domain's owner is gone: its memory is back, its child lives. */
+	EXPECT_EQ(reserved, bp_counter("pool_pages_reserved"));
+	EXPECT_EQ(0, bp_counter("remote_pages_held"));
+	close(pipefd[1]);
+	/* The grandchild is reaped by init; give it a moment to close. */
+	for (int i = 0; i < 100 && bp_counter("domains") != domains; i++)
+		usleep(10000);
+	EXPECT_EQ(domains, bp_counter("domains"));
+}
+
+/* Child: pinned off Dionysos's CPU, requests blocks in a loop. */
+static void child_requests_forever(int unused_fd, int cpu)
+{
+	struct bootpool_alloc a;
+	int fd = open(BOOTPOOL_DEV, O_RDWR);
+
+	(void)unused_fd;
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		_exit(1);
+	bp_pin_cpu(cpu);
+	for (;;) {
+		if (bp_alloc(fd, 64 * 1024, &a))
+			_exit(2);
+		bp_free(fd, a.handle);
+	}
+}
+
+TEST(sigkill_during_remote_request_leaks_nothing)
+{
+	long held, granted, abandoned0, hops;
+	struct bootpool_alloc a;
+	int round, status, fd;
+	pid_t pid;
+
+	if (bp_counter("domains") < 0 || bp_online_cpus() < 2)
+		SKIP(return, "needs debugfs and 2 CPUs");
+	held = bp_counter("remote_pages_held");
+	granted = bp_debugfs_get("dionysos", "granted_pages");
+	abandoned0 = bp_counter("abandoned_replies");
+	hops = bp_param_get("forward_hops");
+	ASSERT_EQ(0, bp_param_set_long("forward_hops", 8));
+	for (round = 0; round < 20; round++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			child_requests_forever(-1, 1);
+		usleep(20000 + round * 3000);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status));
+	}
+	bp_param_set_long("forward_hops", hops);
+	for (int i = 0; i < 100 && bp_debugfs_get("dionysos", "queue_depth"); i++)
+		usleep(10000);
+	EXPECT_EQ(0, bp_debugfs_get("dionysos", "queue_depth"));
+	EXPECT_EQ(held, bp_counter("remote_pages_held"));
+	for (int i = 0; i < 100 && bp_debugfs_get("dionysos", "granted_pages") != granted; i++)
+		usleep(10000);
+	EXPECT_EQ(granted, bp_debugfs_get("dionysos", "granted_pages"));
+	TH_LOG("abandoned replies taken back: %ld",
+	       bp_counter("abandoned_replies") - abandoned0);
+	/* Dionysos keeps serving. */
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bp_set_policy(fd, BOOTPOOL_POLICY_EARLY));
+	EXPECT_EQ(0, bp_alloc(fd, 64 * 1024, &a));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
