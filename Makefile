@@ -111,7 +111,7 @@ selftests: $(SETUP_STAMP) ## Build and install the kselftests as static binaries
 	mkdir -p $(KSFT_INSTALL)
 	$(MAKE) $(SELFTEST_ARGS) INSTALL_PATH=$(KSFT_INSTALL) install
 	$(MAKE) -s $(SELFTEST_ARGS) emit_tests > $(KSFT_INSTALL)/kselftest-list.txt
-	cp -a $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest $(KSFT_INSTALL)/
+	cp -a $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest $(KSFT_DIR)/ftrace $(KSFT_INSTALL)/
 	@echo "installed: $(KSFT_INSTALL) ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
 
 vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [ACCEL=] [TIMEOUT=s]
