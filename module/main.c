@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -168,6 +169,7 @@ static const struct bootpool_ioctl_desc bootpool_ioctls[] = {
 	{ BOOTPOOL_IOC_FREE, BOOTPOOL_FREE_SIZE_VER0 },
 	{ BOOTPOOL_IOC_SET_POLICY, BOOTPOOL_POLICY_SIZE_VER0 },
 	{ BOOTPOOL_IOC_STATS, BOOTPOOL_STATS_SIZE_VER0 },
+	{ BOOTPOOL_IOC_ALLOC_BATCH, BOOTPOOL_ALLOC_BATCH_SIZE_VER0 },
 };
 
 union bootpool_ioctl_arg {
@@ -175,7 +177,49 @@ union bootpool_ioctl_arg {
 	struct bootpool_free free;
 	struct bootpool_policy policy;
 	struct bootpool_stats stats;
+	struct bootpool_alloc_batch batch;
 };
+
+/*
+ * Serve a batch in order, each element like one ALLOC; stop at the first
+ * failure. Return: 0 with @batch->done set, or the first element's errno
+ * when none was served.
+ */
+static long bootpool_ioctl_alloc_batch(struct bootpool_domain *dom,
+				       struct bootpool_alloc_batch *batch)
+{
+	const size_t ksize = sizeof(struct bootpool_alloc);
+	void __user *uptr = u64_to_user_ptr(batch->allocs);
+	size_t usize = batch->stride;
+	struct bootpool_alloc a;
+	long ret = 0;
+	u32 i;
+
+	if (!batch->count || batch->count > BOOTPOOL_BATCH_MAX ||
+	    usize < BOOTPOOL_ALLOC_SIZE_VER0 || usize > PAGE_SIZE ||
+	    batch->flags)
+		return -EINVAL;
+
+	for (i = 0; i < batch->count; i++, uptr += usize) {
+		ret = copy_struct_from_user(&a, ksize, uptr, usize);
+		if (ret)
+			break;
+		ret = bootpool_domain_alloc(dom, &a);
+		if (ret)
+			break;
+		if (copy_to_user(uptr, &a, min(usize, ksize))) {
+			bootpool_domain_free(dom, a.handle);
+			ret = -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			i++;
+			break;
+		}
+	}
+	batch->done = i;
+	return i ? 0 : ret;
+}
 
 static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
 				    unsigned int kcmd,
@@ -195,6 +239,8 @@ static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
 	case BOOTPOOL_IOC_STATS:
 		bootpool_domain_stats(dom, &karg->stats);
 		return 0;
+	case BOOTPOOL_IOC_ALLOC_BATCH:
+		return bootpool_ioctl_alloc_batch(dom, &karg->batch);
 	}
 	return -ENOTTY;
 }

@@ -395,6 +395,93 @@ TEST_F(dev, struct_sizes_are_reconciled)
 	EXPECT_EQ(2, st.pool_used);
 }
 
+static int bp_batch(int fd, struct bootpool_alloc *allocs, __u32 count,
+		    __u32 *done)
+{
+	struct bootpool_alloc_batch b = {
+		.allocs = (__u64)(unsigned long)allocs,
+		.count = count,
+		.stride = sizeof(*allocs),
+	};
+	int ret = ioctl(fd, BOOTPOOL_IOC_ALLOC_BATCH, &b) ? -errno : 0;
+
+	if (done)
+		*done = b.done;
+	return ret;
+}
+
+TEST_F(dev, batch_serves_in_order_and_switches_like_single_allocs)
+{
+	static struct bootpool_alloc allocs[POOL_PAGES + 1];
+	struct bootpool_stats st;
+	__u32 done = 0;
+	int i;
+
+	for (i = 0; i <= POOL_PAGES; i++)
+		allocs[i] = (struct bootpool_alloc){ .size = i % 2 ? 100 : PAGE };
+	ASSERT_EQ(0, bp_batch(self->fd, allocs, POOL_PAGES + 1, &done));
+	EXPECT_EQ(POOL_PAGES + 1, done);
+	for (i = 0; i < POOL_PAGES; i++)
+		ASSERT_EQ(BOOTPOOL_SOURCE_POOL, allocs[i].source);
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, allocs[POOL_PAGES].source);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(BOOTPOOL_SWITCH_EXHAUSTED, st.switch_reason);
+	EXPECT_EQ(POOL_PAGES, st.pool_allocs);
+	EXPECT_EQ(1, st.remote_allocs);
+	for (i = 0; i <= POOL_PAGES; i++)
+		ASSERT_EQ(0, bp_free(self->fd, allocs[i].handle));
+}
+
+TEST_F(dev, batch_stops_at_first_failure)
+{
+	struct bootpool_alloc allocs[3] = {
+		{ .size = 100 }, { .size = 0 }, { .size = 100 },
+	};
+	struct bootpool_stats st;
+	__u32 done = 99;
+
+	ASSERT_EQ(0, bp_batch(self->fd, allocs, 3, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_NE(0, allocs[0].handle);
+	EXPECT_EQ(0, allocs[2].handle);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.pool_used);
+	/* Failing on the first element fails the call. */
+	EXPECT_EQ(-EINVAL, bp_batch(self->fd, &allocs[1], 2, &done));
+}
+
+TEST_F(dev, bad_batch_requests_are_refused_and_change_nothing)
+{
+	struct bootpool_alloc allocs[2] = { { .size = 1 }, { .size = 1 } };
+	struct bootpool_alloc_batch b = {
+		.allocs = (__u64)(unsigned long)allocs, .count = 2,
+		.stride = sizeof(allocs[0]),
+	};
+	struct bootpool_stats before, after;
+
+	ASSERT_EQ(0, bp_stats(self->fd, &before));
+	b.count = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = BOOTPOOL_BATCH_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = 2;
+	b.stride = BOOTPOOL_ALLOC_SIZE_VER0 - 1;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.stride = sizeof(allocs[0]);
+	b.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.flags = 0;
+	b.allocs = 16;
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, bp_stats(self->fd, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
+}
+
 TEST_F(dev, mmap_gives_zeroed_private_memory)
 {
 	struct bootpool_alloc a, b;

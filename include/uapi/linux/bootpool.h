@@ -189,11 +189,46 @@ struct bootpool_stats {
 
 #define BOOTPOOL_STATS_SIZE_VER0	32	/* up to and including @pad */
 
+/* Most requests one ALLOC_BATCH call takes. */
+#define BOOTPOOL_BATCH_MAX		1024
+
+/**
+ * struct bootpool_alloc_batch - argument of BOOTPOOL_IOC_ALLOC_BATCH
+ * @allocs: (in) user pointer to an array of @count &struct bootpool_alloc,
+ *	each with its @size and @flags set (in) and its other fields filled
+ *	(out) when served.
+ * @count: (in) number of requests, 1 to %BOOTPOOL_BATCH_MAX.
+ * @stride: (in) size in bytes of one array element, at least
+ *	%BOOTPOOL_ALLOC_SIZE_VER0; elements are reconciled like the argument
+ *	of BOOTPOOL_IOC_ALLOC.
+ * @flags: (in) must be 0.
+ * @done: (out) requests served, in array order.
+ *
+ * A domain's start-up makes hundreds of requests; one call serves them in
+ * order and stops at the first that fails. Served requests keep their
+ * blocks. The call fails only when no request was served, with that first
+ * request's errno; otherwise it succeeds and @done tells how far it got.
+ *
+ * Errors: ``EINVAL`` for @count 0 or above %BOOTPOOL_BATCH_MAX, a @stride
+ * below %BOOTPOOL_ALLOC_SIZE_VER0 or unknown @flags; ``EFAULT`` for a bad
+ * @allocs; any errno of BOOTPOOL_IOC_ALLOC for the first request.
+ */
+struct bootpool_alloc_batch {
+	__u64 allocs;
+	__u32 count;
+	__u32 stride;
+	__u32 flags;
+	__u32 done;
+};
+
+#define BOOTPOOL_ALLOC_BATCH_SIZE_VER0	24
+
 #define BOOTPOOL_IOC_MAGIC		0xBB
 
 #define BOOTPOOL_IOC_ALLOC	_IOWR(BOOTPOOL_IOC_MAGIC, 0x0, struct bootpool_alloc)
 #define BOOTPOOL_IOC_FREE	_IOW(BOOTPOOL_IOC_MAGIC, 0x1, struct bootpool_free)
 #define BOOTPOOL_IOC_SET_POLICY	_IOW(BOOTPOOL_IOC_MAGIC, 0x2, struct bootpool_policy)
 #define BOOTPOOL_IOC_STATS	_IOR(BOOTPOOL_IOC_MAGIC, 0x3, struct bootpool_stats)
+#define BOOTPOOL_IOC_ALLOC_BATCH _IOWR(BOOTPOOL_IOC_MAGIC, 0x4, struct bootpool_alloc_batch)
 
 #endif /* _UAPI_LINUX_BOOTPOOL_H */
