@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bootpool-demo: launch N domains that replay a domain-init allocation
+ * trace under each switching policy and placement, and compare what they
+ * cost.
+ *
+ * A domain is a forked process. It opens /dev/bootpool (which reserves its
+ * pool), sets its policy, pins itself to a CPU, waits for the start signal,
+ * replays the trace (one ALLOC per line, nothing freed, as a starting
+ * Barrelfish domain never returns fixed-allocator pages), reads its own
+ * counters with BOOTPOOL_IOC_STATS and sends them to the parent through a
+ * pipe. Every count printed comes from the module: the domains' STATS, and
+ * the global counters and max_queue_depth in debugfs; the demo only adds
+ * them up.
+ *
+ * See --help and userspace-demo/README.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bootpool.h>
+
+#define DEV		"/dev/bootpool"
+#define PARAMS		"/sys/module/bootpool/parameters/"
+#define DEBUGFS		"/sys/kernel/debug/bootpool/"
+#define DEFAULT_TRACE	"traces/barrelfish-domain-init.trace"
+#define MAX_CONFIGS	64
+#define MAX_LIST	8
+
+static const char * const policy_names[BOOTPOOL_POLICY_COUNT] = {
+	[BOOTPOOL_POLICY_LATE] = "late",
+	[BOOTPOOL_POLICY_EARLY] = "early",
+	[BOOTPOOL_POLICY_HYBRID] = "hybrid",
+};
+
+static const char * const reason_names[] = {
+	"none", "exhausted", "oversize", "early",
+};
+
+enum mode { MODE_SEQ, MODE_BURST };
+static const char * const mode_names[] = { "one-by-one", "burst" };
+
+/* A placement: on dionysos_cpu (hops 0), or off it with forward_hops. */
+struct placement {
+	int hops;		/* 0: on dionysos_cpu */
+	char name[16];
+};
+
+struct trace {
+	uint64_t *size;
+	int nr;
+	uint64_t bytes;
+};
+
+/* What a domain sends its parent. */
+struct report {
+	struct bootpool_stats st;
+	uint64_t lat_ns;
+	int32_t cpu;
+	int32_t err;		/* errno of the first failure, or 0 */
+	int32_t err_line;	/* trace request that failed */
+	int32_t pad;
+};
+
+/* Debugfs counters read around each configuration. */
+struct global {
+	long remote_allocs, pool_allocs, ipis, hops;
+};
+
+struct result {
+	int policy;
+	struct placement pl;
+	int mode;		/* an enum mode */
+	int n;
+	double mem_kib, pool_kib, remote_kib;
+	double dreq, preq, ipis, hops;
+	double lat_med_us, lat_p99_us;
+	long max_qdepth;
+	int switched;
+	int reason;		/* of the first domain; -1 when they differ */
+	double pages_left;	/* free pool pages at the switch, switched only */
+	struct global dbg;	/* debugfs deltas, totals over all domains */
+	int failed;
+};
+
+static const char *prog = "bootpool-demo";
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: bootpool-demo [-n N] [-t TRACE] [-p POLICIES] [-P PLACEMENTS]\n"
+"                     [-m MODES] [--csv FILE|-]\n"
+"       bootpool-demo --from-ftrace [--pid PID] [FILE]\n"
+"\n"
+"Launches N domains (processes) that each open /dev/bootpool, set a policy\n"
+"and replay TRACE, for every policy x placement x mode; prints a table per\n"
+"configuration and the late-vs-early headline.  Must run as root with the\n"
+"module loaded and debugfs mounted.\n"
+"\n"
+"  -n N            domains per configuration (default 32)\n"
+"  -t TRACE        trace file (default: %s beside the binary)\n"
+"  -p POLICIES     comma list of late, early, hybrid (default all)\n"
+"  -P PLACEMENTS   comma list of on, offH: on = pinned to dionysos_cpu;\n"
+"                  offH = pinned to the other CPUs, forward_hops=H\n"
+"                  (default on,off1,off3)\n"
+"  -m MODES        comma list of seq (one by one), burst (all released at\n"
+"                  once) (default seq,burst)\n"
+"  --csv FILE      also write the results as CSV; '-' prints them on\n"
+"                  stdout as lines prefixed 'csv:'\n"
+"  --from-ftrace   convert text ftrace output holding bootpool_alloc\n"
+"                  events (FILE or stdin) into a trace on stdout; keeps the\n"
+"                  events of --pid PID, or of the first pid seen\n"
+"\n"
+"Trace format: one request a line, 'SIZE [TAG]'; SIZE in bytes (a K or M\n"
+"suffix multiplies by 1024 or 1048576); '#' starts a comment.\n",
+		DEFAULT_TRACE);
+}
+
+/* ---- sysfs and debugfs ---- */
+
+static long read_long(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%ld\n", v) < 0 || fclose(f))
+		die("cannot write %ld to %s: %s", v, path, strerror(errno));
+}
+
+static void read_global(struct global *g)
+{
+	char key[64];
+	long v;
+	FILE *f = fopen(DEBUGFS "counters", "r");
+
+	if (!f)
+		die("cannot read " DEBUGFS "counters: %s (is debugfs mounted?)",
+		    strerror(errno));
+	memset(g, 0, sizeof(*g));
+	while (fscanf(f, "%63s %ld", key, &v) == 2) {
+		if (!strcmp(key, "remote_allocs"))
+			g->remote_allocs = v;
+		else if (!strcmp(key, "pool_allocs"))
+			g->pool_allocs = v;
+		else if (!strcmp(key, "ipis"))
+			g->ipis = v;
+		else if (!strcmp(key, "hops"))
+			g->hops = v;
+	}
+	fclose(f);
+}
+
+/* ---- traces ---- */
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'K' || *end == 'k') {
+		v <<= 10;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		v <<= 20;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void load_trace(const char *path, struct trace *t)
+{
+	char line[512];
+	int lineno = 0, cap = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		die("cannot open trace %s: %s", path, strerror(errno));
+	memset(t, 0, sizeof(*t));
+	while (fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#');
+		char *tok;
+		uint64_t size;
+
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		tok = strtok(line, " \t\r\n");
+		if (!tok)
+			continue;
+		if (parse_size(tok, &size) || !size ||
+		    size > BOOTPOOL_MAX_ALLOC_SIZE)
+			die("%s:%d: '%s' is not a size from 1 to %llu bytes",
+			    path, lineno, tok,
+			    (unsigned long long)BOOTPOOL_MAX_ALLOC_SIZE);
+		if (t->nr == cap) {
+			cap = cap ? 2 * cap : 128;
+			t->size = realloc(t->size, cap * sizeof(*t->size));
+			if (!t->size)
+				die("out of memory");
+		}
+		t->size[t->nr++] = size;
+		t->bytes += size;
+	}
+	fclose(f);
+	if (!t->nr)
+		die("trace %s holds no request", path);
+}
+
+/*
+ * Turn text ftrace output into a trace. Event lines look like
+ *   prog-123 [001] ..... 12.345: bootpool_alloc: pid=123 size=4096 ...
+ */
+static int from_ftrace(const char *path, long pid)
+{
+	char line[1024];
+	long first = -1, other = 0, kept = 0;
+	FILE *f = path ? fopen(path, "r") : stdin;
+
+	if (!f)
+		die("cannot open %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		const char *ev = strstr(line, "bootpool_alloc: ");
+		unsigned long long size;
+		long p;
+
+		if (!ev || sscanf(ev, "bootpool_alloc: pid=%ld size=%llu",
+				  &p, &size) != 2)
+			continue;
+		if (pid < 0 && first < 0) {
+			first = p;
+			printf("# recorded from the bootpool_alloc tracepoint, pid %ld\n",
+			       p);
+		} else if (pid >= 0 && first < 0) {
+			first = pid;
+			printf("# recorded from the bootpool_alloc tracepoint, pid %ld\n",
+			       pid);
+		}
+		if (p != first) {
+			other++;
+			continue;
+		}
+		printf("%llu\n", size);
+		kept++;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (other)
+		fprintf(stderr, "%s: ignored %ld events of other pids (use --pid)\n",
+			prog, other);
+	if (!kept) {
+		fprintf(stderr, "%s: no bootpool_alloc event found\n", prog);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- one domain ---- */
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			_exit(2);
+		p += w;
+		len -= w;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
+}
+
+/*
+ * The child: attach, set the policy, pin, say ready, wait for the start,
+ * replay, report. Never returns.
+ */
+static void domain(const struct trace *t, int policy, int cpu,
+		   int ready_fd, int go_fd, int report_fd)
+{
+	struct bootpool_policy p = { .policy = policy };
+	struct report r;
+	uint64_t start;
+	char c;
+	int fd, i;
+
+	memset(&r, 0, sizeof(r));
+	pin(cpu);
+	fd = open(DEV, O_RDWR);
+	if (fd < 0 || ioctl(fd, BOOTPOOL_IOC_SET_POLICY, &p)) {
+		r.err = errno;
+		r.err_line = -1;
+	}
+	write_all(ready_fd, "r", 1);
+	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+		;
+
+	if (!r.err) {
+		start = now_ns();
+		for (i = 0; i < t->nr; i++) {
+			struct bootpool_alloc a = { .size = t->size[i] };
+
+			if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a)) {
+				r.err = errno;
+				r.err_line = i + 1;
+				break;
+			}
+		}
+		r.lat_ns = now_ns() - start;
+		if (ioctl(fd, BOOTPOOL_IOC_STATS, &r.st) && !r.err) {
+			r.err = errno;
+			r.err_line = -2;
+		}
+	}
+	r.cpu = sched_getcpu();
+	write_all(report_fd, &r, sizeof(r));
+	_exit(0);
+}
+
+/* ---- one configuration ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t r = read(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("a domain died before reporting (%s)",
+			    r ? strerror(errno) : "EOF");
+		p += r;
+		len -= r;
+	}
+}
+
+/*
+ * Launch @k domains, release them together once all are ready and collect
+ * their reports into @rep.
+ */
+static void launch(const struct trace *t, int policy, const int *cpus, int k,
+		   struct report *rep)
+{
+	int ready[2], go[2], report[2];
+	pid_t *pids = calloc(k, sizeof(*pids));
+	char c;
+	int i, status;
+
+	if (!pids || pipe(ready) || pipe(go) || pipe(report))
+		die("pipe: %s", strerror(errno));
+	fflush(NULL);
+	for (i = 0; i < k; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork: %s", strerror(errno));
+		if (!pids[i]) {
+			close(ready[0]);
+			close(go[1]);
+			close(report[0]);
+			domain(t, policy, cpus[i], ready[1], go[0], report[1]);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	close(report[1]);
+	for (i = 0; i < k; i++)
+		read_full(ready[0], &c, 1);
+	close(go[1]);		/* the start signal: EOF for every domain */
+	for (i = 0; i < k; i++)
+		read_full(report[0], &rep[i], sizeof(rep[i]));
+	for (i = 0; i < k; i++)
+		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			die("domain %d did not exit cleanly", (int)pids[i]);
+	close(ready[0]);
+	close(report[0]);
+	free(pids);
+}
+
+static int nr_cpus;
+static int dionysos_cpu;
+
+static void run_config(const struct trace *t, int n, struct result *res)
+{
+	struct report *rep = calloc(n, sizeof(*rep));
+	uint64_t *lat = calloc(n, sizeof(*lat));
+	int *cpus = calloc(n, sizeof(*cpus));
+	struct global g0, g1;
+	int i, off = 0;
+
+	if (!rep || !lat || !cpus)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		if (!res->pl.hops) {
+			cpus[i] = dionysos_cpu;
+			continue;
+		}
+		/* Round robin over the CPUs other than dionysos_cpu. */
+		if (off % nr_cpus == dionysos_cpu)
+			off++;
+		cpus[i] = off % nr_cpus;
+		off++;
+	}
+	if (res->pl.hops)
+		write_long(PARAMS "forward_hops", res->pl.hops);
+
+	read_global(&g0);
+	write_long(DEBUGFS "max_queue_depth", 0);
+	if (res->mode == MODE_BURST) {
+		launch(t, res->policy, cpus, n, rep);
+	} else {
+		for (i = 0; i < n; i++)
+			launch(t, res->policy, &cpus[i], 1, &rep[i]);
+	}
+	res->max_qdepth = read_long(DEBUGFS "max_queue_depth");
+	read_global(&g1);
+	res->dbg.remote_allocs = g1.remote_allocs - g0.remote_allocs;
+	res->dbg.pool_allocs = g1.pool_allocs - g0.pool_allocs;
+	res->dbg.ipis = g1.ipis - g0.ipis;
+	res->dbg.hops = g1.hops - g0.hops;
+
+	res->n = n;
+	res->reason = rep[0].st.switch_reason;
+	for (i = 0; i < n; i++) {
+		const struct bootpool_stats *st = &rep[i].st;
+
+		if (rep[i].err) {
+			if (!res->failed)
+				fprintf(stderr,
+					"%s: %s/%s/%s: domain on CPU %d failed at request %d: %s\n",
+					prog, policy_names[res->policy],
+					res->pl.name, mode_names[res->mode],
+					rep[i].cpu, rep[i].err_line,
+					strerror(rep[i].err));
+			res->failed++;
+		}
+		res->mem_kib += st->footprint_bytes / 1024.0;
+		res->pool_kib += st->pool_pages * 4.0;
+		res->remote_kib += st->remote_bytes / 1024.0;
+		res->dreq += st->remote_allocs;
+		res->preq += st->pool_allocs;
+		res->ipis += st->ipis;
+		res->hops += st->hops;
+		if (st->switched) {
+			res->switched++;
+			res->pages_left += st->switch_pages_left;
+		}
+		if ((int)st->switch_reason != res->reason)
+			res->reason = -1;
+		lat[i] = rep[i].lat_ns;
+	}
+	if (res->switched)
+		res->pages_left /= res->switched;
+	res->mem_kib /= n;
+	res->pool_kib /= n;
+	res->remote_kib /= n;
+	res->dreq /= n;
+	res->preq /= n;
+	res->ipis /= n;
+	res->hops /= n;
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	res->lat_med_us = (n & 1 ? lat[n / 2] : (lat[n / 2 - 1] + lat[n / 2]) / 2) / 1e3;
+	/* Nearest rank: the smallest value at or above 99% of the domains. */
+	res->lat_p99_us = lat[(99 * n + 99) / 100 - 1] / 1e3;
+	free(rep);
+	free(lat);
+	free(cpus);
+}
+
+/* ---- output ---- */
+
+static const char *reason_name(int r)
+{
+	if (r < 0)
+		return "mixed";
+	if (r < (int)(sizeof(reason_names) / sizeof(reason_names[0])))
+		return reason_names[r];
+	return "?";
+}
+
+static void print_table(const struct result *res, int nr)
+{
+	int i;
+
+	printf("%-7s %-5s %-10s %4s | %8s %8s %8s | %7s %7s %7s %7s | %9s %9s | %6s | %s\n",
+	       "policy", "place", "mode", "n", "mem_KiB", "pool_KiB",
+	       "dion_KiB", "d_reqs", "p_reqs", "ipis", "hops", "lat_med",
+	       "lat_p99", "max_qd", "switched");
+	for (i = 0; i < nr; i++) {
+		const struct result *r = &res[i];
+
+		printf("%-7s %-5s %-10s %4d | %8.1f %8.1f %8.1f | %7.1f %7.1f %7.1f %7.1f | %7.0fus %7.0fus | %6ld | %d/%d %s\n",
+		       policy_names[r->policy], r->pl.name, mode_names[r->mode],
+		       r->n, r->mem_kib, r->pool_kib, r->remote_kib, r->dreq,
+		       r->preq, r->ipis, r->hops, r->lat_med_us, r->lat_p99_us,
+		       r->max_qdepth, r->switched, r->n,
+		       r->switched ? reason_name(r->reason) : "");
+	}
+	printf("(per domain, means over the domains: mem = pool reserved + Dionysos granted\n"
+	       " at the end of init; d_reqs/p_reqs = requests served by Dionysos/the pool;\n"
+	       " lat = wall time of the replay, median and p99 over the domains;\n"
+	       " max_qd = deepest Dionysos queue during the configuration)\n");
+}
+
+static void write_csv(FILE *f, const char *prefix, const struct result *res,
+		      int nr)
+{
+	int i;
+
+	fprintf(f, "%spolicy,placement,forward_hops,mode,domains,mem_kib,pool_kib,"
+		"dionysos_kib,dionysos_requests,pool_requests,ipis,hops,"
+		"lat_median_us,lat_p99_us,max_queue_depth,switched_domains,"
+		"switch_reason,switch_pages_left,debugfs_remote_allocs,"
+		"debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed\n", prefix);
+	for (i = 0; i < nr; i++) {
+		const struct result *r = &res[i];
+
+		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,"
+			"%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d\n", prefix,
+			policy_names[r->policy], r->pl.name, r->pl.hops,
+			mode_names[r->mode], r->n, r->mem_kib, r->pool_kib,
+			r->remote_kib, r->dreq, r->preq, r->ipis, r->hops,
+			r->lat_med_us, r->lat_p99_us, r->max_qdepth,
+			r->switched, r->switched ? reason_name(r->reason) : "none",
+			r->pages_left, r->dbg.remote_allocs, r->dbg.pool_allocs,
+			r->dbg.ipis, r->dbg.hops, r->failed);
+	}
+}
+
+static const struct result *find(const struct result *res, int nr, int policy,
+				 int off, int mode)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (res[i].policy == policy && res[i].mode == mode &&
+		    (off ? res[i].pl.hops > 0 : 1))
+			return &res[i];
+	return NULL;
+}
+
+static double saved_pct(double early, double late)
+{
+	return early > 0 ? 100.0 * (early - late) / early : 0.0;
+}
+
+static void headline(const struct result *res, int nr, int mode)
+{
+	const struct result *e = find(res, nr, BOOTPOOL_POLICY_EARLY, 0, mode);
+	const struct result *l = find(res, nr, BOOTPOOL_POLICY_LATE, 0, mode);
+	const struct result *eo = find(res, nr, BOOTPOOL_POLICY_EARLY, 1, mode);
+	const struct result *lo;
+	char ipis[64] = "na";
+
+	if (!e || !l) {
+		printf("\nheadline: needs both the late and the early policy (-p late,early)\n");
+		return;
+	}
+	/* The late result of the same placement as the early one. */
+	lo = NULL;
+	if (eo) {
+		int i;
+
+		for (i = 0; i < nr; i++)
+			if (res[i].policy == BOOTPOOL_POLICY_LATE &&
+			    res[i].mode == mode && res[i].pl.hops == eo->pl.hops)
+				lo = &res[i];
+	}
+	if (eo && lo)
+		snprintf(ipis, sizeof(ipis), "%.1f",
+			 saved_pct(eo->ipis, lo->ipis));
+
+	printf("\nlate vs early (%s, %s): %.0f KiB less per domain, %.1f%% fewer Dionysos requests, ",
+	       e->pl.name, mode_names[mode], e->mem_kib - l->mem_kib,
+	       saved_pct(e->dreq, l->dreq));
+	if (eo && lo)
+		printf("%s%% fewer IPIs (%s: %.1f vs %.1f per domain)\n", ipis,
+		       eo->pl.name, lo->ipis, eo->ipis);
+	else
+		printf("IPIs not compared (needs an off-CPU placement, -P off1)\n");
+	printf("late_vs_early_mode=%s\n", mode_names[mode]);
+	printf("late_vs_early_placement=%s\n", e->pl.name);
+	printf("late_vs_early_kib_saved_per_domain=%.0f\n", e->mem_kib - l->mem_kib);
+	printf("late_vs_early_dionysos_requests_saved_pct=%.1f\n",
+	       saved_pct(e->dreq, l->dreq));
+	printf("late_vs_early_ipis_placement=%s\n", eo && lo ? eo->pl.name : "na");
+	printf("late_vs_early_ipis_saved_pct=%s\n", ipis);
+}
+
+/* ---- options ---- */
+
+static int split(char *s, char **out)
+{
+	int n = 0;
+	char *tok;
+
+	for (tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		if (n == MAX_LIST)
+			die("too many items in a list");
+		out[n++] = tok;
+	}
+	return n;
+}
+
+static char *default_trace(void)
+{
+	static char path[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return DEFAULT_TRACE;
+	path[len] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) + sizeof(DEFAULT_TRACE) + 1 > sizeof(path))
+		return DEFAULT_TRACE;
+	strcpy(slash + 1, DEFAULT_TRACE);
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "csv", required_argument, NULL, 'c' },
+		{ "from-ftrace", no_argument, NULL, 'f' },
+		{ "pid", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char pol_s[64] = "late,early,hybrid", pl_s[64] = "on,off1,off3";
+	char mode_s[64] = "seq,burst";
+	char *pols[MAX_LIST], *pls[MAX_LIST], *modes[MAX_LIST];
+	int npol, npl, nmode, i, j, k, nr = 0, ftrace = 0, n = 32, c;
+	int policy[MAX_LIST], mode[MAX_LIST];
+	struct placement pl[MAX_LIST];
+	const char *trace_path = NULL, *csv = NULL;
+	static struct result res[MAX_CONFIGS];
+	long pid = -1, hops0;
+	struct trace t;
+
+	while ((c = getopt_long(argc, argv, "n:t:p:P:m:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			n = atoi(optarg);
+			if (n < 1 || n > 1024)
+				die("-n wants 1 to 1024 domains");
+			break;
+		case 't': trace_path = optarg; break;
+		case 'p': snprintf(pol_s, sizeof(pol_s), "%s", optarg); break;
+		case 'P': snprintf(pl_s, sizeof(pl_s), "%s", optarg); break;
+		case 'm': snprintf(mode_s, sizeof(mode_s), "%s", optarg); break;
+		case 'c': csv = optarg; break;
+		case 'f': ftrace = 1; break;
+		case 'i': pid = atol(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (ftrace)
+		return from_ftrace(optind < argc ? argv[optind] : NULL, pid);
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	npol = split(pol_s, pols);
+	for (i = 0; i < npol; i++) {
+		for (j = 0; j < BOOTPOOL_POLICY_COUNT; j++)
+			if (!strcmp(pols[i], policy_names[j]))
+				break;
+		if (j == BOOTPOOL_POLICY_COUNT)
+			die("unknown policy '%s' (late, early, hybrid)", pols[i]);
+		policy[i] = j;
+	}
+	npl = split(pl_s, pls);
+	for (i = 0; i < npl; i++) {
+		char *end;
+
+		if (!strcmp(pls[i], "on")) {
+			pl[i].hops = 0;
+		} else if (!strncmp(pls[i], "off", 3)) {
+			pl[i].hops = strtol(pls[i] + 3, &end, 10);
+			if (*end || pl[i].hops < 1)
+				die("placement '%s': want offH with H >= 1", pls[i]);
+		} else {
+			die("unknown placement '%s' (on, off1, off3, ...)", pls[i]);
+		}
+		snprintf(pl[i].name, sizeof(pl[i].name), "%s", pls[i]);
+	}
+	nmode = split(mode_s, modes);
+	for (i = 0; i < nmode; i++) {
+		if (!strcmp(modes[i], "seq"))
+			mode[i] = MODE_SEQ;
+		else if (!strcmp(modes[i], "burst"))
+			mode[i] = MODE_BURST;
+		else
+			die("unknown mode '%s' (seq, burst)", modes[i]);
+	}
+	if (npol * npl * nmode > MAX_CONFIGS)
+		die("too many configurations");
+
+	if (!trace_path)
+		trace_path = default_trace();
+	load_trace(trace_path, &t);
+	if (access(DEV, R_OK | W_OK))
+		die("%s: %s (is bootpool.ko loaded, are you root?)", DEV,
+		    strerror(errno));
+	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	dionysos_cpu = read_long(PARAMS "dionysos_cpu");
+	hops0 = read_long(PARAMS "forward_hops");
+	if (dionysos_cpu < 0 || hops0 < 0)
+		die("cannot read " PARAMS "{dionysos_cpu,forward_hops}");
+	for (i = 0; i < npl; i++)
+		if (pl[i].hops && nr_cpus < 2)
+			die("placement %s needs a second CPU", pl[i].name);
+
+	printf("bootpool-demo: %d domains per configuration, trace %s (%d requests, %llu bytes)\n",
+	       n, trace_path, t.nr, (unsigned long long)t.bytes);
+	printf("dionysos_cpu=%d, %d CPUs online, pool_pages=%ld\n\n", dionysos_cpu,
+	       nr_cpus, read_long(PARAMS "pool_pages"));
+	for (k = 0; k < nmode; k++)
+		for (j = 0; j < npl; j++)
+			for (i = 0; i < npol; i++) {
+				res[nr].policy = policy[i];
+				res[nr].pl = pl[j];
+				res[nr].mode = mode[k];
+				run_config(&t, n, &res[nr]);
+				nr++;
+			}
+	write_long(PARAMS "forward_hops", hops0);
+
+	print_table(res, nr);
+	headline(res, nr, mode[0]);
+	if (csv) {
+		if (!strcmp(csv, "-")) {
+			write_csv(stdout, "csv:", res, nr);
+		} else {
+			FILE *f = fopen(csv, "w");
+
+			if (!f)
+				die("cannot write %s: %s", csv, strerror(errno));
+			write_csv(f, "", res, nr);
+			fclose(f);
+		}
+	}
+	for (i = 0; i < nr; i++)
+		if (res[i].failed)
+			return 1;
+	return 0;
+}
