@@ -73,7 +73,9 @@ SELFTEST_ARGS := -C selftests CC=$(SELFTEST_CC) KSFT_DIR=$(KSFT_DIR) \
 # build into $(GUEST_BUILD) and the VM picks up $(GUEST_BUILD)/userspace-demo/.
 DEMO_DIR := userspace-demo
 DEMO_OUT := $(GUEST_BUILD)/userspace-demo
-VM_PREREQS := guest-modules selftests
+VM_PREREQS := guest-modules selftests userspace-demo
+# make demo runs in the arm64 guest unless ARCH says otherwise.
+DEMO_ARCH := $(if $(ARCH),$(ARCH),arm64)
 # Stages of scripts/check, in order (see scripts/check --help).
 CHECK_STAGES ?=
 export CHECK_STAGES
@@ -81,7 +83,9 @@ export CHECK_STAGES
 # Options of `make vm`, read by scripts/vm from the environment.
 export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
-.PHONY: all modules setup selftests guest-modules vm check clean help
+.PHONY: all modules setup selftests guest-modules vm check clean help \
+	bench bench-build \
+	userspace-demo demo
 
 all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
 
@@ -103,7 +107,7 @@ $(SETUP_STAMP):
 guest-modules: $(SETUP_STAMP)
 	+$(MAKE) ARCH=$(GUEST_ARCH) modules
 
-selftests: $(SETUP_STAMP) ## Build and install the kselftests as static binaries for ARCH
+selftests: $(SETUP_STAMP) userspace-demo ## Build and install the kselftests as static binaries for ARCH
 	@test -f selftests/Makefile || { echo "make: no selftests/Makefile" >&2; exit 1; }
 	@mkdir -p $(SELFTEST_OUT)
 	$(MAKE) $(SELFTEST_ARGS) EXTRA_CFLAGS=-static
@@ -114,8 +118,26 @@ selftests: $(SETUP_STAMP) ## Build and install the kselftests as static binaries
 	cp -a $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest $(KSFT_DIR)/ftrace $(KSFT_INSTALL)/
 	@echo "installed: $(KSFT_INSTALL) ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
 
+userspace-demo: $(SETUP_STAMP) ## Build the demo (static) for ARCH into build/<arch>/userspace-demo/
+	$(MAKE) -C $(DEMO_DIR) CC=$(SELFTEST_CC) OUTPUT=$(DEMO_OUT)
+
+demo: ## Run the demo in the guest (ARCH, default arm64) [N= TRACE= POLICIES= PLACEMENTS= MODES=]
+	+$(MAKE) --no-print-directory ARCH=$(DEMO_ARCH) guest-modules userspace-demo
+	scripts/demo --arch $(DEMO_ARCH) --build build/$(DEMO_ARCH) $(if $(N),--n $(N)) \
+		$(if $(TRACE),--trace $(TRACE)) $(if $(POLICIES),--policies $(POLICIES)) \
+		$(if $(PLACEMENTS),--placements $(PLACEMENTS)) $(if $(MODES),--modes $(MODES))
+
 vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [ACCEL=] [TIMEOUT=s]
 	scripts/vm --arch $(GUEST_ARCH) --build $(GUEST_BUILD)
+
+# The benchmark's guest defaults to arm64, whatever the host.
+BENCH_ARGS ?=
+bench: ## Run the benchmark in the ARCH guest (default arm64) [BENCH_ARGS='-n 20000']
+	+$(MAKE) ARCH=$(if $(ARCH),$(ARCH),arm64) bench-build
+	scripts/bench --arch $(if $(ARCH),$(ARCH),arm64) -- $(BENCH_ARGS)
+
+bench-build: $(VM_PREREQS)
+	$(MAKE) -C bench CC=$(SELFTEST_CC) OUTPUT=$(GUEST_BUILD)/bench
 
 check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
 	scripts/check
