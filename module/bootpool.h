@@ -155,7 +155,7 @@ struct bootpool_remote_block {
  */
 struct bootpool_domain {
 	struct mmu_notifier notifier;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects the fields below */
 	pid_t tgid;
 	unsigned int files;
 	bool dead;

@@ -56,7 +56,7 @@
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects reserve[] and nr[] */
 	struct page *reserve[BOOTPOOL_RESERVE_ORDERS][BOOTPOOL_RESERVE_MAX];
 	unsigned int nr[BOOTPOOL_RESERVE_ORDERS];
 	atomic_long_t granted;
@@ -407,11 +407,14 @@ void bootpool_dionysos_stop(void)
 	bootpool_dionysos_serve_queue();
 	bootpool_dionysos_reap_all();
 
-	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++)
-		while (dionysos.nr[order])
-			bootpool_block_put(
-				dionysos.reserve[order][--dionysos.nr[order]],
-				order);
+	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++) {
+		while (dionysos.nr[order]) {
+			struct page *page;
+
+			page = dionysos.reserve[order][--dionysos.nr[order]];
+			bootpool_block_put(page, order);
+		}
+	}
 	WARN(atomic_long_read(&dionysos.granted),
 	     "bootpool: %ld Dionysos pages not returned\n",
 	     atomic_long_read(&dionysos.granted));

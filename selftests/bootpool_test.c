@@ -234,7 +234,7 @@ TEST_F(policy, counters_after_fixed_sequence)
 	unsigned int i;
 
 	ASSERT_EQ(0, bp_set_policy(self->fd, variant->policy));
-	for (i = 0; i < sizeof(policy_sequence) / sizeof(policy_sequence[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(policy_sequence); i++) {
 		ASSERT_EQ(0, bp_alloc(self->fd, policy_sequence[i], &a));
 		granted += a.granted;
 	}
@@ -360,6 +360,8 @@ struct bootpool_alloc_v2 {
 	__u64 future;
 };
 
+#define BOOTPOOL_IOC_ALLOC_V2 _IOWR(BOOTPOOL_IOC_MAGIC, 0, struct bootpool_alloc_v2)
+
 TEST_F(dev, struct_sizes_are_reconciled)
 {
 	struct bootpool_alloc_v2 big = { .cur.size = 10, .future = 0 };
@@ -369,11 +371,11 @@ TEST_F(dev, struct_sizes_are_reconciled)
 	struct bootpool_stats st;
 
 	/* A newer struct with zero tail is accepted. */
-	EXPECT_EQ(0, ioctl(self->fd, _IOWR(BOOTPOOL_IOC_MAGIC, 0, struct bootpool_alloc_v2), &big));
+	EXPECT_EQ(0, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_V2, &big));
 	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, big.cur.source);
 	/* ... but not with unknown non-zero bytes. */
 	big.future = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(BOOTPOOL_IOC_MAGIC, 0, struct bootpool_alloc_v2), &big));
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_V2, &big));
 	EXPECT_EQ(E2BIG, errno);
 
 	/* An older, shorter struct is accepted; bytes past it are untouched. */

@@ -11,10 +11,14 @@
  */
 #include "bootpool_util.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 static const char * const policy_names[] = { "late", "early", "hybrid" };
 static const char * const source_names[] = { "?", "pool", "dionysos" };
 
-static int usage(const char *prog)
+static int print_usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [-c cpu] [-p late|early|hybrid] [-f] SIZE[xCOUNT]...\n",
 		prog);
@@ -38,17 +42,17 @@ int main(int argc, char **argv)
 				if (!strcmp(optarg, policy_names[i]))
 					policy = i;
 			if (policy < 0)
-				return usage(argv[0]);
+				return print_usage(argv[0]);
 			break;
 		case 'f':
 			do_free = 1;
 			break;
 		default:
-			return usage(argv[0]);
+			return print_usage(argv[0]);
 		}
 	}
 	if (optind >= argc)
-		return usage(argv[0]);
+		return print_usage(argv[0]);
 
 	if (cpu >= 0 && bp_pin_cpu(cpu)) {
 		perror("sched_setaffinity");
@@ -80,11 +84,12 @@ int main(int argc, char **argv)
 				ret = 1;
 				continue;
 			}
-			printf("alloc size=%llu granted=%llu source=%s cpu=%u served_cpu=%u hops=%u ipis=%u\n",
+			printf("alloc size=%llu granted=%llu source=%s",
 			       size, (unsigned long long)a.granted,
-			       source_names[a.source < 3 ? a.source : 0], a.cpu,
-			       a.served_cpu, a.hops, a.ipis);
-			if (nr < sizeof(handles) / sizeof(handles[0]))
+			       source_names[a.source < 3 ? a.source : 0]);
+			printf(" cpu=%u served_cpu=%u hops=%u ipis=%u\n",
+			       a.cpu, a.served_cpu, a.hops, a.ipis);
+			if (nr < ARRAY_SIZE(handles))
 				handles[nr++] = a.handle;
 		}
 	}
@@ -95,8 +100,9 @@ int main(int argc, char **argv)
 
 	if (bp_stats(fd, &st))
 		return 1;
-	printf("stats pool_used=%u switched=%u switch_reason=%u pool_allocs=%llu remote_allocs=%llu hops=%llu ipis=%llu footprint_bytes=%llu\n",
-	       st.pool_used, st.switched, st.switch_reason,
+	printf("stats pool_used=%u switched=%u switch_reason=%u",
+	       st.pool_used, st.switched, st.switch_reason);
+	printf(" pool_allocs=%llu remote_allocs=%llu hops=%llu ipis=%llu footprint_bytes=%llu\n",
 	       (unsigned long long)st.pool_allocs,
 	       (unsigned long long)st.remote_allocs,
 	       (unsigned long long)st.hops, (unsigned long long)st.ipis,
