@@ -122,10 +122,12 @@ void bootpool_debugfs_exit(void);
  * @page: first of its 2^@order pages; the pages are split, each holds its
  *	own reference.
  * @order: log2 of the number of pages.
+ * @mapped: the block was mapped, so it may hold user data.
  */
 struct bootpool_remote_block {
 	struct page *page;
 	unsigned int order;
+	bool mapped;
 };
 
 /**
@@ -148,7 +150,10 @@ struct bootpool_remote_block {
  * @pages: the pool's pages, indexed by slot.
  * @gen: generation of each slot's handle.
  * @free_stack: free slots, most recently freed on top.
+ * @dirty: slots whose page was mapped since it was last zeroed.
  * @remote: Dionysos blocks held, by handle index.
+ * @remote_next: next remote handle index to try (cyclic, so that a freed
+ *	handle is not soon reused).
  * @remote_pages: Dionysos pages held or being requested.
  * @stats: counters reported by STATS.
  * @node: entry in the list of domains (debugfs).
@@ -169,7 +174,9 @@ struct bootpool_domain {
 	struct page **pages;
 	u16 *gen;
 	u16 *free_stack;
+	unsigned long *dirty;
 	struct xarray remote;
+	u32 remote_next;
 	unsigned long remote_pages;
 	struct bootpool_stats stats;
 	struct list_head node;
@@ -237,7 +244,7 @@ void bootpool_dionysos_enqueue(struct bootpool_request *req);
 void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
 void bootpool_dionysos_reap(struct bootpool_request *req);
 void bootpool_dionysos_release(struct page *page, unsigned int order,
-			       bool may_recycle);
+			       bool dirty);
 void bootpool_dionysos_show(struct seq_file *m);
 void bootpool_dionysos_queue_enter(void);
 void bootpool_dionysos_reset_max_depth(void);

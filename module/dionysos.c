@@ -231,27 +231,33 @@ void bootpool_dionysos_reap(struct bootpool_request *req)
  * bootpool_dionysos_release() - return a granted block
  * @page: first page of the block.
  * @order: log2 of its pages.
- * @may_recycle: the block may refill the reserve if no one else holds its
- *	pages (false in atomic context: zeroing is too slow there).
+ * @dirty: the block may hold user data (it was mapped); it is zeroed
+ *	before it can refill the reserve. A block never mapped was never
+ *	written: it is still zero.
  *
- * Context: any; zeroes pages only when @may_recycle.
+ * A block whose pages no one else holds refills the reserve if there is
+ * room; any other goes back to the page allocator when its last user lets
+ * go.
+ *
+ * Context: process context.
  */
 void bootpool_dionysos_release(struct page *page, unsigned int order,
-			       bool may_recycle)
+			       bool dirty)
 {
 	unsigned long flags;
 	unsigned int i;
 
 	bootpool_budget_uncharge(order);
 
-	if (!may_recycle || order >= BOOTPOOL_RESERVE_ORDERS ||
+	if (order >= BOOTPOOL_RESERVE_ORDERS ||
 	    READ_ONCE(dionysos.nr[order]) >= 2 * bootpool_reserve_target())
 		goto out_put;
 	for (i = 0; i < (1U << order); i++)
 		if (page_count(page + i) != 1)
 			goto out_put;
-	for (i = 0; i < (1U << order); i++)
-		clear_highpage(page + i);
+	if (dirty)
+		for (i = 0; i < (1U << order); i++)
+			clear_highpage(page + i);
 
 	spin_lock_irqsave(&dionysos.lock, flags);
 	if (dionysos.nr[order] < 2 * bootpool_reserve_target()) {
@@ -305,7 +311,7 @@ static void bootpool_dionysos_reap_all(void)
 	list = llist_del_all(&dionysos.reap);
 	llist_for_each_entry_safe(req, next, list, llnode) {
 		if (!req->status && req->page)
-			bootpool_dionysos_release(req->page, req->order, true);
+			bootpool_dionysos_release(req->page, req->order, false);
 		bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
 		kfree(req);
 	}

@@ -11,9 +11,11 @@
  * it dies, even while a forked child still holds an inherited descriptor.
  * Otherwise the last close tears it down.
  *
- * Pool blocks are single pages. A freed pool page is zeroed and goes back
- * on the pool's free stack; a page still mapped is replaced by a fresh one
- * instead, so the mapping keeps its page and never sees another block.
+ * Pool blocks are single pages. User space can write a block only through
+ * a mapping, so a freed pool page is zeroed only if it was mapped, and
+ * then goes back on the pool's free stack; a page still mapped is replaced
+ * by a fresh one instead, so the mapping keeps its page and never sees
+ * another block.
  * Dionysos blocks are kept in an xarray and go back to Dionysos when freed.
  */
 #include <linux/highmem.h>
@@ -92,7 +94,9 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	dom->pages = kcalloc(nr, sizeof(*dom->pages), GFP_KERNEL);
 	dom->gen = kcalloc(nr, sizeof(*dom->gen), GFP_KERNEL);
 	dom->free_stack = kcalloc(nr, sizeof(*dom->free_stack), GFP_KERNEL);
-	if ((nr && (!dom->pages || !dom->gen || !dom->free_stack)))
+	dom->dirty = bitmap_zalloc(nr, GFP_KERNEL);
+	if (nr && (!dom->pages || !dom->gen || !dom->free_stack ||
+		   !dom->dirty))
 		goto out_free_arrays;
 
 	for (i = 0; i < nr; i++) {
@@ -121,12 +125,14 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 out_free_pages:
 	bootpool_pool_free(dom->pages, nr);
 out_free_arrays:
+	bitmap_free(dom->dirty);
 	kfree(dom->free_stack);
 	kfree(dom->gen);
 	kfree(dom->pages);
 	dom->pages = NULL;
 	dom->gen = NULL;
 	dom->free_stack = NULL;
+	dom->dirty = NULL;
 	return -ENOMEM;
 }
 
@@ -161,7 +167,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	xa_for_each(&dom->remote, idx, blk) {
 		xa_erase(&dom->remote, idx);
 		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk->order));
-		bootpool_dionysos_release(blk->page, blk->order, true);
+		bootpool_dionysos_release(blk->page, blk->order, blk->mapped);
 		kfree(blk);
 		blocks++;
 	}
@@ -172,8 +178,10 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	kfree(pages);
 	kfree(dom->gen);
 	kfree(dom->free_stack);
+	bitmap_free(dom->dirty);
 	dom->gen = NULL;
 	dom->free_stack = NULL;
+	dom->dirty = NULL;
 
 	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, -(long)nr);
 	bootpool_count(BOOTPOOL_CNT_POOL_USED, -(long)used);
@@ -328,10 +336,12 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 		goto out_free_blk;
 	blk->page = page;
 	blk->order = order;
-	ret = xa_alloc(&dom->remote, &idx, blk,
-		       XA_LIMIT(1, BOOTPOOL_HANDLE_REMOTE_LIMIT), GFP_KERNEL);
-	if (ret) {
-		bootpool_dionysos_release(page, order, true);
+	blk->mapped = false;
+	ret = xa_alloc_cyclic(&dom->remote, &idx, blk,
+			      XA_LIMIT(1, BOOTPOOL_HANDLE_REMOTE_LIMIT),
+			      &dom->remote_next, GFP_KERNEL);
+	if (ret < 0) {
+		bootpool_dionysos_release(page, order, false);
 		ret = -ENOMEM;
 		goto out_free_blk;
 	}
@@ -449,7 +459,7 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk->order));
 	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE << blk->order,
 			    BOOTPOOL_SOURCE_DIONYSOS);
-	bootpool_dionysos_release(blk->page, blk->order, true);
+	bootpool_dionysos_release(blk->page, blk->order, blk->mapped);
 	kfree(blk);
 	return 0;
 }
@@ -479,6 +489,7 @@ static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 {
 	struct page *fresh = NULL, *old = NULL, *page;
+	bool dirty = false;
 	int slot;
 
 	if (bootpool_handle_is_remote(handle))
@@ -510,12 +521,15 @@ retry:
 	if (fresh) {
 		old = page;
 		dom->pages[slot] = fresh;
+		__clear_bit(slot, dom->dirty);
+	} else {
+		dirty = __test_and_clear_bit(slot, dom->dirty);
 	}
 	spin_unlock(&dom->lock);
 
 	if (old)
 		put_page(old);
-	else
+	else if (dirty)
 		clear_highpage(page);
 
 	spin_lock(&dom->lock);
@@ -587,6 +601,7 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 		xa_lock(&dom->remote);
 		blk = xa_load(&dom->remote, idx);
 		if (blk && npages <= (1UL << blk->order)) {
+			blk->mapped = true;
 			first = blk->page;
 			for (i = 0; i < npages; i++)
 				get_page(first + i);
@@ -596,6 +611,7 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 		spin_lock(&dom->lock);
 		slot = bootpool_pool_slot(dom, handle);
 		if (slot >= 0 && npages == 1) {
+			__set_bit(slot, dom->dirty);
 			first = dom->pages[slot];
 			get_page(first);
 		}

@@ -191,25 +191,50 @@ static void bootpool_reply(struct bootpool_alloc *arg,
 int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page)
 {
-	struct bootpool_request *req;
+	struct bootpool_request local, *req;
 	int cpu, ret;
 
+	/*
+	 * On dionysos_cpu a request that the reserve can serve needs
+	 * nothing but the reserve: try that first, on the stack.
+	 */
+	bootpool_request_init(&local, order);
+	bootpool_dionysos_queue_enter();
+	cpu = get_cpu();
+	local.from_cpu = cpu;
+	local.cur_cpu = cpu;
+	if (cpu == bootpool_dionysos_cpu) {
+		ret = bootpool_dionysos_grant_atomic(&local);
+		put_cpu();
+		if (ret != -EAGAIN) {
+			bootpool_reply(arg, &local);
+			if (!ret)
+				*page = local.page;
+			return ret;
+		}
+	} else {
+		put_cpu();
+	}
+
+	/* Forwarded, or left for the thread: the request may outlive us. */
 	req = kmalloc(sizeof(*req), GFP_KERNEL);
-	if (!req)
+	if (!req) {
+		bootpool_dionysos_refuse(&local, -ENOMEM);
 		return -ENOMEM;
+	}
 	bootpool_request_init(req, order);
 
-	bootpool_dionysos_queue_enter();
 	cpu = get_cpu();
 	req->from_cpu = cpu;
 	req->cur_cpu = cpu;
 	if (cpu == bootpool_dionysos_cpu) {
 		ret = bootpool_dionysos_grant_atomic(req);
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
 			bootpool_dionysos_enqueue(req);
-		else
+		} else {
+			req->status = ret;
 			atomic_set(&req->state, BOOTPOOL_REQ_DONE);
-		req->status = ret;
+		}
 	} else {
 		req->hops_total = clamp_val(READ_ONCE(bootpool_forward_hops),
 					    1, BOOTPOOL_MAX_HOPS);
