@@ -1,0 +1,965 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bootpool_bench: measure each bootpool path against floors measured in
+ * the same boot, in the guest.
+ *
+ * Every figure is the median and 99th percentile of N operations (-n,
+ * default 10000) after N/10 warm-up operations, each timed with
+ * clock_gettime(CLOCK_MONOTONIC); the median cost of one clock_gettime()
+ * call, measured first, is subtracted from every sample. Each figure runs
+ * in a child process of its own, so that it gets a fresh domain (a pool is
+ * per process) and its own policy; children are pinned with
+ * sched_setaffinity(). The kernel-side floors come from bootpool_test.ko
+ * (debugfs bootpool_test/floors), which is loaded if it is not already.
+ *
+ * Output: a table, then one key=value line per figure and per ratio.
+ * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bootpool.h>
+
+#define DEV		"/dev/bootpool"
+#define PARAMS		"/sys/module/bootpool/parameters/"
+#define TEST_DEBUGFS	"/sys/kernel/debug/bootpool_test/"
+#define TEST_PARAMS	"/sys/module/bootpool_test/parameters/"
+#define FILL_BLOCKS	256
+#define MAX_PROCS	4
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* An ioctl number bootpool does not know: the dispatch floor. */
+#define BENCH_IOC_UNKNOWN	_IO(BOOTPOOL_IOC_MAGIC, 0x7f)
+
+/* One figure: nanoseconds per operation, or NAN-like -1 when not run. */
+struct figure {
+	double median;
+	double p99;
+	long ops;
+	int ok;
+};
+
+/* Results written by child processes, in memory shared with the parent. */
+struct shared {
+	struct figure dispatch, pool, pool_alloc, pool_free;
+	struct figure local, remote1, remote3, remote1_alloc, remote1_free;
+	struct figure fill_single, fill_batch;
+	double start[MAX_PROCS], end[MAX_PROCS];
+	long done[MAX_PROCS];
+	char err[256];
+};
+
+static struct shared *sh;
+static long nops = 10000;
+static double clock_ns;
+static int verbose;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (sh && !sh->err[0])
+		vsnprintf(sh->err, sizeof(sh->err), fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	fprintf(stderr, "bootpool_bench: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static inline double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and p99 of @n samples, less @sub each (clamped at 0). */
+static struct figure summarize(double *s, long n, double sub)
+{
+	struct figure f = { .ops = n, .ok = 1 };
+
+	qsort(s, n, sizeof(*s), cmp_double);
+	f.median = s[n / 2] - sub;
+	f.p99 = s[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] - sub;
+	if (f.median < 0)
+		f.median = 0;
+	if (f.p99 < 0)
+		f.p99 = 0;
+	return f;
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fail("sched_setaffinity to CPU %d: %s", cpu, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64];
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 0);
+	fclose(f);
+	return v;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t len = strlen(val);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int write_long(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return write_str(path, buf);
+}
+
+static int open_domain(int policy)
+{
+	struct bootpool_policy p = { .policy = policy };
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fail("open %s: %s", DEV, strerror(errno));
+		return -1;
+	}
+	if (ioctl(fd, BOOTPOOL_IOC_SET_POLICY, &p)) {
+		fail("SET_POLICY %d: %s", policy, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int bp_alloc(int fd, struct bootpool_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = 4096;
+	if (ioctl(fd, BOOTPOOL_IOC_ALLOC, a)) {
+		fail("ALLOC: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bp_free(int fd, __u64 handle)
+{
+	struct bootpool_free f = { .handle = handle };
+
+	if (ioctl(fd, BOOTPOOL_IOC_FREE, &f)) {
+		fail("FREE: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Run @fn(@arg) in a child process; return its exit status. */
+static int in_child(int (*fn)(long), long arg)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fail("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (!pid)
+		_exit(fn(arg) ? 1 : 0);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- the figures ---- */
+
+static void measure_clock(void)
+{
+	long i, n = nops < 1000 ? 1000 : nops;
+	double *s = malloc(n * sizeof(*s));
+	struct figure f;
+
+	for (i = 0; i < n; i++) {
+		double t0 = now_ns();
+
+		s[i] = now_ns() - t0;
+	}
+	f = summarize(s, n, 0);
+	clock_ns = f.median;
+	free(s);
+}
+
+static int fig_dispatch(long cpu)
+{
+	long i, warm = nops / 10, n = nops;
+	double *s = malloc(n * sizeof(*s));
+	int fd = open_domain(BOOTPOOL_POLICY_LATE);
+
+	if (fd < 0 || pin(cpu))
+		return 1;
+	for (i = -warm; i < n; i++) {
+		double t0 = now_ns();
+		int r = ioctl(fd, BENCH_IOC_UNKNOWN, 0);
+		double t1 = now_ns();
+
+		if (r != -1 || errno != ENOTTY) {
+			fail("unknown ioctl did not fail with ENOTTY");
+			return 1;
+		}
+		if (i >= 0)
+			s[i] = t1 - t0;
+	}
+	sh->dispatch = summarize(s, n, clock_ns);
+	close(fd);
+	return 0;
+}
+
+/*
+ * ALLOC + FREE of one page, @n times, in a domain with @policy. Records
+ * the pair, and each call on its own.
+ */
+static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
+			   struct figure *alloc, struct figure *freef)
+{
+	long i, warm = nops / 10, n = nops;
+	double *s = malloc(n * sizeof(*s));
+	double *sa = malloc(n * sizeof(*sa));
+	double *sf = malloc(n * sizeof(*sf));
+	struct bootpool_alloc a;
+
+	for (i = -warm; i < n; i++) {
+		double t0 = now_ns(), t1, t2;
+
+		if (bp_alloc(fd, &a))
+			return 1;
+		t1 = now_ns();
+		if (bp_free(fd, a.handle))
+			return 1;
+		t2 = now_ns();
+		if (a.source != source || (hops >= 0 && (int)a.hops != hops)) {
+			fail("ALLOC served from source %u with %u hops, expected %u with %d",
+			     a.source, a.hops, source, hops);
+			return 1;
+		}
+		if (i >= 0) {
+			s[i] = t2 - t0;
+			sa[i] = t1 - t0;
+			sf[i] = t2 - t1;
+		}
+	}
+	*pair = summarize(s, n, 2 * clock_ns);
+	if (alloc)
+		*alloc = summarize(sa, n, clock_ns);
+	if (freef)
+		*freef = summarize(sf, n, clock_ns);
+	free(s);
+	free(sa);
+	free(sf);
+	return 0;
+}
+
+static int fig_pool(long cpu)
+{
+	int fd = open_domain(BOOTPOOL_POLICY_LATE);
+
+	if (fd < 0 || pin(cpu))
+		return 1;
+	return alloc_free_loop(fd, BOOTPOOL_SOURCE_POOL, 0, &sh->pool,
+			       &sh->pool_alloc, &sh->pool_free);
+}
+
+static int fig_local(long cpu)
+{
+	int fd;
+
+	if (pin(cpu))
+		return 1;
+	fd = open_domain(BOOTPOOL_POLICY_EARLY);
+	if (fd < 0)
+		return 1;
+	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, 0, &sh->local,
+			       NULL, NULL);
+}
+
+static int fig_remote1(long cpu)
+{
+	int fd;
+
+	if (pin(cpu))
+		return 1;
+	fd = open_domain(BOOTPOOL_POLICY_EARLY);
+	if (fd < 0)
+		return 1;
+	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, 1, &sh->remote1,
+			       &sh->remote1_alloc, &sh->remote1_free);
+}
+
+static int fig_remote3(long cpu)
+{
+	int fd;
+
+	if (pin(cpu))
+		return 1;
+	fd = open_domain(BOOTPOOL_POLICY_EARLY);
+	if (fd < 0)
+		return 1;
+	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, 3, &sh->remote3,
+			       NULL, NULL);
+}
+
+/*
+ * Fill a fresh 256-page pool with single ALLOCs (@batch 0) or with one
+ * ALLOC_BATCH call; one sample per fill. A fresh domain per fill: close
+ * tears the domain down, the next open attaches a new one.
+ */
+static int fill_loop(long cpu, int batch, struct figure *out)
+{
+	long rounds = nops / FILL_BLOCKS, warm, r;
+	struct bootpool_alloc a[FILL_BLOCKS];
+	double *s;
+	int i;
+
+	if (rounds < 8)
+		rounds = 8;
+	warm = rounds / 10 ? rounds / 10 : 1;
+	s = malloc(rounds * sizeof(*s));
+	if (pin(cpu))
+		return 1;
+	for (r = -warm; r < rounds; r++) {
+		int fd = open_domain(BOOTPOOL_POLICY_LATE);
+		double t0, t1;
+
+		if (fd < 0)
+			return 1;
+		for (i = 0; i < FILL_BLOCKS; i++) {
+			memset(&a[i], 0, sizeof(a[i]));
+			a[i].size = 4096;
+		}
+		t0 = now_ns();
+		if (!batch) {
+			for (i = 0; i < FILL_BLOCKS; i++)
+				if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a[i])) {
+					fail("fill ALLOC %d: %s", i,
+					     strerror(errno));
+					return 1;
+				}
+		} else {
+#ifdef BOOTPOOL_IOC_ALLOC_BATCH
+			struct bootpool_alloc_batch b = {
+				.allocs = (__u64)(uintptr_t)a,
+				.count = FILL_BLOCKS,
+				.stride = sizeof(a[0]),
+			};
+
+			if (ioctl(fd, BOOTPOOL_IOC_ALLOC_BATCH, &b) ||
+			    b.done != FILL_BLOCKS) {
+				fail("ALLOC_BATCH: %s, %u done",
+				     strerror(errno), b.done);
+				return 1;
+			}
+#endif
+		}
+		t1 = now_ns();
+		for (i = 0; i < FILL_BLOCKS; i++)
+			if (a[i].source != BOOTPOOL_SOURCE_POOL) {
+				fail("fill: block %d not from the pool", i);
+				return 1;
+			}
+		close(fd);
+		if (r >= 0)
+			s[r] = t1 - t0;
+	}
+	*out = summarize(s, rounds, clock_ns);
+	out->ops = rounds * FILL_BLOCKS;
+	free(s);
+	return 0;
+}
+
+static int fig_fill_single(long cpu)
+{
+	return fill_loop(cpu, 0, &sh->fill_single);
+}
+
+static int fig_fill_batch(long cpu)
+{
+	return fill_loop(cpu, 1, &sh->fill_batch);
+}
+
+/*
+ * Throughput: @nprocs processes on the CPUs in @cpus each do nops pool
+ * ALLOC+FREE pairs, started together; ops per second over the span from
+ * the first start to the last end.
+ */
+static double throughput(const int *cpus, int nprocs)
+{
+	int go[2], ready[2], k, status, bad = 0;
+	double first = 0, last = 0;
+	pid_t pids[MAX_PROCS];
+	char c;
+
+	if (pipe(go) || pipe(ready))
+		return -1;
+	fflush(NULL);
+	for (k = 0; k < nprocs; k++) {
+		pids[k] = fork();
+		if (pids[k] < 0)
+			return -1;
+		if (!pids[k]) {
+			struct bootpool_alloc a;
+			long i;
+			int fd;
+
+			close(go[1]);
+			close(ready[0]);
+			fd = open_domain(BOOTPOOL_POLICY_LATE);
+			if (fd < 0 || pin(cpus[k]))
+				_exit(1);
+			for (i = 0; i < nops / 10; i++)
+				if (bp_alloc(fd, &a) || bp_free(fd, a.handle))
+					_exit(1);
+			if (write(ready[1], "r", 1) != 1 ||
+			    read(go[0], &c, 1) < 0)
+				_exit(1);
+			sh->start[k] = now_ns();
+			for (i = 0; i < nops; i++)
+				if (bp_alloc(fd, &a) || bp_free(fd, a.handle))
+					_exit(1);
+			sh->end[k] = now_ns();
+			sh->done[k] = nops;
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(ready[1]);
+	for (k = 0; k < nprocs; k++)
+		if (read(ready[0], &c, 1) != 1)
+			bad = 1;
+	close(go[1]);	/* everyone's read() returns at once */
+	close(ready[0]);
+	for (k = 0; k < nprocs; k++) {
+		if (waitpid(pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			bad = 1;
+	}
+	if (bad)
+		return -1;
+	for (k = 0; k < nprocs; k++) {
+		if (!k || sh->start[k] < first)
+			first = sh->start[k];
+		if (!k || sh->end[k] > last)
+			last = sh->end[k];
+	}
+	return nprocs * (double)nops / ((last - first) / 1e9);
+}
+
+/* The Slab line of /proc/meminfo, in bytes. */
+static double meminfo_slab(void)
+{
+	char line[128];
+	long slabk = 0, v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld", &v) == 1)
+			slabk = v;
+	if (f)
+		fclose(f);
+	return slabk * 1024.0;
+}
+
+/*
+ * Memory the module costs per process beyond its pool's pages, with 256
+ * live blocks: @nprocs processes are forked and settle first; then they
+ * all open /dev/bootpool and allocate 256 blocks while the parent reads
+ * the Slab line of /proc/meminfo before and after. Besides the pool's
+ * pages the module allocates only slab objects (the domain, its slot
+ * arrays, the mmu_notifier subscription, the open file), so the Slab delta
+ * per process is the figure. Free room in slabs that existed before is
+ * used first, which biases it low by at most a few slabs per cache over
+ * all @nprocs; hence many processes. MemFree is no use here: it moves
+ * with the per-CPU page lists by more than the figure.
+ */
+static int overhead(int nprocs, double *slab_pp)
+{
+	double slab0, slab1;
+	int go[2], ready[2], stop[2], k, status, bad = 0;
+	long pool_pages = read_long(PARAMS "pool_pages");
+	pid_t *pids = calloc(nprocs, sizeof(*pids));
+	char c;
+
+	if (pool_pages < FILL_BLOCKS) {
+		fail("pool_pages is %ld, the memory figure needs %d", pool_pages,
+		     FILL_BLOCKS);
+		return -1;
+	}
+	if (pipe(go) || pipe(ready) || pipe(stop))
+		return -1;
+	fflush(NULL);
+	for (k = 0; k < nprocs; k++) {
+		pids[k] = fork();
+		if (pids[k] < 0)
+			return -1;
+		if (!pids[k]) {
+			static struct bootpool_alloc a[FILL_BLOCKS];
+			int i, fd;
+
+			close(go[1]);
+			close(ready[0]);
+			close(stop[1]);
+			/* Touch all user memory the child needs beforehand. */
+			memset(a, 0, sizeof(a));
+			if (write(ready[1], "r", 1) != 1 ||
+			    read(go[0], &c, 1) < 0)
+				_exit(1);
+			fd = open(DEV, O_RDWR);
+			if (fd < 0)
+				_exit(1);
+			for (i = 0; i < FILL_BLOCKS; i++) {
+				a[i].size = 4096;
+				if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a[i]))
+					_exit(1);
+			}
+			if (write(ready[1], "f", 1) != 1)
+				_exit(1);
+			if (read(stop[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(ready[1]);
+	close(stop[0]);
+	for (k = 0; k < nprocs; k++)
+		if (read(ready[0], &c, 1) != 1)
+			bad = 1;
+	usleep(100000);
+	slab0 = meminfo_slab();
+	close(go[1]);
+	for (k = 0; k < nprocs; k++)
+		if (read(ready[0], &c, 1) != 1)
+			bad = 1;
+	usleep(100000);
+	slab1 = meminfo_slab();
+	close(stop[1]);
+	close(ready[0]);
+	for (k = 0; k < nprocs; k++)
+		if (waitpid(pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			bad = 1;
+	free(pids);
+	if (bad) {
+		fail("memory figure: a child failed");
+		return -1;
+	}
+	*slab_pp = (slab1 - slab0) / nprocs;
+	return 0;
+}
+
+/* ---- kernel floors ---- */
+
+struct floors {
+	double ipi_med, ipi_p99, wake_med, wake_p99, page_med, page_p99;
+	long rounds;
+	int ok;
+};
+
+static int load_test_module(int *loaded)
+{
+	const char *dir = getenv("BOOTPOOL_MODULE_DIR");
+	char path[256];
+	int fd, ret;
+
+	*loaded = 0;
+	if (!access(TEST_DEBUGFS "floors", W_OK))
+		return 0;
+	snprintf(path, sizeof(path), "%s/bootpool_test.ko",
+		 dir ? dir : "/bootpool");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	if (ret) {
+		fail("loading %s: %s", path, strerror(errno));
+		return -1;
+	}
+	*loaded = 1;
+	return 0;
+}
+
+static void parse_floors(struct floors *fl)
+{
+	char key[64];
+	double v;
+	FILE *f = fopen(TEST_DEBUGFS "floors", "r");
+
+	while (f && fscanf(f, "%63s %lf", key, &v) == 2) {
+		if (!strcmp(key, "ipi_median_ns"))
+			fl->ipi_med = v;
+		else if (!strcmp(key, "ipi_p99_ns"))
+			fl->ipi_p99 = v;
+		else if (!strcmp(key, "wake_median_ns"))
+			fl->wake_med = v;
+		else if (!strcmp(key, "wake_p99_ns"))
+			fl->wake_p99 = v;
+		else if (!strcmp(key, "page_median_ns"))
+			fl->page_med = v;
+		else if (!strcmp(key, "page_p99_ns"))
+			fl->page_p99 = v;
+		else if (!strcmp(key, "ipi_rounds"))
+			fl->rounds = v;
+	}
+	if (f)
+		fclose(f);
+}
+
+static int fig_floors(long cpu)
+{
+	long dcpu = read_long(PARAMS "dionysos_cpu");
+	int ret;
+
+	if (pin(cpu))
+		return 1;
+	ret = write_long(TEST_PARAMS "cpu", dcpu);
+	if (!ret)
+		ret = write_long(TEST_DEBUGFS "floors", nops);
+	if (ret) {
+		fail("measuring the floors: %s", strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- output ---- */
+
+static void row(const char *name, const struct figure *f)
+{
+	if (!f->ok) {
+		printf("  %-38s %12s %12s\n", name, "NA", "NA");
+		return;
+	}
+	printf("  %-38s %12.0f %12.0f %8ld\n", name, f->median, f->p99, f->ops);
+}
+
+static void kv_fig(const char *key, const struct figure *f)
+{
+	if (!f->ok) {
+		printf("%s_median_ns=NA\n%s_p99_ns=NA\n", key, key);
+		return;
+	}
+	printf("%s_median_ns=%.0f\n%s_p99_ns=%.0f\n%s_ops=%ld\n", key,
+	       f->median, key, f->p99, key, f->ops);
+}
+
+struct ratio {
+	const char *key;
+	double value;
+	double target;
+	int at_most;		/* target is a maximum, else a minimum */
+	const char *what;
+	int have;		/* else NA */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: bootpool_bench [-n COUNT] [-p PROCS] [-v]\n"
+		"\n"
+		"Measures bootpool's paths in the guest against floors measured\n"
+		"in the same boot and prints a table, then key=value lines.\n"
+		"  -n COUNT  operations per figure after COUNT/10 warm-up ones\n"
+		"            (default 10000; a fill is one sample per 256 ops)\n"
+		"  -p PROCS  processes for the memory overhead (default 128)\n"
+		"  -v        print progress on stderr\n"
+		"Needs root, /dev/bootpool and bootpool_test.ko (loaded from\n"
+		"$BOOTPOOL_MODULE_DIR if needed), and at least two CPUs.\n");
+}
+
+#define STEP(msg) do { if (verbose) fprintf(stderr, "bench: %s\n", msg); } while (0)
+
+int main(int argc, char **argv)
+{
+	long dcpu, hops_saved, ncpu;
+	int cpus[MAX_PROCS], ncpus = 0, other = -1, opt, loaded, k, status = 0;
+	double tput[MAX_PROCS + 1] = { 0 }, slab_pp = -1;
+	struct floors fl = { 0 };
+	int nprocs_mem = 128, have_overhead = 0;
+	unsigned int i;
+
+	while ((opt = getopt(argc, argv, "n:p:vh")) != -1) {
+		switch (opt) {
+		case 'n':
+			nops = strtol(optarg, NULL, 0);
+			break;
+		case 'p':
+			nprocs_mem = strtol(optarg, NULL, 0);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (nops < 10 || nprocs_mem < 1 || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+	memset(sh, 0, sizeof(*sh));
+
+	dcpu = read_long(PARAMS "dionysos_cpu");
+	hops_saved = read_long(PARAMS "forward_hops");
+	if (dcpu < 0 || hops_saved < 0 || access(DEV, R_OK | W_OK)) {
+		fail("bootpool is not loaded (no %s or %s)", DEV, PARAMS);
+		return 1;
+	}
+	/* The CPUs to use: others than Dionysos's first, Dionysos's last. */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	for (k = 0; k < ncpu && ncpus < MAX_PROCS; k++)
+		if (k != dcpu)
+			cpus[ncpus++] = k;
+	if (ncpus < MAX_PROCS && dcpu < ncpu)
+		cpus[ncpus++] = dcpu;
+	if (ncpu < 2) {
+		fail("needs two CPUs, has %ld", ncpu);
+		return 1;
+	}
+	other = cpus[0];
+
+	measure_clock();
+
+	STEP("floors");
+	if (load_test_module(&loaded) || in_child(fig_floors, other))
+		status = 1;
+	else
+		parse_floors(&fl), fl.ok = 1;
+	if (loaded)
+		syscall(SYS_delete_module, "bootpool_test", O_NONBLOCK);
+
+	STEP("dispatch");
+	status |= in_child(fig_dispatch, other) != 0;
+	STEP("pool");
+	status |= in_child(fig_pool, other) != 0;
+	STEP("dionysos local");
+	status |= in_child(fig_local, dcpu) != 0;
+	STEP("dionysos remote");
+	if (write_long(PARAMS "forward_hops", 1)) {
+		fail("cannot set forward_hops");
+		status = 1;
+	}
+	status |= in_child(fig_remote1, other) != 0;
+	write_long(PARAMS "forward_hops", 3);
+	status |= in_child(fig_remote3, other) != 0;
+	write_long(PARAMS "forward_hops", hops_saved);
+	STEP("fill");
+	status |= in_child(fig_fill_single, other) != 0;
+#ifdef BOOTPOOL_IOC_ALLOC_BATCH
+	status |= in_child(fig_fill_batch, other) != 0;
+#endif
+	STEP("throughput");
+	for (k = 1; k <= MAX_PROCS; k *= 2) {
+		if (k > ncpus)
+			break;
+		tput[k] = throughput(cpus, k);
+		if (tput[k] < 0) {
+			fail("throughput with %d processes failed", k);
+			status = 1;
+		}
+	}
+	STEP("overhead");
+	if (overhead(nprocs_mem, &slab_pp))
+		status = 1;
+	else
+		have_overhead = 1;
+
+	/* ---- the table ---- */
+	printf("bootpool benchmark: %ld ops per figure, dionysos_cpu %ld, ",
+	       nops, dcpu);
+	printf("other CPU %d, clock_gettime %.0f ns (subtracted)\n\n", other,
+	       clock_ns);
+	printf("  %-38s %12s %12s %8s\n", "figure (ns per op)", "median", "p99", "ops");
+	row("dispatch floor (unknown ioctl)", &sh->dispatch);
+	row("pool ALLOC+FREE", &sh->pool);
+	row("  pool ALLOC", &sh->pool_alloc);
+	row("  pool FREE", &sh->pool_free);
+	row("Dionysos ALLOC+FREE on dionysos_cpu", &sh->local);
+	row("Dionysos ALLOC+FREE remote, hops=1", &sh->remote1);
+	row("  remote ALLOC, hops=1", &sh->remote1_alloc);
+	row("  remote FREE, hops=1", &sh->remote1_free);
+	row("Dionysos ALLOC+FREE remote, hops=3", &sh->remote3);
+	row("fill 256 pages, single ALLOCs", &sh->fill_single);
+	row("fill 256 pages, one ALLOC_BATCH", &sh->fill_batch);
+	if (fl.ok) {
+		struct figure f = { .ok = 1, .ops = fl.rounds };
+
+		f.median = fl.ipi_med;
+		f.p99 = fl.ipi_p99;
+		row("kernel: IPI round trip (wait=1)", &f);
+		f.median = fl.wake_med;
+		f.p99 = fl.wake_p99;
+		row("kernel: wake bound kthread + answer", &f);
+		f.median = fl.page_med;
+		f.p99 = fl.page_p99;
+		row("kernel: alloc_page + __free_page", &f);
+	}
+	printf("\n  %-38s %12s\n", "throughput (pool ALLOC+FREE pairs/s)", "");
+	for (k = 1; k <= MAX_PROCS; k *= 2)
+		printf("  %d process%-29s %12.0f\n", k, k > 1 ? "es" : "",
+		       tput[k]);
+	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
+	       nprocs_mem);
+	printf("  %-38s %12.0f\n", "slab delta (bytes)", slab_pp);
+
+	{
+		double disp = sh->dispatch.median, pool = sh->pool.median;
+		struct ratio r[] = {
+			{ "ratio_pool_vs_dispatch", -1, 2.6, 1,
+			  "pool ALLOC+FREE / dispatch floor" },
+			{ "ratio_remote_vs_floor", -1, 1.5, 1,
+			  "remote hops=1 / (2 x dispatch + IPI)" },
+			{ "ratio_local_vs_pool", -1, 1.5, 1,
+			  "Dionysos on its CPU / pool" },
+			{ "ratio_batch_vs_single", -1, 0.25, 1,
+			  "batched fill / single-call fill" },
+			{ "scale_2proc", -1, 1.6, 0,
+			  "throughput 2 procs / 1 proc" },
+			{ "scale_4proc", -1, 0, 0,
+			  "throughput 4 procs / 1 proc" },
+			{ "overhead_bytes_per_process", -1, 8192, 1,
+			  "slab bytes per process, 256 live blocks" },
+		};
+
+		if (sh->dispatch.ok && sh->pool.ok && disp > 0)
+			r[0].value = pool / disp, r[0].have = 1;
+		if (sh->dispatch.ok && sh->remote1.ok && fl.ok)
+			r[1].value = sh->remote1.median / (2 * disp + fl.ipi_med),
+			r[1].have = 1;
+		if (sh->local.ok && sh->pool.ok && pool > 0)
+			r[2].value = sh->local.median / pool, r[2].have = 1;
+		if (sh->fill_batch.ok && sh->fill_single.ok)
+			r[3].value = sh->fill_batch.median /
+				     sh->fill_single.median, r[3].have = 1;
+		if (tput[1] > 0 && tput[2] > 0)
+			r[4].value = tput[2] / tput[1], r[4].have = 1;
+		if (tput[1] > 0 && tput[4] > 0)
+			r[5].value = tput[4] / tput[1], r[5].have = 1;
+		if (have_overhead)
+			r[6].value = slab_pp, r[6].have = 1;
+
+		printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
+		for (i = 0; i < ARRAY_SIZE(r); i++) {
+			char tgt[16] = "-";
+			const char *met = "";
+
+			if (r[i].target > 0) {
+				snprintf(tgt, sizeof(tgt), "%s%g",
+					 r[i].at_most ? "<=" : ">=", r[i].target);
+				if (r[i].have)
+					met = (r[i].at_most ? r[i].value <= r[i].target :
+					       r[i].value >= r[i].target) ? "met" : "MISSED";
+			}
+			if (!r[i].have)
+				printf("  %-28s %10s %8s  %s\n", r[i].key, "NA", tgt,
+				       r[i].what);
+			else
+				printf("  %-28s %10.2f %8s  %-6s %s\n", r[i].key,
+				       r[i].value, tgt, met, r[i].what);
+		}
+#ifndef BOOTPOOL_IOC_ALLOC_BATCH
+		printf("  (ratio_batch_vs_single: the ABI has no BOOTPOOL_IOC_ALLOC_BATCH)\n");
+#endif
+		if (sh->err[0])
+			printf("\n  error: %s\n", sh->err);
+
+		printf("\n");
+		printf("ops=%ld\nclock_gettime_ns=%.0f\n", nops, clock_ns);
+		kv_fig("dispatch", &sh->dispatch);
+		kv_fig("pool", &sh->pool);
+		kv_fig("pool_alloc", &sh->pool_alloc);
+		kv_fig("pool_free", &sh->pool_free);
+		kv_fig("local", &sh->local);
+		kv_fig("remote_hops1", &sh->remote1);
+		kv_fig("remote_hops1_alloc", &sh->remote1_alloc);
+		kv_fig("remote_hops1_free", &sh->remote1_free);
+		kv_fig("remote_hops3", &sh->remote3);
+		kv_fig("fill_single", &sh->fill_single);
+		kv_fig("fill_batch", &sh->fill_batch);
+		if (fl.ok) {
+			printf("floor_ipi_median_ns=%.0f\nfloor_ipi_p99_ns=%.0f\n",
+			       fl.ipi_med, fl.ipi_p99);
+			printf("floor_wake_median_ns=%.0f\nfloor_wake_p99_ns=%.0f\n",
+			       fl.wake_med, fl.wake_p99);
+			printf("floor_page_median_ns=%.0f\nfloor_page_p99_ns=%.0f\n",
+			       fl.page_med, fl.page_p99);
+		}
+		for (k = 1; k <= MAX_PROCS; k *= 2)
+			printf("throughput_%dproc_ops=%.0f\n", k, tput[k]);
+		for (i = 0; i < ARRAY_SIZE(r); i++) {
+			if (!r[i].have)
+				printf("%s=NA\n", r[i].key);
+			else
+				printf("%s=%.*f\n", r[i].key, i == 6 ? 0 : 2,
+				       r[i].value);
+		}
+	}
+	return status ? 1 : 0;
+}
