@@ -2,17 +2,93 @@
 /*
  * DOC: bootpool_test, test-only helpers
  *
- * Never loaded outside tests. /sys/kernel/debug/bootpool_test/ holds:
+ * Never loaded outside tests and benchmarks. /sys/kernel/debug/bootpool_test/
+ * holds:
  *
  * - ``warn``: writing 1 triggers a WARN, so that the test VM's detection
  *   of kernel warnings can itself be tested.
+ * - ``floors``: writing a number of rounds N (1 to 1000000) measures, from
+ *   the writer's CPU towards CPU ``cpu`` (a module parameter, writable at
+ *   run time; set it to bootpool's ``dionysos_cpu``), what the kernel
+ *   itself needs for the paths bootpool takes:
+ *
+ *   - ``ipi``: the round trip of smp_call_function_single(wait=1) to an
+ *     empty function on ``cpu``;
+ *   - ``wake``: waking a kthread bound to ``cpu`` and waiting, asleep,
+ *     until it answers through a completion;
+ *   - ``page``: alloc_page() and __free_page() on the writer's CPU.
+ *
+ *   Each is timed per round with ktime_get_ns() after N/10 warm-up rounds.
+ *   Reading ``floors`` gives ``<name>_median_ns``, ``<name>_p99_ns`` and
+ *   ``<name>_rounds`` lines, plus ``from_cpu`` and ``to_cpu``. The write
+ *   fails with EINVAL when the writer runs on ``cpu`` itself (pin it
+ *   elsewhere first) or ``cpu`` is not online.
+ *
+ * These are the floors the benchmark (bench/) divides bootpool's own
+ * figures by: under emulation only ratios measured in one boot mean
+ * anything.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/smp.h>
+#include <linux/sort.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+
+#define BOOTPOOL_TEST_MAX_ROUNDS	1000000
+
+static unsigned int bootpool_test_cpu;
+module_param_named(cpu, bootpool_test_cpu, uint, 0644);
+MODULE_PARM_DESC(cpu, "CPU the floors are measured towards (default 0)");
+
+/**
+ * struct bootpool_test_floor - one measured floor
+ * @name: key prefix in the ``floors`` file.
+ * @median_ns: median of one round, in ns.
+ * @p99_ns: 99th percentile of one round, in ns.
+ * @rounds: rounds measured (after the warm-up).
+ */
+struct bootpool_test_floor {
+	const char *name;
+	u64 median_ns;
+	u64 p99_ns;
+	unsigned int rounds;
+};
+
+enum { FLOOR_IPI, FLOOR_WAKE, FLOOR_PAGE, NR_FLOORS };
+
+/* Protects the results below and serializes measurements. */
+static DEFINE_MUTEX(bootpool_test_lock);
+static struct bootpool_test_floor bootpool_test_floors[NR_FLOORS] = {
+	[FLOOR_IPI]	= { .name = "ipi" },
+	[FLOOR_WAKE]	= { .name = "wake" },
+	[FLOOR_PAGE]	= { .name = "page" },
+};
+static int bootpool_test_from_cpu = -1;
+static int bootpool_test_to_cpu = -1;
 
 static struct dentry *bootpool_test_dir;
+
+/**
+ * struct bootpool_test_echo - the kthread the wake floor talks to
+ * @ask: completed by the measuring task to wake the thread.
+ * @answer: completed by the thread once it runs.
+ * @done: set before the last @ask: the thread returns instead of answering.
+ */
+struct bootpool_test_echo {
+	struct completion ask;
+	struct completion answer;
+	bool done;
+};
 
 static int bootpool_test_warn_set(void *data, u64 val)
 {
@@ -24,11 +100,231 @@ static int bootpool_test_warn_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(bootpool_test_warn_fops, NULL,
 			 bootpool_test_warn_set, "%llu\n");
 
+static int bootpool_test_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void bootpool_test_record(struct bootpool_test_floor *f, u64 *ns,
+				 unsigned int n)
+{
+	sort(ns, n, sizeof(*ns), bootpool_test_cmp_u64, NULL);
+	f->median_ns = ns[n / 2];
+	f->p99_ns = ns[min(n - 1, n * 99 / 100)];
+	f->rounds = n;
+}
+
+static void bootpool_test_nop(void *unused)
+{
+}
+
+static int bootpool_test_echo_fn(void *data)
+{
+	struct bootpool_test_echo *echo = data;
+
+	for (;;) {
+		wait_for_completion(&echo->ask);
+		if (READ_ONCE(echo->done))
+			return 0;
+		complete(&echo->answer);
+	}
+}
+
+/**
+ * bootpool_test_measure_ipi() - time smp_call_function_single(wait=1)
+ * @cpu: the target CPU, not the caller's.
+ * @ns: one slot per round, @warm + @n.
+ * @warm: warm-up rounds, not recorded.
+ * @n: rounds recorded.
+ *
+ * Context: process context; preemption is disabled for one round at a time.
+ * Return: 0, or -EINVAL when the caller moved onto @cpu.
+ */
+static int bootpool_test_measure_ipi(int cpu, u64 *ns, unsigned int warm,
+				     unsigned int n)
+{
+	unsigned int i;
+	u64 t0;
+	int ret;
+
+	for (i = 0; i < warm + n; i++) {
+		if (get_cpu() == cpu) {
+			put_cpu();
+			return -EINVAL;
+		}
+		t0 = ktime_get_ns();
+		ret = smp_call_function_single(cpu, bootpool_test_nop, NULL, 1);
+		ns[i] = ktime_get_ns() - t0;
+		put_cpu();
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	bootpool_test_record(&bootpool_test_floors[FLOOR_IPI], ns + warm, n);
+	return 0;
+}
+
+/**
+ * bootpool_test_measure_wake() - time waking a kthread bound to @cpu
+ * @cpu: the kthread's CPU.
+ * @ns: one slot per round, @warm + @n.
+ * @warm: warm-up rounds, not recorded.
+ * @n: rounds recorded.
+ *
+ * A round completes the thread's @ask and sleeps on its @answer: one
+ * wake-up towards @cpu and one back, with both context switches.
+ *
+ * Context: process context, sleeps.
+ * Return: 0, or a negative errno when the thread cannot be created.
+ */
+static int bootpool_test_measure_wake(int cpu, u64 *ns, unsigned int warm,
+				      unsigned int n)
+{
+	struct bootpool_test_echo echo;
+	struct task_struct *task;
+	unsigned int i;
+	u64 t0;
+
+	init_completion(&echo.ask);
+	init_completion(&echo.answer);
+	echo.done = false;
+	task = kthread_create_on_cpu(bootpool_test_echo_fn, &echo, cpu,
+				     "bootpool_echo/%u");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	/* The thread may return before kthread_stop(): hold its task. */
+	get_task_struct(task);
+	wake_up_process(task);
+
+	for (i = 0; i < warm + n; i++) {
+		t0 = ktime_get_ns();
+		complete(&echo.ask);
+		wait_for_completion(&echo.answer);
+		ns[i] = ktime_get_ns() - t0;
+	}
+	WRITE_ONCE(echo.done, true);
+	complete(&echo.ask);
+	kthread_stop(task);
+	put_task_struct(task);
+	bootpool_test_record(&bootpool_test_floors[FLOOR_WAKE], ns + warm, n);
+	return 0;
+}
+
+/* alloc_page() + __free_page() on the caller's CPU. Context: may sleep. */
+static int bootpool_test_measure_page(u64 *ns, unsigned int warm,
+				      unsigned int n)
+{
+	struct page *page;
+	unsigned int i;
+	u64 t0;
+
+	for (i = 0; i < warm + n; i++) {
+		t0 = ktime_get_ns();
+		page = alloc_page(GFP_KERNEL);
+		if (!page)
+			return -ENOMEM;
+		__free_page(page);
+		ns[i] = ktime_get_ns() - t0;
+		cond_resched();
+	}
+	bootpool_test_record(&bootpool_test_floors[FLOOR_PAGE], ns + warm, n);
+	return 0;
+}
+
+/**
+ * bootpool_test_floors_run() - measure every floor
+ * @rounds: rounds per floor, after a tenth as many warm-up rounds.
+ *
+ * Context: process context, sleeps; takes bootpool_test_lock.
+ * Return: 0; -EINVAL for a bad @rounds, an offline ``cpu`` or a caller on
+ * ``cpu``; -ENOMEM; or an error of smp_call_function_single().
+ */
+static int bootpool_test_floors_run(u64 rounds)
+{
+	int cpu = READ_ONCE(bootpool_test_cpu);
+	unsigned int warm, n;
+	u64 *ns;
+	int ret;
+
+	if (!rounds || rounds > BOOTPOOL_TEST_MAX_ROUNDS)
+		return -EINVAL;
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu) ||
+	    raw_smp_processor_id() == cpu)
+		return -EINVAL;
+	n = rounds;
+	warm = max(n / 10, 1U);
+	ns = vmalloc_array(warm + n, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+
+	mutex_lock(&bootpool_test_lock);
+	bootpool_test_from_cpu = raw_smp_processor_id();
+	bootpool_test_to_cpu = cpu;
+	ret = bootpool_test_measure_ipi(cpu, ns, warm, n);
+	if (!ret)
+		ret = bootpool_test_measure_wake(cpu, ns, warm, n);
+	if (!ret)
+		ret = bootpool_test_measure_page(ns, warm, n);
+	mutex_unlock(&bootpool_test_lock);
+	vfree(ns);
+	return ret;
+}
+
+static int bootpool_test_floors_show(struct seq_file *m, void *unused)
+{
+	const struct bootpool_test_floor *f;
+	int i;
+
+	mutex_lock(&bootpool_test_lock);
+	seq_printf(m, "from_cpu %d\nto_cpu %d\n", bootpool_test_from_cpu,
+		   bootpool_test_to_cpu);
+	for (i = 0; i < NR_FLOORS; i++) {
+		f = &bootpool_test_floors[i];
+		seq_printf(m, "%s_median_ns %llu\n", f->name, f->median_ns);
+		seq_printf(m, "%s_p99_ns %llu\n", f->name, f->p99_ns);
+		seq_printf(m, "%s_rounds %u\n", f->name, f->rounds);
+	}
+	mutex_unlock(&bootpool_test_lock);
+	return 0;
+}
+
+static int bootpool_test_floors_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, bootpool_test_floors_show, NULL);
+}
+
+static ssize_t bootpool_test_floors_write(struct file *file,
+					  const char __user *buf, size_t len,
+					  loff_t *ppos)
+{
+	u64 rounds;
+	int ret;
+
+	ret = kstrtou64_from_user(buf, len, 0, &rounds);
+	if (ret)
+		return ret;
+	ret = bootpool_test_floors_run(rounds);
+	return ret ? ret : len;
+}
+
+static const struct file_operations bootpool_test_floors_fops = {
+	.owner		= THIS_MODULE,
+	.open		= bootpool_test_floors_open,
+	.read		= seq_read,
+	.write		= bootpool_test_floors_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 static int __init bootpool_test_init(void)
 {
 	bootpool_test_dir = debugfs_create_dir("bootpool_test", NULL);
 	debugfs_create_file_unsafe("warn", 0200, bootpool_test_dir, NULL,
 				   &bootpool_test_warn_fops);
+	debugfs_create_file("floors", 0600, bootpool_test_dir, NULL,
+			    &bootpool_test_floors_fops);
 	return 0;
 }
 
