@@ -561,11 +561,12 @@ static void print_table(const struct result *res, int nr)
 	for (i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
 
-		printf("%-7s %-5s %-10s %4d | %8.1f %8.1f %8.1f | %7.1f %7.1f %7.1f %7.1f | %7.0fus %7.0fus | %6ld | %d/%d %s\n",
+		printf("%-7s %-5s %-10s %4d | %8.1f %8.1f %8.1f | %7.1f %7.1f %7.1f %7.1f | %7.0fus %7.0fus | %6ld | %d/%d%s%s\n",
 		       policy_names[r->policy], r->pl.name, mode_names[r->mode],
 		       r->n, r->mem_kib, r->pool_kib, r->remote_kib, r->dreq,
 		       r->preq, r->ipis, r->hops, r->lat_med_us, r->lat_p99_us,
 		       r->max_qdepth, r->switched, r->n,
+		       r->switched ? " " : "",
 		       r->switched ? reason_name(r->reason) : "");
 	}
 	printf("(per domain, means over the domains: mem = pool reserved + Dionysos granted\n"
