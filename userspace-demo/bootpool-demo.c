@@ -39,6 +39,7 @@
 #define DEFAULT_TRACE	"traces/barrelfish-domain-init.trace"
 #define MAX_CONFIGS	64
 #define MAX_LIST	8
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char * const policy_names[BOOTPOOL_POLICY_COUNT] = {
 	[BOOTPOOL_POLICY_LATE] = "late",
@@ -331,7 +332,7 @@ static void pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
+		die("cannot bind to CPU %d: %s", cpu, strerror(errno));
 }
 
 /*
@@ -545,7 +546,7 @@ static const char *reason_name(int r)
 {
 	if (r < 0)
 		return "mixed";
-	if (r < (int)(sizeof(reason_names) / sizeof(reason_names[0])))
+	if (r < (int)ARRAY_SIZE(reason_names))
 		return reason_names[r];
 	return "?";
 }
@@ -575,21 +576,20 @@ static void print_table(const struct result *res, int nr)
 	       " max_qd = deepest Dionysos queue during the configuration)\n");
 }
 
+static const char csv_header[] =
+	"policy,placement,forward_hops,mode,domains,mem_kib,pool_kib,dionysos_kib,dionysos_requests,pool_requests,ipis,hops,lat_median_us,lat_p99_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed";
+
 static void write_csv(FILE *f, const char *prefix, const struct result *res,
 		      int nr)
 {
 	int i;
 
-	fprintf(f, "%spolicy,placement,forward_hops,mode,domains,mem_kib,pool_kib,"
-		"dionysos_kib,dionysos_requests,pool_requests,ipis,hops,"
-		"lat_median_us,lat_p99_us,max_queue_depth,switched_domains,"
-		"switch_reason,switch_pages_left,debugfs_remote_allocs,"
-		"debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed\n", prefix);
+	fprintf(f, "%s%s\n", prefix, csv_header);
 	for (i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
 
-		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,"
-			"%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d\n", prefix,
+		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d\n",
+			prefix,
 			policy_names[r->policy], r->pl.name, r->pl.hops,
 			mode_names[r->mode], r->n, r->mem_kib, r->pool_kib,
 			r->remote_kib, r->dreq, r->preq, r->ipis, r->hops,
@@ -718,15 +718,33 @@ int main(int argc, char **argv)
 			if (n < 1 || n > 1024)
 				die("-n wants 1 to 1024 domains");
 			break;
-		case 't': trace_path = optarg; break;
-		case 'p': snprintf(pol_s, sizeof(pol_s), "%s", optarg); break;
-		case 'P': snprintf(pl_s, sizeof(pl_s), "%s", optarg); break;
-		case 'm': snprintf(mode_s, sizeof(mode_s), "%s", optarg); break;
-		case 'c': csv = optarg; break;
-		case 'f': ftrace = 1; break;
-		case 'i': pid = atol(optarg); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 't':
+			trace_path = optarg;
+			break;
+		case 'p':
+			snprintf(pol_s, sizeof(pol_s), "%s", optarg);
+			break;
+		case 'P':
+			snprintf(pl_s, sizeof(pl_s), "%s", optarg);
+			break;
+		case 'm':
+			snprintf(mode_s, sizeof(mode_s), "%s", optarg);
+			break;
+		case 'c':
+			csv = optarg;
+			break;
+		case 'f':
+			ftrace = 1;
+			break;
+		case 'i':
+			pid = atol(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (ftrace)
