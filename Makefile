@@ -84,6 +84,7 @@ export CHECK_STAGES
 export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
 .PHONY: all modules setup selftests guest-modules vm check clean help \
+	lint install dkms-check \
 	userspace-demo demo
 
 all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
@@ -132,6 +133,20 @@ vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLO
 
 check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
 	scripts/check
+
+lint: ## Run checkpatch --strict, sparse, kernel-doc and shellcheck (scripts/lint)
+	scripts/lint
+
+install: ## Build for KDIR (default: the running kernel) and install the module and udev rule [INSTALL_MOD_PATH= DESTDIR=]
+	+$(MAKE) BOOTPOOL_NO_TEST=1 modules
+	@# Distribution signing keys are not shipped with headers: install unsigned.
+	$(MAKE) $(KBUILD_ARGS) BOOTPOOL_NO_TEST=1 CONFIG_MODULE_SIG_ALL= \
+		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(INSTALL_MOD_PATH)) modules_install
+	install -D -m 0644 packaging/60-bootpool.rules \
+		$(DESTDIR)/etc/udev/rules.d/60-bootpool.rules
+
+dkms-check: ## Check that dkms add/build/install work against Debian's amd64 headers
+	scripts/dkms-check
 
 clean: ## Remove build/ (the download cache stays; see scripts/setup --help)
 	rm -rf build
