@@ -148,6 +148,10 @@ install: ## Build for KDIR (default: the running kernel) and install the module 
 dkms-check: ## Check that dkms add/build/install work against Debian's amd64 headers
 	scripts/dkms-check
 
+htmldocs: ## Render Documentation/ with Sphinx into build/htmldocs/html/ (warnings are errors)
+	scripts/setup --docs
+	$(MAKE) -C Documentation htmldocs BUILDDIR=$(CURDIR)/build/htmldocs
+
 clean: ## Remove build/ (the download cache stays; see scripts/setup --help)
 	rm -rf build
 
