@@ -18,7 +18,7 @@ if [ ! -e /dev/bootpool ]; then
 	echo "# SKIP: bootpool is not loaded"
 	exit 4
 fi
-if ! "$bench" -n 200 -p 4; then
+if ! "$bench" -n 200 -r 1 -p 4; then
 	echo "# bootpool_bench failed"
 	exit 1
 fi
