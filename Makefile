@@ -149,7 +149,8 @@ dkms-check: ## Check that dkms add/build/install work against Debian's amd64 hea
 	scripts/dkms-check
 
 htmldocs: ## Render Documentation/ with Sphinx into build/htmldocs/html/ (warnings are errors)
-	scripts/setup --docs
+	@command -v sphinx-build >/dev/null && \
+		test -x $(BOOTPOOL_CACHE)/docs/scripts/kernel-doc || scripts/setup --docs
 	$(MAKE) -C Documentation htmldocs BUILDDIR=$(CURDIR)/build/htmldocs
 
 clean: ## Remove build/ (the download cache stays; see scripts/setup --help)
