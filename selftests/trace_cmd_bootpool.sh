@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Records a short bootpool run with Debian's trace-cmd and finds the
+# bootpool events in 'trace-cmd report'. Skips where the guest has no
+# trace-cmd (see scripts/fetch-trace-cmd).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+ksft_skip=4
+dat=${TMPDIR:-/tmp}/bootpool-trace-cmd.dat
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+if ! command -v trace-cmd > /dev/null; then
+	echo "SKIP: trace-cmd is not installed"
+	exit $ksft_skip
+fi
+if [ ! -d /sys/module/bootpool ]; then
+	echo "SKIP: bootpool module not loaded"
+	exit $ksft_skip
+fi
+
+trace-cmd record -q -o "$dat" -e bootpool \
+	"$here/bootpool_workload" -p late -f 100 4096 5000 > /dev/null ||
+	fail "trace-cmd record failed"
+report=$(trace-cmd report -i "$dat" 2> /dev/null) || fail "trace-cmd report failed"
+rm -f "$dat"
+
+for pattern in \
+	'bootpool_attach: *pid=[0-9]* pool_pages=[0-9]* policy=late' \
+	'bootpool_alloc: *pid=[0-9]* size=100 granted=4096 source=pool' \
+	'bootpool_switch: *pid=[0-9]* reason=oversize' \
+	'bootpool_alloc: *pid=[0-9]* size=5000 granted=8192 source=dionysos' \
+	'bootpool_free: *' \
+	'bootpool_detach: *pid=[0-9]* blocks_returned=0'; do
+	echo "$report" | grep -q "$pattern" || fail "no event matching '$pattern'"
+	echo "found: $pattern"
+done
+exit 0
