@@ -85,6 +85,7 @@ export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
 .PHONY: all modules setup selftests guest-modules vm check clean help \
 	lint install dkms-check \
+	bench bench-build \
 	userspace-demo demo
 
 all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
@@ -129,6 +130,15 @@ demo: ## Run the demo in the guest (ARCH, default arm64) [N= TRACE= POLICIES= PL
 
 vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [ACCEL=] [TIMEOUT=s]
 	scripts/vm --arch $(GUEST_ARCH) --build $(GUEST_BUILD)
+
+# The benchmark's guest defaults to arm64, whatever the host.
+BENCH_ARGS ?=
+bench: ## Run the benchmark in the ARCH guest (default arm64) [BENCH_ARGS='-n 20000']
+	+$(MAKE) ARCH=$(if $(ARCH),$(ARCH),arm64) bench-build
+	scripts/bench --arch $(if $(ARCH),$(ARCH),arm64) -- $(BENCH_ARGS)
+
+bench-build: $(VM_PREREQS)
+	$(MAKE) -C bench CC=$(SELFTEST_CC) OUTPUT=$(GUEST_BUILD)/bench
 
 
 check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
