@@ -35,7 +35,7 @@
  * for a few IPI round trips even under emulation; spinning saves the wake-up
  * IPI and the context switch a sleeping requester would pay.
  */
-#define BOOTPOOL_SPIN_NS	(500 * NSEC_PER_USEC)
+#define BOOTPOOL_SPIN_NS	(200 * NSEC_PER_USEC)
 
 static void bootpool_forward_send(struct bootpool_request *req);
 

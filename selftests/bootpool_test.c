@@ -777,7 +777,8 @@ static void *alloc_free_thread(void *p)
 	return NULL;
 }
 
-TEST_F(dev, eight_threads_leave_counters_balanced)
+/* Generous: eight threads share four emulated CPUs in the test VM. */
+TEST_F_TIMEOUT(dev, eight_threads_leave_counters_balanced, 180)
 {
 	struct thread_arg args[8];
 	pthread_t th[8];
@@ -786,7 +787,7 @@ TEST_F(dev, eight_threads_leave_counters_balanced)
 
 	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
 	for (i = 0; i < 8; i++) {
-		args[i] = (struct thread_arg){ .fd = self->fd, .rounds = 200 };
+		args[i] = (struct thread_arg){ .fd = self->fd, .rounds = 100 };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, alloc_free_thread, &args[i]));
 	}
 	for (i = 0; i < 8; i++) {
@@ -797,7 +798,7 @@ TEST_F(dev, eight_threads_leave_counters_balanced)
 	EXPECT_EQ(0, st.pool_used);
 	EXPECT_EQ(POOL_PAGES, st.pool_free);
 	EXPECT_EQ(0, st.remote_bytes);
-	EXPECT_EQ(8 * 200 * 8, st.pool_allocs + st.remote_allocs);
+	EXPECT_EQ(8 * 100 * 8, st.pool_allocs + st.remote_allocs);
 	EXPECT_EQ(st.pool_allocs + st.remote_allocs, st.frees);
 	EXPECT_EQ(0, st.failed_allocs);
 }
