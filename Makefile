@@ -83,7 +83,7 @@ export CHECK_STAGES
 # Options of `make vm`, read by scripts/vm from the environment.
 export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
-.PHONY: all modules setup selftests guest-modules vm check clean help \
+.PHONY: all modules setup selftests guest-modules vm check check-debug clean help \
 	lint install dkms-check \
 	bench bench-build \
 	userspace-demo demo
@@ -143,6 +143,9 @@ bench-build: $(VM_PREREQS)
 
 check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
 	scripts/check
+
+check-debug: ## Build (once) the x86_64 debug kernel and run KUnit, the kselftests and kmemleak there
+	CHECK_STAGES="setup debug" scripts/check
 
 lint: ## Run checkpatch --strict, sparse, kernel-doc and shellcheck (scripts/lint)
 	scripts/lint
