@@ -9,8 +9,12 @@
  * call, measured first, is subtracted from every sample. Each figure runs
  * in a child process of its own, so that it gets a fresh domain (a pool is
  * per process) and its own policy; children are pinned with
- * sched_setaffinity(). The kernel-side floors come from bootpool_test.ko
- * (debugfs bootpool_test/floors), which is loaded if it is not already.
+ * sched_setaffinity(). Every figure and floor is measured in -r rounds
+ * (default 3) and the round with the lowest median is kept, since the
+ * emulator's host slows the vCPUs unevenly. The kernel-side floors come
+ * from bootpool_test.ko (debugfs bootpool_test/floors), which is loaded if
+ * it is not already. The memory figure is the Slab delta of /proc/meminfo
+ * per process, over many processes holding 256 blocks each.
  *
  * Output: a table, then one key=value line per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.

@@ -73,6 +73,7 @@ static struct bootpool_test_floor bootpool_test_floors[NR_FLOORS] = {
 	[FLOOR_WAKE]	= { .name = "wake" },
 	[FLOOR_PAGE]	= { .name = "page" },
 };
+
 static int bootpool_test_from_cpu = -1;
 static int bootpool_test_to_cpu = -1;
 
