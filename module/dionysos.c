@@ -26,6 +26,7 @@
  * instance a mapping, lets go.
  */
 #include <linux/delay.h>
+#include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/llist.h>
@@ -72,6 +73,42 @@ struct bootpool_dionysos {
 static struct bootpool_dionysos dionysos = {
 	.lock = __SPIN_LOCK_UNLOCKED(dionysos.lock),
 };
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+/*
+ * fail_dionysos (Documentation/fault-injection/): a fault point for tests.
+ * When it fires, Dionysos refuses the request with -ENOMEM, as if its
+ * budget were spent: in bootpool_dionysos_grant_atomic() for the orders
+ * the reserve serves, and in the thread for the others.
+ */
+static DECLARE_FAULT_ATTR(bootpool_fail_dionysos);
+
+static bool bootpool_dionysos_should_fail(unsigned int order)
+{
+	return should_fail(&bootpool_fail_dionysos, PAGE_SIZE << order);
+}
+
+/**
+ * bootpool_dionysos_debugfs_init() - add the fail_dionysos fault attribute
+ * @dir: bootpool's debugfs directory.
+ *
+ * Context: process context, module init.
+ */
+void bootpool_dionysos_debugfs_init(struct dentry *dir)
+{
+	fault_create_debugfs_attr("fail_dionysos", dir,
+				  &bootpool_fail_dionysos);
+}
+#else
+static bool bootpool_dionysos_should_fail(unsigned int order)
+{
+	return false;
+}
+
+void bootpool_dionysos_debugfs_init(struct dentry *dir)
+{
+}
+#endif
 
 static unsigned int bootpool_reserve_target(void)
 {
@@ -150,7 +187,7 @@ void bootpool_dionysos_queue_enter(void)
  * bootpool_dionysos_grant_atomic() - serve a request from the reserve
  * @req: the request; on success @req->page is set.
  *
- * Context: on ``dionysos_cpu`` with interrupts disabled, or in the IPI
+ * Context: on ``dionysos_cpu`` with preemption disabled, or in the IPI
  * handler. Never sleeps, never allocates.
  * Return: 0 when served, -ENOMEM when the budget is exhausted (the request
  * is answered), -EAGAIN when the thread must serve it (not answered).
@@ -163,7 +200,11 @@ int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
 	bool low = false;
 	int ret;
 
-	ret = bootpool_budget_charge(order);
+	if (order < BOOTPOOL_RESERVE_ORDERS &&
+	    bootpool_dionysos_should_fail(order))
+		ret = -ENOMEM;
+	else
+		ret = bootpool_budget_charge(order);
 	if (ret) {
 		bootpool_dionysos_served(req, ret);
 		return ret;
@@ -289,7 +330,10 @@ static void bootpool_dionysos_serve_queue(void)
 
 	list = llist_reverse_order(llist_del_all(&dionysos.queue));
 	llist_for_each_entry_safe(req, next, list, llnode) {
-		ret = bootpool_budget_charge(req->order);
+		if (bootpool_dionysos_should_fail(req->order))
+			ret = -ENOMEM;
+		else
+			ret = bootpool_budget_charge(req->order);
 		if (!ret) {
 			req->page = bootpool_dionysos_alloc_block(req->order);
 			if (!req->page) {

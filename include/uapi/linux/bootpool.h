@@ -20,6 +20,13 @@
  * unknown trailing input bytes are zero (otherwise ``E2BIG``), and unknown
  * trailing output bytes are cleared.
  *
+ * mmap() maps one block: the offset is the block's @mmap_offset from
+ * ALLOC, the length at most the block's granted size, and the mapping
+ * must be ``MAP_SHARED``. It fails with ``EINVAL`` for a private mapping,
+ * an offset that names no block of the process, or a longer length. The
+ * mapping keeps its pages when the block is freed, and is not inherited
+ * by fork().
+ *
  * Every ioctl and mmap() through a descriptor fails with ``EPERM`` when
  * called by a process other than the one that opened it: a forked child or
  * the receiver of a passed descriptor must open /dev/bootpool itself. An
@@ -97,7 +104,9 @@ enum bootpool_switch_reason {
  * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``) or
  * the domain's cap (``max_remote_mb``) would be exceeded, or memory ran
  * out; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
- * (whatever Dionysos granted meanwhile goes back to it).
+ * (whatever Dionysos granted meanwhile goes back to it); ``ENXIO`` when a
+ * CPU on the way to Dionysos went offline; ``ENODEV`` when the domain was
+ * already torn down (its process is exiting).
  */
 struct bootpool_alloc {
 	__u64 size;
@@ -120,7 +129,9 @@ struct bootpool_alloc {
  * @flags: (in) must be 0.
  *
  * Errors: ``EINVAL`` for unknown flags, and for a handle that this process
- * does not hold (never allocated, already freed, or another process's).
+ * does not hold (never allocated, already freed, or another process's);
+ * ``ENOMEM`` when a pool block is still mapped and no page can be had to
+ * replace it in the pool (the block stays allocated).
  */
 struct bootpool_free {
 	__u64 handle;
@@ -210,8 +221,11 @@ struct bootpool_stats {
  * request's errno; otherwise it succeeds and @done tells how far it got.
  *
  * Errors: ``EINVAL`` for @count 0 or above %BOOTPOOL_BATCH_MAX, a @stride
- * below %BOOTPOOL_ALLOC_SIZE_VER0 or unknown @flags; ``EFAULT`` for a bad
- * @allocs; any errno of BOOTPOOL_IOC_ALLOC for the first request.
+ * below %BOOTPOOL_ALLOC_SIZE_VER0 or above the page size, or unknown
+ * @flags; ``EFAULT`` for a bad @allocs; any errno of BOOTPOOL_IOC_ALLOC
+ * for the first request. ``EFAULT`` when @done cannot be written back:
+ * the served requests keep their blocks, whose handles are already in
+ * the array.
  */
 struct bootpool_alloc_batch {
 	__u64 allocs;
