@@ -199,6 +199,8 @@ void bootpool_domains_synchronize(void);
 
 /* ---- dionysos.c: the memory service ---- */
 
+struct dentry;
+
 /**
  * struct bootpool_request - one request to Dionysos
  * @csd: carries the request from CPU to CPU; reused for each hop, which
@@ -246,6 +248,7 @@ void bootpool_dionysos_reap(struct bootpool_request *req);
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       bool dirty);
 void bootpool_dionysos_show(struct seq_file *m);
+void bootpool_dionysos_debugfs_init(struct dentry *dir);
 void bootpool_dionysos_queue_enter(void);
 void bootpool_dionysos_reset_max_depth(void);
 unsigned long bootpool_dionysos_max_depth(void);

@@ -131,6 +131,7 @@ int bootpool_debugfs_init(void)
 			    &bootpool_dionysos_info_fops);
 	debugfs_create_file_unsafe("max_queue_depth", 0644, dir, NULL,
 				   &bootpool_max_depth_fops);
+	bootpool_dionysos_debugfs_init(dir);
 	bootpool_debugfs_dir = dir;
 	return 0;
 }
