@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races: threads freeing, mapping and unmapping the same handles at once;
+ * processes killed while their remote request is in flight; load, allocate
+ * from every CPU, kill, unload cycles; and Dionysos's CPU going offline
+ * (refused with EBUSY, while another CPU can go and come back).
+ *
+ * BOOTPOOL_RACE_CYCLES sets the number of load/kill/unload cycles; by
+ * default 200 on a kernel with kmemleak (the debug kernel), else 20, as
+ * the stock guests run them much more slowly than the tier needs.
+ */
+#include "bootpool_fault_util.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#define NR_SHARED	32
+
+struct shared_handles {
+	int fd;
+	atomic_ullong h[NR_SHARED];
+	atomic_ullong size[NR_SHARED];
+	atomic_int stop;
+	atomic_long bad;
+	atomic_long ops;
+};
+
+static unsigned int seed_of(void)
+{
+	return (unsigned int)syscall(SYS_gettid) * 2654435761U;
+}
+
+static void *churn_thread(void *p)
+{
+	struct shared_handles *s = p;
+	unsigned int seed = seed_of();
+
+	while (!atomic_load(&s->stop)) {
+		int i = rand_r(&seed) % NR_SHARED;
+		__u64 h = atomic_load(&s->h[i]);
+		__u64 size = atomic_load(&s->size[i]);
+		struct bootpool_alloc a;
+		void *m;
+		int ret;
+
+		switch (rand_r(&seed) % 4) {
+		case 0:	/* free; a loser of the race sees EINVAL */
+			ret = bp_free(s->fd, h);
+			if (ret && ret != -EINVAL && ret != -ENOMEM)
+				atomic_fetch_add(&s->bad, 1);
+			break;
+		case 1:	/* map, write, unmap; the block may be gone */
+			m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 s->fd, h << 12);
+			if (m == MAP_FAILED) {
+				if (errno != EINVAL)
+					atomic_fetch_add(&s->bad, 1);
+				break;
+			}
+			memset(m, 0xa5, size);
+			munmap(m, size);
+			break;
+		case 2:	/* map and keep it while others free */
+			m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s->fd, h << 12);
+			if (m != MAP_FAILED) {
+				(void)*(volatile char *)m;
+				sched_yield();
+				munmap(m, 4096);
+			} else if (errno != EINVAL) {
+				atomic_fetch_add(&s->bad, 1);
+			}
+			break;
+		default: /* refill the slot */
+			size = rand_r(&seed) % 3 ? 4096 : 4096 << (rand_r(&seed) % 4);
+			ret = bp_alloc(s->fd, size, &a);
+			if (!ret) {
+				__u64 old = atomic_exchange(&s->h[i], a.handle);
+
+				atomic_store(&s->size[i], a.granted);
+				/* The displaced handle must still be freeable once. */
+				ret = bp_free(s->fd, old);
+				if (ret && ret != -EINVAL && ret != -ENOMEM)
+					atomic_fetch_add(&s->bad, 1);
+			} else if (ret != -ENOMEM) {
+				atomic_fetch_add(&s->bad, 1);
+			}
+			break;
+		}
+		atomic_fetch_add(&s->ops, 1);
+	}
+	return NULL;
+}
+
+static void free_map_unmap(struct __test_metadata *_metadata, __u32 policy)
+{
+	struct shared_handles s = { .fd = open(BOOTPOOL_DEV, O_RDWR) };
+	pthread_t th[6];
+	int i;
+
+	ASSERT_LE(0, s.fd);
+	ASSERT_EQ(0, bp_set_policy(s.fd, policy));
+	for (i = 0; i < NR_SHARED; i++) {
+		struct bootpool_alloc a;
+
+		ASSERT_EQ(0, bp_alloc(s.fd, i % 5 ? 4096 : 8192, &a));
+		atomic_store(&s.h[i], a.handle);
+		atomic_store(&s.size[i], a.granted);
+	}
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, churn_thread, &s));
+	sleep(3);
+	atomic_store(&s.stop, 1);
+	for (i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	TH_LOG("%ld operations", atomic_load(&s.ops));
+	EXPECT_EQ(0, atomic_load(&s.bad));
+	close(s.fd);
+	EXPECT_TRUE(bp_counters_settle(5000));
+}
+
+FIXTURE(race) {
+	char path[256];
+	bool ready;
+};
+
+/* kselftest_harness.h of 6.1 runs the test after a SKIP in the setup. */
+#define SKIPPED_SETUP() do { if (!self->ready) return; } while (0)
+
+FIXTURE_SETUP(race)
+{
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (!bp_exists(BOOTPOOL_DEV))
+		SKIP(return, "no %s", BOOTPOOL_DEV);
+	bp_module_path(self->path, sizeof(self->path));
+	ASSERT_TRUE(bp_counters_settle(5000));
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	/* Leave the module loaded with its defaults for whatever runs next. */
+	if (!bp_exists("/sys/module/bootpool"))
+		bp_load(self->path, "");
+}
+
+TEST_F_TIMEOUT(race, free_map_unmap_same_handles_late, 120)
+{
+	SKIPPED_SETUP();
+	free_map_unmap(_metadata, BOOTPOOL_POLICY_LATE);
+}
+
+TEST_F_TIMEOUT(race, free_map_unmap_same_handles_hybrid, 120)
+{
+	SKIPPED_SETUP();
+	free_map_unmap(_metadata, BOOTPOOL_POLICY_HYBRID);
+}
+
+/* A child that allocates remote blocks until it is killed. */
+static void remote_requester(int cpu, __u64 size)
+{
+	int fd = open(BOOTPOOL_DEV, O_RDWR);
+	struct bootpool_alloc a;
+
+	if (fd < 0)
+		_exit(1);
+	bp_pin_cpu(cpu);
+	bp_set_policy(fd, BOOTPOOL_POLICY_EARLY);
+	for (;;) {
+		if (bp_alloc(fd, size, &a) == 0)
+			bp_free(fd, a.handle);
+	}
+}
+
+TEST_F_TIMEOUT(race, exit_while_remote_request_in_flight, 600)
+{
+	int cpus = bp_online_cpus(), round, i;
+	long abandoned = bp_counter("abandoned_replies");
+
+	SKIPPED_SETUP();
+	for (round = 0; round < 40; round++) {
+		pid_t pids[4];
+
+		for (i = 0; i < 4; i++) {
+			pids[i] = fork();
+			ASSERT_LE(0, pids[i]);
+			if (!pids[i])
+				/* Orders 0 (reserve) to 6 (the thread). */
+				remote_requester((i + 1) % cpus,
+						 4096ULL << ((round + i) % 7));
+		}
+		usleep(1000 * (1 + round % 20));
+		for (i = 0; i < 4; i++)
+			kill(pids[i], SIGKILL);
+		for (i = 0; i < 4; i++)
+			waitpid(pids[i], NULL, 0);
+	}
+	EXPECT_TRUE(bp_counters_settle(10000));
+	TH_LOG("abandoned replies: %ld", bp_counter("abandoned_replies") - abandoned);
+}
+
+static long race_cycles(void)
+{
+	const char *env = getenv("BOOTPOOL_RACE_CYCLES");
+
+	if (env)
+		return atol(env);
+	return bp_exists("/sys/kernel/debug/kmemleak") ? 200 : 20;
+}
+
+/* A child allocating from its CPU, pool and remote, until killed. */
+static void mixed_allocator(int cpu)
+{
+	int fd = open(BOOTPOOL_DEV, O_RDWR);
+	struct bootpool_alloc a;
+	unsigned int seed = cpu + 1;
+	void *m;
+
+	if (fd < 0)
+		_exit(0);	/* killed before the module was ready is fine */
+	bp_pin_cpu(cpu);
+	for (;;) {
+		__u64 size = rand_r(&seed) % 2 ? 4096 : 4096 << (rand_r(&seed) % 5);
+
+		if (bp_alloc(fd, size, &a))
+			continue;
+		m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 a.mmap_offset);
+		if (m != MAP_FAILED)
+			*(volatile char *)m = 1;	/* keep it mapped */
+		if (rand_r(&seed) % 2)
+			bp_free(fd, a.handle);
+	}
+}
+
+TEST_F_TIMEOUT(race, load_kill_unload_cycles, 1800)
+{
+	long cycles = race_cycles(), c;
+	int cpus = bp_online_cpus(), i;
+
+	SKIPPED_SETUP();
+	if (!bp_exists(self->path))
+		SKIP(return, "%s not found", self->path);
+	TH_LOG("%ld cycles", cycles);
+	for (c = 0; c < cycles; c++) {
+		pid_t pids[4];
+
+		ASSERT_EQ(0, bp_unload_wait(5000)) TH_LOG("cycle %ld", c);
+		ASSERT_FALSE(bp_exists(BOOTPOOL_DEV));
+		ASSERT_EQ(0, bp_load(self->path, "")) TH_LOG("cycle %ld", c);
+		for (i = 0; i < 4; i++) {
+			pids[i] = fork();
+			ASSERT_LE(0, pids[i]);
+			if (!pids[i])
+				mixed_allocator(i % cpus);
+		}
+		usleep(1000 * (c % 30));
+		for (i = 0; i < 4; i++)
+			kill(pids[i], SIGKILL);
+		for (i = 0; i < 4; i++)
+			waitpid(pids[i], NULL, 0);
+	}
+	EXPECT_TRUE(bp_counters_settle(10000));
+}
+
+static int cpu_online_set(int cpu, int on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	return bp_write_file(path, on ? "1" : "0");
+}
+
+/*
+ * Dionysos does not move: taking dionysos_cpu offline is refused with
+ * EBUSY; any other CPU may go offline and come back, and requests from
+ * the remaining CPUs are served meanwhile.
+ */
+TEST_F_TIMEOUT(race, dionysos_cpu_offline_refused, 120)
+{
+	struct bootpool_alloc a;
+	int fd, other, ret;
+
+	SKIPPED_SETUP();
+	if (bp_online_cpus() < 3)
+		SKIP(return, "needs 3 CPUs");
+	if (!bp_exists("/sys/devices/system/cpu/cpu1/online") ||
+	    !bp_exists("/sys/devices/system/cpu/cpu2/online"))
+		SKIP(return, "no CPU hotplug");
+	ASSERT_EQ(0, bp_unload_wait(5000));
+	ASSERT_EQ(0, bp_load(self->path, "dionysos_cpu=1"));
+	ASSERT_EQ(1, bp_param_get("dionysos_cpu"));
+
+	EXPECT_EQ(-EBUSY, cpu_online_set(1, 0));
+	other = 2;
+	ret = cpu_online_set(other, 0);
+	EXPECT_EQ(0, ret);
+
+	/* Requests from the remaining CPUs still reach Dionysos. */
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bp_set_policy(fd, BOOTPOOL_POLICY_EARLY));
+	ASSERT_EQ(0, bp_pin_cpu(0));
+	EXPECT_EQ(0, bp_alloc(fd, 4096, &a));
+	EXPECT_EQ(1, a.served_cpu);
+	EXPECT_EQ(0, bp_alloc(fd, 64 * 4096, &a));
+	EXPECT_EQ(-EBUSY, cpu_online_set(1, 0));
+	if (!ret)
+		EXPECT_EQ(0, cpu_online_set(other, 1));
+	/* The CPU that came back sends requests again. */
+	ASSERT_EQ(0, bp_pin_cpu(other));
+	EXPECT_EQ(0, bp_alloc(fd, 8192, &a));
+	EXPECT_EQ(other, (int)a.cpu);
+	close(fd);
+	EXPECT_TRUE(bp_counters_settle(5000));
+
+	/* Back to the defaults. */
+	ASSERT_EQ(0, bp_unload_wait(5000));
+	ASSERT_EQ(0, bp_load(self->path, ""));
+}
+
+TEST_HARNESS_MAIN
