@@ -140,7 +140,6 @@ bench: ## Run the benchmark in the ARCH guest (default arm64) [BENCH_ARGS='-n 20
 bench-build: $(VM_PREREQS)
 	$(MAKE) -C bench CC=$(SELFTEST_CC) OUTPUT=$(GUEST_BUILD)/bench
 
-
 check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
 	scripts/check
 
