@@ -67,7 +67,7 @@ static uint64_t rnd_value(struct fuzz_thread *t)
 
 	switch (rnd_below(t, 4)) {
 	case 0:
-		return edges[rnd_below(t, sizeof(edges) / sizeof(edges[0]))];
+		return edges[rnd_below(t, ARRAY_SIZE(edges))];
 	case 1:
 		return rnd_below(t, 3 * 4096);
 	case 2:
@@ -125,6 +125,11 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 		BOOTPOOL_IOC_MAGIC, BOOTPOOL_IOC_MAGIC - 1,
 		BOOTPOOL_IOC_MAGIC + 1, 0,
 	};
+	static const unsigned int sizes[] = {
+		sizeof(struct bootpool_alloc), sizeof(struct bootpool_free),
+		sizeof(struct bootpool_policy), sizeof(struct bootpool_stats),
+		sizeof(struct bootpool_alloc_batch),
+	};
 	unsigned int type, nr, dir, size, cmd;
 	unsigned long off;
 	void *arg;
@@ -141,11 +146,7 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 		size = rnd_below(t, 160);
 		break;
 	default:	/* the real size of that ioctl's structure */
-		size = (unsigned int[]){ sizeof(struct bootpool_alloc),
-			sizeof(struct bootpool_free),
-			sizeof(struct bootpool_policy),
-			sizeof(struct bootpool_stats),
-			sizeof(struct bootpool_alloc_batch) }[nr % 5];
+		size = sizes[nr % 5];
 		break;
 	}
 	cmd = _IOC(dir, type, nr, size);
@@ -177,9 +178,15 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 		}
 	}
 	switch (rnd_below(t, 32)) {
-	case 0: arg = NULL; break;
-	case 1: arg = (void *)16; break;
-	case 2: arg = (void *)0xffff800000000000UL; break;
+	case 0:
+		arg = NULL;
+		break;
+	case 1:
+		arg = (void *)16;
+		break;
+	case 2:
+		arg = (void *)0xffff800000000000UL;
+		break;
 	}
 
 	ret = ioctl(t->fd, cmd, arg);
@@ -242,9 +249,9 @@ static void fuzz_mmap(struct fuzz_thread *t)
 		return;
 	}
 	if (prot & PROT_WRITE)
-		((volatile char *)p)[0] = 1;
+		__atomic_store_n((char *)p, 1, __ATOMIC_RELAXED);
 	else if (prot & PROT_READ)
-		(void)((volatile char *)p)[len - 1];
+		__atomic_load_n((char *)p + len - 1, __ATOMIC_RELAXED);
 	munmap(p, len);
 }
 
@@ -374,8 +381,9 @@ TEST_F_TIMEOUT(fuzz, random_calls, 1800)
 		SKIP(return, "no %s", BOOTPOOL_DEV);
 	seed = env_seed ? strtoull(env_seed, NULL, 0) :
 			  (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-	printf("# seed %llu: replay with BOOTPOOL_FUZZ_SEED=%llu, %ld calls from %d processes x %d threads\n",
-	       (unsigned long long)seed, (unsigned long long)seed, calls,
+	printf("# seed %llu: replay with BOOTPOOL_FUZZ_SEED=%llu\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	printf("# %ld calls from %d processes x %d threads\n", calls,
 	       NR_PROCS, NR_THREADS);
 	fflush(stdout);
 	ASSERT_TRUE(bp_counters_settle(5000));

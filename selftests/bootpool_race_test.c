@@ -68,7 +68,7 @@ static void *churn_thread(void *p)
 		case 2:	/* map and keep it while others free */
 			m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s->fd, h << 12);
 			if (m != MAP_FAILED) {
-				(void)*(volatile char *)m;
+				__atomic_load_n((char *)m, __ATOMIC_RELAXED);
 				sched_yield();
 				munmap(m, 4096);
 			} else if (errno != EINVAL) {
@@ -129,8 +129,6 @@ FIXTURE(race) {
 };
 
 /* kselftest_harness.h of 6.1 runs the test after a SKIP in the setup. */
-#define SKIPPED_SETUP() do { if (!self->ready) return; } while (0)
-
 FIXTURE_SETUP(race)
 {
 	if (geteuid())
@@ -151,13 +149,15 @@ FIXTURE_TEARDOWN(race)
 
 TEST_F_TIMEOUT(race, free_map_unmap_same_handles_late, 120)
 {
-	SKIPPED_SETUP();
+	if (!self->ready)
+		return;
 	free_map_unmap(_metadata, BOOTPOOL_POLICY_LATE);
 }
 
 TEST_F_TIMEOUT(race, free_map_unmap_same_handles_hybrid, 120)
 {
-	SKIPPED_SETUP();
+	if (!self->ready)
+		return;
 	free_map_unmap(_metadata, BOOTPOOL_POLICY_HYBRID);
 }
 
@@ -182,7 +182,8 @@ TEST_F_TIMEOUT(race, exit_while_remote_request_in_flight, 600)
 	int cpus = bp_online_cpus(), round, i;
 	long abandoned = bp_counter("abandoned_replies");
 
-	SKIPPED_SETUP();
+	if (!self->ready)
+		return;
 	for (round = 0; round < 40; round++) {
 		pid_t pids[4];
 
@@ -232,7 +233,7 @@ static void mixed_allocator(int cpu)
 		m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 			 a.mmap_offset);
 		if (m != MAP_FAILED)
-			*(volatile char *)m = 1;	/* keep it mapped */
+			__atomic_store_n((char *)m, 1, __ATOMIC_RELAXED); /* keep it mapped */
 		if (rand_r(&seed) % 2)
 			bp_free(fd, a.handle);
 	}
@@ -243,7 +244,8 @@ TEST_F_TIMEOUT(race, load_kill_unload_cycles, 1800)
 	long cycles = race_cycles(), c;
 	int cpus = bp_online_cpus(), i;
 
-	SKIPPED_SETUP();
+	if (!self->ready)
+		return;
 	if (!bp_exists(self->path))
 		SKIP(return, "%s not found", self->path);
 	TH_LOG("%ld cycles", cycles);
@@ -286,7 +288,8 @@ TEST_F_TIMEOUT(race, dionysos_cpu_offline_refused, 120)
 	struct bootpool_alloc a;
 	int fd, other, ret;
 
-	SKIPPED_SETUP();
+	if (!self->ready)
+		return;
 	if (bp_online_cpus() < 3)
 		SKIP(return, "needs 3 CPUs");
 	if (!bp_exists("/sys/devices/system/cpu/cpu1/online") ||

@@ -193,6 +193,7 @@ static struct kunit_suite bootpool_kunit_suite = {
 	.name = "bootpool",
 	.test_cases = bootpool_kunit_cases,
 };
+
 kunit_test_suite(bootpool_kunit_suite);
 
 MODULE_DESCRIPTION("KUnit tests of bootpool's pure logic");
