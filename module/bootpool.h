@@ -50,12 +50,32 @@ unsigned int bootpool_size_order(u64 size);
  * Handles name a block within one domain. Pool blocks carry the slot and a
  * generation that changes whenever the slot is freed, so a stale handle
  * never names a new block; Dionysos blocks carry an index in the domain's
- * xarray of remote blocks. The mmap offset of a block is its handle in
- * pages.
+ * xarray of remote blocks and a generation stored with the block, for the
+ * same reason. The mmap offset of a block is its handle in pages.
  */
 #define BOOTPOOL_HANDLE_REMOTE		BIT_ULL(32)
 #define BOOTPOOL_HANDLE_SLOT_BITS	16
-#define BOOTPOOL_HANDLE_REMOTE_LIMIT	((1U << 20) - 1)
+#define BOOTPOOL_HANDLE_REMOTE_BITS	20
+#define BOOTPOOL_HANDLE_REMOTE_LIMIT	((1U << BOOTPOOL_HANDLE_REMOTE_BITS) - 1)
+#define BOOTPOOL_HANDLE_REMOTE_GEN	0xfffU	/* 12 bits above the index */
+
+static inline u64 bootpool_remote_handle(u32 idx, u32 gen)
+{
+	return BOOTPOOL_HANDLE_REMOTE |
+	       ((u64)(gen & BOOTPOOL_HANDLE_REMOTE_GEN) <<
+		BOOTPOOL_HANDLE_REMOTE_BITS) | idx;
+}
+
+static inline u32 bootpool_handle_remote_idx(u64 handle)
+{
+	return handle & BOOTPOOL_HANDLE_REMOTE_LIMIT;
+}
+
+static inline u32 bootpool_handle_remote_gen(u64 handle)
+{
+	return (handle >> BOOTPOOL_HANDLE_REMOTE_BITS) &
+	       BOOTPOOL_HANDLE_REMOTE_GEN;
+}
 
 static inline u64 bootpool_pool_handle(unsigned int slot, u16 gen)
 {
@@ -122,11 +142,16 @@ void bootpool_debugfs_exit(void);
  * @page: first of its 2^@order pages; the pages are split, each holds its
  *	own reference.
  * @order: log2 of the number of pages.
+ * @gen: generation of its handle.
  * @mapped: the block was mapped, so it may hold user data.
+ *
+ * Stored in the domain's xarray as a value entry (see domain.c), so that a
+ * remote ALLOC allocates nothing for its bookkeeping.
  */
 struct bootpool_remote_block {
 	struct page *page;
 	unsigned int order;
+	u32 gen;
 	bool mapped;
 };
 
@@ -152,8 +177,7 @@ struct bootpool_remote_block {
  * @free_stack: free slots, most recently freed on top.
  * @dirty: slots whose page was mapped since it was last zeroed.
  * @remote: Dionysos blocks held, by handle index.
- * @remote_next: next remote handle index to try (cyclic, so that a freed
- *	handle is not soon reused).
+ * @remote_gen: generation given to the next remote block.
  * @remote_pages: Dionysos pages held or being requested.
  * @stats: counters reported by STATS.
  * @node: entry in the list of domains (debugfs).
@@ -176,7 +200,7 @@ struct bootpool_domain {
 	u16 *free_stack;
 	unsigned long *dirty;
 	struct xarray remote;
-	u32 remote_next;
+	u32 remote_gen;
 	unsigned long remote_pages;
 	struct bootpool_stats stats;
 	struct list_head node;

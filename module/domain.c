@@ -39,6 +39,54 @@ static struct bootpool_domain *to_domain(struct mmu_notifier *mn)
 	return container_of(mn, struct bootpool_domain, notifier);
 }
 
+/*
+ * A Dionysos block is kept in the domain's xarray as a value entry: page
+ * frame, handle generation, mapped flag and order in one word. Indices are
+ * dense from 0, so a domain holding one block keeps it in the xarray's head
+ * and a remote ALLOC+FREE allocates no memory for bookkeeping.
+ */
+#define BOOTPOOL_RB_ORDER_BITS	4
+#define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
+#define BOOTPOOL_RB_GEN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 1)
+#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_GEN_SHIFT + 12)
+
+static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
+
+static void *bootpool_rb_entry(const struct bootpool_remote_block *blk)
+{
+	return xa_mk_value(page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
+			   (unsigned long)blk->gen << BOOTPOOL_RB_GEN_SHIFT |
+			   (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) | blk->order);
+}
+
+static void bootpool_rb_decode(void *entry, struct bootpool_remote_block *blk)
+{
+	unsigned long v = xa_to_value(entry);
+
+	blk->page = pfn_to_page(v >> BOOTPOOL_RB_PFN_SHIFT);
+	blk->gen = (v >> BOOTPOOL_RB_GEN_SHIFT) & BOOTPOOL_HANDLE_REMOTE_GEN;
+	blk->mapped = v & BOOTPOOL_RB_MAPPED;
+	blk->order = v & (BIT(BOOTPOOL_RB_ORDER_BITS) - 1);
+}
+
+/*
+ * Look up the remote block named by @handle; on success, @blk holds it.
+ * Context: the xarray's lock held.
+ */
+static bool bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
+			       struct bootpool_remote_block *blk)
+{
+	void *entry;
+
+	if (handle >> 33)
+		return false;
+	entry = xa_load(&dom->remote, bootpool_handle_remote_idx(handle));
+	if (!xa_is_value(entry))
+		return false;
+	bootpool_rb_decode(entry, blk);
+	return blk->gen == bootpool_handle_remote_gen(handle);
+}
+
 static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 {
 	struct bootpool_domain *dom = kzalloc(sizeof(*dom), GFP_KERNEL);
@@ -46,7 +94,7 @@ static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 	if (!dom)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&dom->lock);
-	xa_init_flags(&dom->remote, XA_FLAGS_ALLOC1);
+	xa_init_flags(&dom->remote, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&dom->node);
 	return &dom->notifier;
 }
@@ -143,7 +191,8 @@ out_free_arrays:
  */
 static void bootpool_domain_teardown(struct bootpool_domain *dom)
 {
-	struct bootpool_remote_block *blk;
+	struct bootpool_remote_block blk;
+	void *entry;
 	unsigned int nr, used, blocks;
 	unsigned long idx;
 	struct page **pages;
@@ -164,11 +213,11 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	spin_unlock(&dom->lock);
 
 	blocks = used;
-	xa_for_each(&dom->remote, idx, blk) {
+	xa_for_each(&dom->remote, idx, entry) {
 		xa_erase(&dom->remote, idx);
-		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk->order));
-		bootpool_dionysos_release(blk->page, blk->order, blk->mapped);
-		kfree(blk);
+		bootpool_rb_decode(entry, &blk);
+		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
+		bootpool_dionysos_release(blk.page, blk.order, blk.mapped);
 		blocks++;
 	}
 	xa_destroy(&dom->remote);
@@ -313,8 +362,7 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_remote_mb)
 			    << (20 - PAGE_SHIFT);
 	unsigned long pages = 1UL << order;
-	struct bootpool_remote_block *blk;
-	struct page *page;
+	struct bootpool_remote_block blk;
 	u32 idx;
 	int ret;
 
@@ -324,30 +372,24 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 		return -ENOMEM;
 	}
 	dom->remote_pages += pages;
+	blk.gen = dom->remote_gen++ & BOOTPOOL_HANDLE_REMOTE_GEN;
 	spin_unlock(&dom->lock);
 
-	blk = kmalloc(sizeof(*blk), GFP_KERNEL);
-	if (!blk) {
+	ret = bootpool_forward_request(dom, order, arg, &blk.page);
+	if (ret)
+		goto out_unreserve;
+	blk.order = order;
+	blk.mapped = false;
+	ret = xa_alloc(&dom->remote, &idx, bootpool_rb_entry(&blk),
+		       XA_LIMIT(0, BOOTPOOL_HANDLE_REMOTE_LIMIT), GFP_KERNEL);
+	if (ret) {
+		bootpool_dionysos_release(blk.page, order, false);
 		ret = -ENOMEM;
 		goto out_unreserve;
 	}
-	ret = bootpool_forward_request(dom, order, arg, &page);
-	if (ret)
-		goto out_free_blk;
-	blk->page = page;
-	blk->order = order;
-	blk->mapped = false;
-	ret = xa_alloc_cyclic(&dom->remote, &idx, blk,
-			      XA_LIMIT(1, BOOTPOOL_HANDLE_REMOTE_LIMIT),
-			      &dom->remote_next, GFP_KERNEL);
-	if (ret < 0) {
-		bootpool_dionysos_release(page, order, false);
-		ret = -ENOMEM;
-		goto out_free_blk;
-	}
 
 	arg->source = BOOTPOOL_SOURCE_DIONYSOS;
-	arg->handle = BOOTPOOL_HANDLE_REMOTE | idx;
+	arg->handle = bootpool_remote_handle(idx, blk.gen);
 	arg->granted = (u64)PAGE_SIZE << order;
 
 	spin_lock(&dom->lock);
@@ -364,8 +406,6 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	bootpool_count(BOOTPOOL_CNT_HOPS, arg->hops);
 	return 0;
 
-out_free_blk:
-	kfree(blk);
 out_unreserve:
 	spin_lock(&dom->lock);
 	dom->remote_pages -= pages;
@@ -441,26 +481,27 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 				       u64 handle)
 {
-	u64 idx = handle & ~BOOTPOOL_HANDLE_REMOTE;
-	struct bootpool_remote_block *blk;
+	struct bootpool_remote_block blk;
+	bool found;
 
-	if (!idx || idx > BOOTPOOL_HANDLE_REMOTE_LIMIT)
-		return -EINVAL;
-	blk = xa_erase(&dom->remote, idx);
-	if (!blk)
+	xa_lock(&dom->remote);
+	found = bootpool_rb_lookup(dom, handle, &blk);
+	if (found)
+		__xa_erase(&dom->remote, bootpool_handle_remote_idx(handle));
+	xa_unlock(&dom->remote);
+	if (!found)
 		return -EINVAL;
 
 	spin_lock(&dom->lock);
-	dom->remote_pages -= 1UL << blk->order;
+	dom->remote_pages -= 1UL << blk.order;
 	dom->stats.frees++;
 	spin_unlock(&dom->lock);
 
 	bootpool_count(BOOTPOOL_CNT_REMOTE_FREES, 1);
-	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk->order));
-	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE << blk->order,
+	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
+	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE << blk.order,
 			    BOOTPOOL_SOURCE_DIONYSOS);
-	bootpool_dionysos_release(blk->page, blk->order, blk->mapped);
-	kfree(blk);
+	bootpool_dionysos_release(blk.page, blk.order, blk.mapped);
 	return 0;
 }
 
@@ -518,6 +559,7 @@ retry:
 		goto retry;
 	}
 	dom->gen[slot]++;	/* even: free */
+	dom->stats.frees++;
 	if (fresh) {
 		old = page;
 		dom->pages[slot] = fresh;
@@ -525,17 +567,20 @@ retry:
 	} else {
 		dirty = __test_and_clear_bit(slot, dom->dirty);
 	}
+	/* The common case: never mapped, still zero, straight back. */
+	if (!dirty)
+		dom->free_stack[dom->nr_free++] = slot;
 	spin_unlock(&dom->lock);
 
 	if (old)
 		put_page(old);
-	else if (dirty)
+	if (dirty) {
+		/* Out of the pool and out of reach until zeroed. */
 		clear_highpage(page);
-
-	spin_lock(&dom->lock);
-	dom->free_stack[dom->nr_free++] = slot;
-	dom->stats.frees++;
-	spin_unlock(&dom->lock);
+		spin_lock(&dom->lock);
+		dom->free_stack[dom->nr_free++] = slot;
+		spin_unlock(&dom->lock);
+	}
 
 	bootpool_count(BOOTPOOL_CNT_POOL_FREES, 1);
 	bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
@@ -586,7 +631,7 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 {
 	unsigned long i, npages = vma_pages(vma);
 	u64 handle = vma->vm_pgoff;
-	struct bootpool_remote_block *blk;
+	struct bootpool_remote_block blk;
 	struct page *first = NULL;
 	int slot, ret = 0;
 
@@ -594,15 +639,15 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 		return -EINVAL;
 
 	if (bootpool_handle_is_remote(handle)) {
-		u64 idx = handle & ~BOOTPOOL_HANDLE_REMOTE;
-
-		if (!idx || idx > BOOTPOOL_HANDLE_REMOTE_LIMIT)
-			return -EINVAL;
 		xa_lock(&dom->remote);
-		blk = xa_load(&dom->remote, idx);
-		if (blk && npages <= (1UL << blk->order)) {
-			blk->mapped = true;
-			first = blk->page;
+		if (bootpool_rb_lookup(dom, handle, &blk) &&
+		    npages <= (1UL << blk.order)) {
+			/* Replaces an entry: needs no memory. */
+			blk.mapped = true;
+			__xa_store(&dom->remote,
+				   bootpool_handle_remote_idx(handle),
+				   bootpool_rb_entry(&blk), GFP_ATOMIC);
+			first = blk.page;
 			for (i = 0; i < npages; i++)
 				get_page(first + i);
 		}

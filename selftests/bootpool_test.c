@@ -356,6 +356,22 @@ TEST_F(dev, bad_free_requests_are_einval_and_change_nothing)
 	EXPECT_EQ(-EINVAL, bp_free(self->fd, r.handle));
 }
 
+TEST_F(dev, stale_remote_handle_never_names_a_new_block)
+{
+	struct bootpool_alloc a, b;
+	void *p;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	ASSERT_EQ(0, bp_free(self->fd, a.handle));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &b));
+	EXPECT_NE(a.handle, b.handle);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, a.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, bp_free(self->fd, a.handle));
+	EXPECT_EQ(0, bp_free(self->fd, b.handle));
+}
+
 struct bootpool_alloc_v2 {
 	struct bootpool_alloc cur;
 	__u64 future;
