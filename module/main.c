@@ -180,6 +180,65 @@ union bootpool_ioctl_arg {
 	struct bootpool_alloc_batch batch;
 };
 
+/* Elements of a batch copied at a time when their stride is ours. */
+#define BOOTPOOL_BATCH_CHUNK	8
+
+/*
+ * Serve one element, reconciling its size like the argument of ALLOC.
+ * Return: 0, the element's errno, or -EFAULT (block taken back).
+ */
+static long bootpool_batch_one(struct bootpool_domain *dom,
+			       void __user *uptr, size_t usize)
+{
+	const size_t ksize = sizeof(struct bootpool_alloc);
+	struct bootpool_alloc a;
+	long ret;
+
+	ret = copy_struct_from_user(&a, ksize, uptr, usize);
+	if (ret)
+		return ret;
+	ret = bootpool_domain_alloc(dom, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(uptr, &a, min(usize, ksize))) {
+		bootpool_domain_free(dom, a.handle);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * Serve up to @n elements of our own stride with one copy in and one copy
+ * out. Return: elements served and written back; *@err is the errno that
+ * stopped it early, if any.
+ */
+static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
+				struct bootpool_alloc __user *uptr, u32 n,
+				long *err)
+{
+	struct bootpool_alloc a[BOOTPOOL_BATCH_CHUNK];
+	u32 i, done;
+
+	if (copy_from_user(a, uptr, n * sizeof(a[0]))) {
+		*err = -EFAULT;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		*err = bootpool_domain_alloc(dom, &a[i]);
+		if (*err)
+			break;
+	}
+	done = i;
+	if (done && copy_to_user(uptr, a, done * sizeof(a[0]))) {
+		/* The caller cannot learn these handles: take them back. */
+		for (i = 0; i < done; i++)
+			bootpool_domain_free(dom, a[i].handle);
+		*err = -EFAULT;
+		return 0;
+	}
+	return done;
+}
+
 /*
  * Serve a batch in order, each element like one ALLOC; stop at the first
  * failure. Return: 0 with @batch->done set, or the first element's errno
@@ -188,34 +247,28 @@ union bootpool_ioctl_arg {
 static long bootpool_ioctl_alloc_batch(struct bootpool_domain *dom,
 				       struct bootpool_alloc_batch *batch)
 {
-	const size_t ksize = sizeof(struct bootpool_alloc);
 	void __user *uptr = u64_to_user_ptr(batch->allocs);
 	size_t usize = batch->stride;
-	struct bootpool_alloc a;
+	u32 i = 0, n, done;
 	long ret = 0;
-	u32 i;
 
 	if (!batch->count || batch->count > BOOTPOOL_BATCH_MAX ||
 	    usize < BOOTPOOL_ALLOC_SIZE_VER0 || usize > PAGE_SIZE ||
 	    batch->flags)
 		return -EINVAL;
 
-	for (i = 0; i < batch->count; i++, uptr += usize) {
-		ret = copy_struct_from_user(&a, ksize, uptr, usize);
-		if (ret)
-			break;
-		ret = bootpool_domain_alloc(dom, &a);
-		if (ret)
-			break;
-		if (copy_to_user(uptr, &a, min(usize, ksize))) {
-			bootpool_domain_free(dom, a.handle);
-			ret = -EFAULT;
-			break;
+	while (i < batch->count && !ret) {
+		if (usize == sizeof(struct bootpool_alloc)) {
+			n = min_t(u32, batch->count - i, BOOTPOOL_BATCH_CHUNK);
+			done = bootpool_batch_chunk(dom, uptr, n, &ret);
+		} else {
+			ret = bootpool_batch_one(dom, uptr, usize);
+			done = !ret;
 		}
-		if (fatal_signal_pending(current)) {
-			i++;
+		i += done;
+		uptr += done * usize;
+		if (!ret && fatal_signal_pending(current))
 			break;
-		}
 	}
 	batch->done = i;
 	return i ? 0 : ret;
@@ -245,6 +298,63 @@ static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
 	return -ENOTTY;
 }
 
+/*
+ * Copy an argument in. A caller whose struct is ours gets a copy of
+ * constant size, whose bounds are checked at build time; older and newer
+ * structs are reconciled by copy_struct_from_user().
+ */
+static int bootpool_copy_in(unsigned int kcmd, union bootpool_ioctl_arg *karg,
+			    void __user *uarg, unsigned int usize)
+{
+	unsigned long left;
+
+	if (usize != _IOC_SIZE(kcmd))
+		return copy_struct_from_user(karg, _IOC_SIZE(kcmd), uarg, usize);
+
+	switch (kcmd) {
+	case BOOTPOOL_IOC_ALLOC:
+		left = copy_from_user(&karg->alloc, uarg, sizeof(karg->alloc));
+		break;
+	case BOOTPOOL_IOC_FREE:
+		left = copy_from_user(&karg->free, uarg, sizeof(karg->free));
+		break;
+	case BOOTPOOL_IOC_SET_POLICY:
+		left = copy_from_user(&karg->policy, uarg, sizeof(karg->policy));
+		break;
+	case BOOTPOOL_IOC_ALLOC_BATCH:
+		left = copy_from_user(&karg->batch, uarg, sizeof(karg->batch));
+		break;
+	default:
+		return copy_struct_from_user(karg, _IOC_SIZE(kcmd), uarg, usize);
+	}
+	return left ? -EFAULT : 0;
+}
+
+/* Copy a reply out: as much of it as the caller's struct holds. */
+static int bootpool_copy_out(unsigned int kcmd, union bootpool_ioctl_arg *karg,
+			     void __user *uarg, unsigned int usize)
+{
+	unsigned long left;
+
+	if (usize < _IOC_SIZE(kcmd))
+		return copy_to_user(uarg, karg, usize) ? -EFAULT : 0;
+
+	switch (kcmd) {
+	case BOOTPOOL_IOC_ALLOC:
+		left = copy_to_user(uarg, &karg->alloc, sizeof(karg->alloc));
+		break;
+	case BOOTPOOL_IOC_STATS:
+		left = copy_to_user(uarg, &karg->stats, sizeof(karg->stats));
+		break;
+	case BOOTPOOL_IOC_ALLOC_BATCH:
+		left = copy_to_user(uarg, &karg->batch, sizeof(karg->batch));
+		break;
+	default:
+		left = copy_to_user(uarg, karg, _IOC_SIZE(kcmd));
+	}
+	return left ? -EFAULT : 0;
+}
+
 static long bootpool_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -272,7 +382,7 @@ static long bootpool_ioctl(struct file *file, unsigned int cmd,
 	if (usize < bootpool_ioctls[nr].min_size)
 		return -EINVAL;
 	if (_IOC_DIR(kcmd) & _IOC_WRITE) {
-		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+		ret = bootpool_copy_in(kcmd, &karg, uarg, usize);
 		if (ret)
 			return ret;
 	}
@@ -281,7 +391,7 @@ static long bootpool_ioctl(struct file *file, unsigned int cmd,
 	if (ret || !(_IOC_DIR(kcmd) & _IOC_READ))
 		return ret;
 
-	if (copy_to_user(uarg, &karg, min(usize, ksize)) ||
+	if (bootpool_copy_out(kcmd, &karg, uarg, usize) ||
 	    (usize > ksize && clear_user(uarg + ksize, usize - ksize))) {
 		/* The caller cannot learn the handle: take the block back. */
 		if (kcmd == BOOTPOOL_IOC_ALLOC)
