@@ -15,13 +15,14 @@
  * served on the spot (bootpool_dionysos_grant_atomic()). Like the reserves
  * the Barrelfish memory service kept so that serving a request never needs
  * memory itself, the reserve is refilled by the thread, in process context,
- * whenever it falls below ``reserve_blocks`` per order; it holds at most
- * twice that. A request the reserve cannot serve (a larger order, or an
- * empty reserve) is queued for the thread, which allocates with GFP_KERNEL
- * and replies.
+ * whenever it falls below ``reserve_blocks`` per order; the thread fills it
+ * to twice that, so that a run of requests and frees rarely wakes it. A
+ * request the reserve cannot serve (a larger order, or an empty reserve) is
+ * queued for the thread, which allocates with GFP_KERNEL and replies.
  *
  * Freed blocks go back to Dionysos's budget at once. A block whose pages no
- * one else holds is zeroed and refills the reserve if it has room; all
+ * one else holds is zeroed if it was ever mapped (a block never mapped was
+ * never written) and refills the reserve if it has room; all
  * other blocks go back to the page allocator when their last user, for
  * instance a mapping, lets go.
  */
@@ -370,7 +371,8 @@ static void bootpool_dionysos_refill(void)
 
 	dionysos.refill_failed = false;
 	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++) {
-		while (READ_ONCE(dionysos.nr[order]) < target) {
+		/* Fill up, so that the next wake-up is far away. */
+		while (READ_ONCE(dionysos.nr[order]) < 2 * target) {
 			page = bootpool_dionysos_alloc_block(order);
 			if (!page) {
 				dionysos.refill_failed = true;
