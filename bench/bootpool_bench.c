@@ -322,7 +322,9 @@ static int fig_pool(long cpu)
 			       &sh->pool_alloc, &sh->pool_free);
 }
 
-static int fig_local(long cpu)
+/* Dionysos ALLOC+FREE from @cpu over @hops (0: on dionysos_cpu). */
+static int fig_dionysos(long cpu, int hops, struct figure *all,
+			struct figure *alloc, struct figure *freef)
 {
 	int fd;
 
@@ -331,34 +333,24 @@ static int fig_local(long cpu)
 	fd = open_domain(BOOTPOOL_POLICY_EARLY);
 	if (fd < 0)
 		return 1;
-	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, 0, &sh->local,
-			       NULL, NULL);
+	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, hops, all, alloc,
+			       freef);
+}
+
+static int fig_local(long cpu)
+{
+	return fig_dionysos(cpu, 0, &sh->local, NULL, NULL);
 }
 
 static int fig_remote1(long cpu)
 {
-	int fd;
-
-	if (pin(cpu))
-		return 1;
-	fd = open_domain(BOOTPOOL_POLICY_EARLY);
-	if (fd < 0)
-		return 1;
-	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, 1, &sh->remote1,
-			       &sh->remote1_alloc, &sh->remote1_free);
+	return fig_dionysos(cpu, 1, &sh->remote1, &sh->remote1_alloc,
+			    &sh->remote1_free);
 }
 
 static int fig_remote3(long cpu)
 {
-	int fd;
-
-	if (pin(cpu))
-		return 1;
-	fd = open_domain(BOOTPOOL_POLICY_EARLY);
-	if (fd < 0)
-		return 1;
-	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, 3, &sh->remote3,
-			       NULL, NULL);
+	return fig_dionysos(cpu, 3, &sh->remote3, NULL, NULL);
 }
 
 /*

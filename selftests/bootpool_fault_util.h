@@ -24,18 +24,6 @@ static inline bool bp_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static inline int bp_write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static inline const char *bp_module_path(char *buf, size_t len)
 {
 	const char *dir = getenv("BOOTPOOL_MODULE_DIR");

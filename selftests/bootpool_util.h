@@ -73,20 +73,26 @@ static inline long bp_param_get(const char *name)
 	return val;
 }
 
-/* Writes a module parameter; 0 or -errno. */
-static inline int bp_param_set(const char *name, const char *val)
+/* Writes @val to the file at @path; 0 or -errno. */
+static inline int bp_write_file(const char *path, const char *val)
 {
-	char path[256];
-	int fd, ret = 0;
+	int fd = open(path, O_WRONLY), ret = 0;
 
-	snprintf(path, sizeof(path), BOOTPOOL_PARAMS "%s", name);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Writes a module parameter; 0 or -errno. */
+static inline int bp_param_set(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), BOOTPOOL_PARAMS "%s", name);
+	return bp_write_file(path, val);
 }
 
 static inline int bp_param_set_long(const char *name, long val)
