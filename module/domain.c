@@ -355,6 +355,74 @@ static void bootpool_alloc_traced(struct bootpool_domain *dom,
 			     arg->cpu);
 }
 
+/* Hand out the pool page on top of the free stack for @arg. */
+static void bootpool_pool_take(struct bootpool_domain *dom,
+			       struct bootpool_alloc *arg, int cpu)
+	__must_hold(&dom->lock)
+{
+	unsigned int slot = dom->free_stack[--dom->nr_free];
+
+	dom->gen[slot]++;	/* odd: in use */
+	arg->handle = bootpool_pool_handle(slot, dom->gen[slot]);
+	arg->source = BOOTPOOL_SOURCE_POOL;
+	arg->granted = PAGE_SIZE;
+	arg->cpu = cpu;
+	arg->served_cpu = cpu;
+	arg->hops = 0;
+	arg->ipis = 0;
+	dom->stats.pool_allocs++;
+	dom->stats.bytes_requested += arg->size;
+	dom->stats.bytes_granted += PAGE_SIZE;
+}
+
+/**
+ * bootpool_domain_alloc_pool_run() - serve a run of requests from the pool
+ * @dom: the caller's domain.
+ * @args: requests, in order.
+ * @n: how many.
+ *
+ * Serves @args from the start, under one hold of @dom->lock, for as long
+ * as each is valid and the domain's policy sends it to the pool without a
+ * switch: exactly what bootpool_domain_alloc() would do for each. The
+ * caller serves the first request not taken with bootpool_domain_alloc().
+ *
+ * Context: process context; takes @dom->lock.
+ * Return: the number of requests served.
+ */
+unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
+					    struct bootpool_alloc *args,
+					    unsigned int n)
+{
+	int cpu = raw_smp_processor_id();
+	enum bootpool_route route;
+	unsigned int i;
+	u32 reason;
+
+	spin_lock(&dom->lock);
+	for (i = 0; i < n && !dom->dead; i++) {
+		if (!args[i].size || args[i].size > BOOTPOOL_MAX_ALLOC_SIZE ||
+		    args[i].flags)
+			break;
+		route = bootpool_policy_route(dom->policy, dom->switched,
+					      dom->nr_free, args[i].size,
+					      &reason);
+		if (route != BOOTPOOL_ROUTE_POOL ||
+		    reason != BOOTPOOL_SWITCH_NONE)
+			break;
+		dom->sealed = true;
+		bootpool_pool_take(dom, &args[i], cpu);
+	}
+	spin_unlock(&dom->lock);
+
+	if (i) {
+		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, i);
+		bootpool_count(BOOTPOOL_CNT_POOL_USED, i);
+	}
+	for (n = 0; n < i; n++)
+		bootpool_alloc_traced(dom, &args[n]);
+	return i;
+}
+
 static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 					struct bootpool_alloc *arg)
 {
@@ -426,7 +494,6 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg)
 {
 	enum bootpool_route route;
-	unsigned int slot;
 	u32 reason;
 	int ret;
 
@@ -445,20 +512,9 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 		bootpool_domain_set_switch(dom, reason);
 
 	if (route == BOOTPOOL_ROUTE_POOL) {
-		slot = dom->free_stack[--dom->nr_free];
-		dom->gen[slot]++;	/* odd: in use */
-		arg->handle = bootpool_pool_handle(slot, dom->gen[slot]);
-		dom->stats.pool_allocs++;
-		dom->stats.bytes_requested += arg->size;
-		dom->stats.bytes_granted += PAGE_SIZE;
+		bootpool_pool_take(dom, arg, raw_smp_processor_id());
 		spin_unlock(&dom->lock);
 
-		arg->source = BOOTPOOL_SOURCE_POOL;
-		arg->granted = PAGE_SIZE;
-		arg->cpu = raw_smp_processor_id();
-		arg->served_cpu = arg->cpu;
-		arg->hops = 0;
-		arg->ipis = 0;
 		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, 1);
 		bootpool_count(BOOTPOOL_CNT_POOL_USED, 1);
 		bootpool_alloc_traced(dom, arg);

@@ -181,7 +181,7 @@ union bootpool_ioctl_arg {
 };
 
 /* Elements of a batch copied at a time when their stride is ours. */
-#define BOOTPOOL_BATCH_CHUNK	8
+#define BOOTPOOL_BATCH_CHUNK	16
 
 /*
  * Serve one element, reconciling its size like the argument of ALLOC.
@@ -219,11 +219,15 @@ static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
 	struct bootpool_alloc a[BOOTPOOL_BATCH_CHUNK];
 	u32 i, done;
 
+	*err = 0;
 	if (copy_from_user(a, uptr, n * sizeof(a[0]))) {
 		*err = -EFAULT;
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
+		i += bootpool_domain_alloc_pool_run(dom, &a[i], n - i);
+		if (i == n)
+			break;
 		*err = bootpool_domain_alloc(dom, &a[i]);
 		if (*err)
 			break;

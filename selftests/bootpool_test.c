@@ -451,6 +451,29 @@ TEST_F(dev, batch_serves_in_order_and_switches_like_single_allocs)
 		ASSERT_EQ(0, bp_free(self->fd, allocs[i].handle));
 }
 
+TEST_F(dev, batch_follows_the_policy_like_single_allocs)
+{
+	struct bootpool_alloc allocs[4] = {
+		{ .size = 100 }, { .size = 5000 }, { .size = 100 }, { .size = PAGE },
+	};
+	struct bootpool_stats st;
+	__u32 done = 0;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+	ASSERT_EQ(0, bp_batch(self->fd, allocs, 4, &done));
+	EXPECT_EQ(4, done);
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, allocs[0].source);
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, allocs[1].source);
+	EXPECT_EQ(8192, allocs[1].granted);
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, allocs[2].source);
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, allocs[3].source);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.switched);
+	EXPECT_EQ(3, st.pool_allocs);
+	EXPECT_EQ(1, st.remote_allocs);
+	EXPECT_EQ(100 + 5000 + 100 + PAGE, st.bytes_requested);
+}
+
 TEST_F(dev, batch_stops_at_first_failure)
 {
 	struct bootpool_alloc allocs[3] = {
