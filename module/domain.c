@@ -131,6 +131,17 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 	trace_bootpool_switch(dom->tgid, reason, dom->nr_free);
 }
 
+/* Free the pool's bookkeeping (not its pages, nor the array of them). */
+static void bootpool_domain_free_arrays(struct bootpool_domain *dom)
+{
+	bitmap_free(dom->dirty);
+	kfree(dom->free_stack);
+	kfree(dom->gen);
+	dom->dirty = NULL;
+	dom->free_stack = NULL;
+	dom->gen = NULL;
+}
+
 /* Reserve the pool of a new domain. Context: bootpool_attach_lock held. */
 static int bootpool_domain_init(struct bootpool_domain *dom)
 {
@@ -173,14 +184,9 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 out_free_pages:
 	bootpool_pool_free(dom->pages, nr);
 out_free_arrays:
-	bitmap_free(dom->dirty);
-	kfree(dom->free_stack);
-	kfree(dom->gen);
+	bootpool_domain_free_arrays(dom);
 	kfree(dom->pages);
 	dom->pages = NULL;
-	dom->gen = NULL;
-	dom->free_stack = NULL;
-	dom->dirty = NULL;
 	return -ENOMEM;
 }
 
@@ -225,12 +231,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 
 	bootpool_pool_free(pages, nr);
 	kfree(pages);
-	kfree(dom->gen);
-	kfree(dom->free_stack);
-	bitmap_free(dom->dirty);
-	dom->gen = NULL;
-	dom->free_stack = NULL;
-	dom->dirty = NULL;
+	bootpool_domain_free_arrays(dom);
 
 	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, -(long)nr);
 	bootpool_count(BOOTPOOL_CNT_POOL_USED, -(long)used);
