@@ -754,6 +754,12 @@ TEST_F(dev, passed_descriptor_is_refused)
 	pid_t pid;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -761,12 +767,6 @@ TEST_F(dev, passed_descriptor_is_refused)
 
 		close(self->fd);
 		close(sv[0]);
-		iov.iov_base = &byte;
-		iov.iov_len = 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
 		if (recvmsg(sv[1], &msg, 0) != 1)
 			_exit(1);
 		cmsg = CMSG_FIRSTHDR(&msg);
@@ -776,12 +776,6 @@ TEST_F(dev, passed_descriptor_is_refused)
 		_exit(bp_alloc(fd, 1, &a) == -EPERM ? 0 : 3);
 	}
 	close(sv[1]);
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
 	cmsg = CMSG_FIRSTHDR(&msg);
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
