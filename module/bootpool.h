@@ -269,6 +269,7 @@ enum {
 int bootpool_dionysos_start(void);
 void bootpool_dionysos_stop(void);
 int bootpool_dionysos_grant_atomic(struct bootpool_request *req);
+int bootpool_dionysos_grant_local(unsigned int order, struct page **page);
 void bootpool_dionysos_enqueue(struct bootpool_request *req);
 void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
 void bootpool_dionysos_reap(struct bootpool_request *req);

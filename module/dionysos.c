@@ -43,31 +43,35 @@
 /**
  * struct bootpool_dionysos - the memory service
  * @task: the ``dionysos`` thread.
- * @lock: protects @reserve and @nr; taken from the IPI handler, so always
- *	with interrupts disabled.
+ * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
+ *	the IPI handler, so always with interrupts disabled. A grant from the
+ *	reserve and a return take it once, and no other shared cache line:
+ *	the budget is charged under it.
  * @reserve: zeroed, split blocks ready to grant, per order.
  * @nr: blocks in @reserve, per order.
  * @granted: pages granted and not yet returned (against the budget).
- * @depth: requests sent to Dionysos and not yet answered.
+ * @served_atomic: requests served from the reserve.
+ * @depth: requests on their way to Dionysos and not yet answered. A
+ *	request made on ``dionysos_cpu`` and served there at once never waits
+ *	in a queue: it is not counted, but it is seen by @max_depth.
  * @max_depth: the largest @depth seen.
  * @queue: requests for the thread.
  * @reap: replies whose requester gave up, for the thread to take back.
- * @served_atomic: requests served from the reserve.
- * @served_thread: requests served by the thread.
+ * @served_thread: requests served by the thread (written by it only).
  * @refill_failed: the last refill could not allocate; back off.
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
-	spinlock_t lock;	/* protects reserve[] and nr[] */
+	spinlock_t lock;	/* protects the four fields below */
 	struct page *reserve[BOOTPOOL_RESERVE_ORDERS][BOOTPOOL_RESERVE_MAX];
 	unsigned int nr[BOOTPOOL_RESERVE_ORDERS];
-	atomic_long_t granted;
+	unsigned long granted;
+	unsigned long served_atomic;
 	atomic_t depth;
 	atomic_t max_depth;
 	struct llist_head queue;
 	struct llist_head reap;
-	atomic_long_t served_atomic;
-	atomic_long_t served_thread;
+	unsigned long served_thread;
 	bool refill_failed;
 };
 
@@ -123,21 +127,23 @@ static unsigned long bootpool_budget_pages(void)
 		<< (20 - PAGE_SHIFT);
 }
 
+/* Context: dionysos.lock held. */
 static int bootpool_budget_charge(unsigned int order)
 {
-	long pages = 1L << order;
+	unsigned long pages = 1UL << order;
 
-	if (atomic_long_add_return(pages, &dionysos.granted) >
-	    bootpool_budget_pages()) {
-		atomic_long_sub(pages, &dionysos.granted);
+	lockdep_assert_held(&dionysos.lock);
+	if (dionysos.granted + pages > bootpool_budget_pages())
 		return -ENOMEM;
-	}
+	WRITE_ONCE(dionysos.granted, dionysos.granted + pages);
 	return 0;
 }
 
+/* Context: dionysos.lock held. */
 static void bootpool_budget_uncharge(unsigned int order)
 {
-	atomic_long_sub(1L << order, &dionysos.granted);
+	lockdep_assert_held(&dionysos.lock);
+	WRITE_ONCE(dionysos.granted, dionysos.granted - (1UL << order));
 }
 
 static void bootpool_block_put(struct page *page, unsigned int order)
@@ -159,6 +165,15 @@ static bool bootpool_reserve_low(void)
 	return false;
 }
 
+static void bootpool_dionysos_note_depth(int depth)
+{
+	int max = atomic_read(&dionysos.max_depth);
+
+	while (depth > max &&
+	       !atomic_try_cmpxchg(&dionysos.max_depth, &max, depth))
+		;
+}
+
 static void bootpool_dionysos_served(struct bootpool_request *req, int status)
 {
 	int depth = atomic_fetch_dec(&dionysos.depth);
@@ -176,60 +191,87 @@ static void bootpool_dionysos_served(struct bootpool_request *req, int status)
  */
 void bootpool_dionysos_queue_enter(void)
 {
-	int depth = atomic_inc_return(&dionysos.depth);
-	int max = atomic_read(&dionysos.max_depth);
+	bootpool_dionysos_note_depth(atomic_inc_return(&dionysos.depth));
+}
 
-	while (depth > max &&
-	       !atomic_try_cmpxchg(&dionysos.max_depth, &max, depth))
-		;
+/*
+ * Take a block of @order from the reserve, charged to the budget.
+ * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
+ * fault point fires, -EAGAIN when the thread must serve it.
+ */
+static int bootpool_reserve_take(unsigned int order, struct page **page)
+{
+	unsigned long flags;
+	unsigned int n;
+	bool low;
+	int ret;
+
+	if (order >= BOOTPOOL_RESERVE_ORDERS)
+		return -EAGAIN;
+	if (bootpool_dionysos_should_fail(order))
+		return -ENOMEM;
+
+	spin_lock_irqsave(&dionysos.lock, flags);
+	if (!dionysos.nr[order]) {
+		spin_unlock_irqrestore(&dionysos.lock, flags);
+		return -EAGAIN;
+	}
+	ret = bootpool_budget_charge(order);
+	if (!ret) {
+		n = dionysos.nr[order] - 1;
+		*page = dionysos.reserve[order][n];
+		WRITE_ONCE(dionysos.nr[order], n);
+		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);
+	}
+	low = dionysos.nr[order] < bootpool_reserve_target();
+	spin_unlock_irqrestore(&dionysos.lock, flags);
+
+	if (low)
+		wake_up_process(dionysos.task);
+	return ret;
 }
 
 /**
  * bootpool_dionysos_grant_atomic() - serve a request from the reserve
- * @req: the request; on success @req->page is set.
+ * @req: the request, counted by bootpool_dionysos_queue_enter(); on
+ *	success @req->page is set.
  *
- * Context: on ``dionysos_cpu`` with preemption disabled, or in the IPI
- * handler. Never sleeps, never allocates.
+ * Context: in the IPI handler on ``dionysos_cpu``, or there with
+ * preemption disabled. Never sleeps, never allocates.
  * Return: 0 when served, -ENOMEM when the budget is exhausted (the request
  * is answered), -EAGAIN when the thread must serve it (not answered).
  */
 int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
 {
-	unsigned int order = req->order;
-	struct page *page = NULL;
-	unsigned long flags;
-	bool low = false;
+	int ret = bootpool_reserve_take(req->order, &req->page);
+
+	if (ret != -EAGAIN)
+		bootpool_dionysos_served(req, ret);
+	return ret;
+}
+
+/**
+ * bootpool_dionysos_grant_local() - serve a request made on Dionysos's CPU
+ * @order: log2 of the pages wanted.
+ * @page: set to the granted block.
+ *
+ * The request is served on the spot, so it never waits in a queue: it is
+ * not counted in the queue depth, only compared with the deepest seen.
+ *
+ * Context: on ``dionysos_cpu`` with preemption disabled.
+ * Return: like bootpool_dionysos_grant_atomic(); on -EAGAIN the caller
+ * sends the request to the thread.
+ */
+int bootpool_dionysos_grant_local(unsigned int order, struct page **page)
+{
+	int depth = atomic_read(&dionysos.depth) + 1;
 	int ret;
 
-	if (order < BOOTPOOL_RESERVE_ORDERS &&
-	    bootpool_dionysos_should_fail(order))
-		ret = -ENOMEM;
-	else
-		ret = bootpool_budget_charge(order);
-	if (ret) {
-		bootpool_dionysos_served(req, ret);
-		return ret;
-	}
-
-	if (order < BOOTPOOL_RESERVE_ORDERS) {
-		spin_lock_irqsave(&dionysos.lock, flags);
-		if (dionysos.nr[order]) {
-			page = dionysos.reserve[order][--dionysos.nr[order]];
-			low = dionysos.nr[order] < bootpool_reserve_target();
-		}
-		spin_unlock_irqrestore(&dionysos.lock, flags);
-	}
-	if (!page) {
-		bootpool_budget_uncharge(order);
-		return -EAGAIN;
-	}
-	if (low)
-		wake_up_process(dionysos.task);
-
-	req->page = page;
-	atomic_long_inc(&dionysos.served_atomic);
-	bootpool_dionysos_served(req, 0);
-	return 0;
+	bootpool_dionysos_note_depth(depth);
+	ret = bootpool_reserve_take(order, page);
+	if (ret != -EAGAIN)
+		trace_bootpool_dionysos_serve(current->tgid, order, depth, ret);
+	return ret;
 }
 
 /**
@@ -286,31 +328,28 @@ void bootpool_dionysos_reap(struct bootpool_request *req)
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       bool dirty)
 {
+	bool reuse = order < BOOTPOOL_RESERVE_ORDERS &&
+		     READ_ONCE(dionysos.nr[order]) < 2 * bootpool_reserve_target();
 	unsigned long flags;
 	unsigned int i;
 
-	bootpool_budget_uncharge(order);
-
-	if (order >= BOOTPOOL_RESERVE_ORDERS ||
-	    READ_ONCE(dionysos.nr[order]) >= 2 * bootpool_reserve_target())
-		goto out_put;
-	for (i = 0; i < (1U << order); i++)
+	for (i = 0; reuse && i < (1U << order); i++)
 		if (page_count(page + i) != 1)
-			goto out_put;
-	if (dirty)
+			reuse = false;
+	if (reuse && dirty)
 		for (i = 0; i < (1U << order); i++)
 			clear_highpage(page + i);
 
 	spin_lock_irqsave(&dionysos.lock, flags);
-	if (dionysos.nr[order] < 2 * bootpool_reserve_target()) {
-		dionysos.reserve[order][dionysos.nr[order]++] = page;
+	bootpool_budget_uncharge(order);
+	if (reuse && dionysos.nr[order] < 2 * bootpool_reserve_target()) {
+		dionysos.reserve[order][dionysos.nr[order]] = page;
+		WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] + 1);
 		page = NULL;
 	}
 	spin_unlock_irqrestore(&dionysos.lock, flags);
-	if (!page)
-		return;
-out_put:
-	bootpool_block_put(page, order);
+	if (page)
+		bootpool_block_put(page, order);
 }
 
 static struct page *bootpool_dionysos_alloc_block(unsigned int order)
@@ -331,18 +370,22 @@ static void bootpool_dionysos_serve_queue(void)
 
 	list = llist_reverse_order(llist_del_all(&dionysos.queue));
 	llist_for_each_entry_safe(req, next, list, llnode) {
-		if (bootpool_dionysos_should_fail(req->order))
-			ret = -ENOMEM;
-		else
+		ret = -ENOMEM;
+		if (!bootpool_dionysos_should_fail(req->order)) {
+			spin_lock_irq(&dionysos.lock);
 			ret = bootpool_budget_charge(req->order);
+			spin_unlock_irq(&dionysos.lock);
+		}
 		if (!ret) {
 			req->page = bootpool_dionysos_alloc_block(req->order);
 			if (!req->page) {
+				spin_lock_irq(&dionysos.lock);
 				bootpool_budget_uncharge(req->order);
+				spin_unlock_irq(&dionysos.lock);
 				ret = -ENOMEM;
 			}
 		}
-		atomic_long_inc(&dionysos.served_thread);
+		WRITE_ONCE(dionysos.served_thread, dionysos.served_thread + 1);
 		bootpool_dionysos_served(req, ret);
 		bootpool_request_complete(req, ret);
 	}
@@ -380,8 +423,10 @@ static void bootpool_dionysos_refill(void)
 			}
 			spin_lock_irqsave(&dionysos.lock, flags);
 			if (dionysos.nr[order] < BOOTPOOL_RESERVE_MAX) {
-				dionysos.reserve[order][dionysos.nr[order]++] =
+				dionysos.reserve[order][dionysos.nr[order]] =
 					page;
+				WRITE_ONCE(dionysos.nr[order],
+					   dionysos.nr[order] + 1);
 				page = NULL;
 			}
 			spin_unlock_irqrestore(&dionysos.lock, flags);
@@ -467,9 +512,8 @@ void bootpool_dionysos_stop(void)
 			bootpool_block_put(page, order);
 		}
 	}
-	WARN(atomic_long_read(&dionysos.granted),
-	     "bootpool: %ld Dionysos pages not returned\n",
-	     atomic_long_read(&dionysos.granted));
+	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",
+	     dionysos.granted);
 }
 
 /**
@@ -505,15 +549,14 @@ void bootpool_dionysos_show(struct seq_file *m)
 
 	seq_printf(m, "cpu %u\n", bootpool_dionysos_cpu);
 	seq_printf(m, "budget_pages %lu\n", bootpool_budget_pages());
-	seq_printf(m, "granted_pages %ld\n",
-		   atomic_long_read(&dionysos.granted));
+	seq_printf(m, "granted_pages %lu\n", READ_ONCE(dionysos.granted));
 	seq_printf(m, "queue_depth %d\n", atomic_read(&dionysos.depth));
 	seq_printf(m, "max_queue_depth %d\n",
 		   atomic_read(&dionysos.max_depth));
-	seq_printf(m, "served_from_reserve %ld\n",
-		   atomic_long_read(&dionysos.served_atomic));
-	seq_printf(m, "served_by_thread %ld\n",
-		   atomic_long_read(&dionysos.served_thread));
+	seq_printf(m, "served_from_reserve %lu\n",
+		   READ_ONCE(dionysos.served_atomic));
+	seq_printf(m, "served_by_thread %lu\n",
+		   READ_ONCE(dionysos.served_thread));
 	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++)
 		seq_printf(m, "reserve_order%d %u\n", order,
 			   READ_ONCE(dionysos.nr[order]));

@@ -191,25 +191,22 @@ static void bootpool_reply(struct bootpool_alloc *arg,
 int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page)
 {
-	struct bootpool_request local, *req;
+	struct bootpool_request *req;
 	int cpu, ret;
 
 	/*
 	 * On dionysos_cpu a request that the reserve can serve needs
-	 * nothing but the reserve: try that first, on the stack.
+	 * nothing but the reserve: no request, no queue, no IPI.
 	 */
-	bootpool_request_init(&local, order);
-	bootpool_dionysos_queue_enter();
 	cpu = get_cpu();
-	local.from_cpu = cpu;
-	local.cur_cpu = cpu;
 	if (cpu == bootpool_dionysos_cpu) {
-		ret = bootpool_dionysos_grant_atomic(&local);
+		ret = bootpool_dionysos_grant_local(order, page);
 		put_cpu();
 		if (ret != -EAGAIN) {
-			bootpool_reply(arg, &local);
-			if (!ret)
-				*page = local.page;
+			arg->cpu = cpu;
+			arg->served_cpu = cpu;
+			arg->hops = 0;
+			arg->ipis = 0;
 			return ret;
 		}
 	} else {
@@ -218,11 +215,10 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 
 	/* Forwarded, or left for the thread: the request may outlive us. */
 	req = kmalloc(sizeof(*req), GFP_KERNEL);
-	if (!req) {
-		bootpool_dionysos_refuse(&local, -ENOMEM);
+	if (!req)
 		return -ENOMEM;
-	}
 	bootpool_request_init(req, order);
+	bootpool_dionysos_queue_enter();
 
 	cpu = get_cpu();
 	req->from_cpu = cpu;
