@@ -9,7 +9,6 @@
 #include <linux/mmu_notifier.h>
 #include <linux/percpu.h>
 #include <linux/smp.h>
-#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <uapi/linux/bootpool.h>
@@ -159,9 +158,12 @@ struct bootpool_remote_block {
  * struct bootpool_domain - the bootpool state of one process
  * @notifier: one per mm (mmu_notifier_get()); its release callback tears
  *	the domain down when the process exits, however it dies.
- * @lock: protects every field below it. Taken only by the owning process,
- *	by its exit, and by debugfs readers: never shared between processes
- *	on the allocation path.
+ * @remote: Dionysos blocks held, by handle index. Its lock (xa_lock()) is
+ *	the domain's lock: it protects @remote and every field below, so that
+ *	an ALLOC or a FREE takes one lock once, like the page cache's lock
+ *	protects a mapping's counters. Taken only by the owning process, by
+ *	its exit, and by debugfs readers: never shared between processes on
+ *	the allocation path.
  * @tgid: the owning process.
  * @files: open descriptors (under bootpool_attach_lock).
  * @dead: torn down; every operation fails.
@@ -176,7 +178,6 @@ struct bootpool_remote_block {
  * @gen: generation of each slot's handle.
  * @free_stack: free slots, most recently freed on top.
  * @dirty: slots whose page was mapped since it was last zeroed.
- * @remote: Dionysos blocks held, by handle index.
  * @remote_gen: generation given to the next remote block.
  * @remote_pages: Dionysos pages held or being requested.
  * @stats: counters reported by STATS.
@@ -184,7 +185,7 @@ struct bootpool_remote_block {
  */
 struct bootpool_domain {
 	struct mmu_notifier notifier;
-	spinlock_t lock;	/* protects the fields below */
+	struct xarray remote;	/* its lock protects the fields below */
 	pid_t tgid;
 	unsigned int files;
 	bool dead;
@@ -199,7 +200,6 @@ struct bootpool_domain {
 	u16 *gen;
 	u16 *free_stack;
 	unsigned long *dirty;
-	struct xarray remote;
 	u32 remote_gen;
 	unsigned long remote_pages;
 	struct bootpool_stats stats;

@@ -93,7 +93,6 @@ static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 
 	if (!dom)
 		return ERR_PTR(-ENOMEM);
-	spin_lock_init(&dom->lock);
 	xa_init_flags(&dom->remote, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&dom->node);
 	return &dom->notifier;
@@ -115,7 +114,7 @@ static void bootpool_pool_free(struct page **pages, unsigned int nr)
 
 static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 				       u32 reason)
-	__must_hold(&dom->lock)
+	__must_hold(&dom->remote.xa_lock)
 {
 	static const enum bootpool_counter counter[] = {
 		[BOOTPOOL_SWITCH_EXHAUSTED] = BOOTPOOL_CNT_SWITCH_EXHAUSTED,
@@ -123,7 +122,7 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 		[BOOTPOOL_SWITCH_EARLY] = BOOTPOOL_CNT_SWITCH_EARLY,
 	};
 
-	lockdep_assert_held(&dom->lock);
+	lockdep_assert_held(&dom->remote.xa_lock);
 	dom->switched = true;
 	dom->switch_reason = reason;
 	dom->switch_pages_left = dom->nr_free;
@@ -175,9 +174,9 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, nr);
 	trace_bootpool_attach(dom->tgid, nr, dom->policy);
 	if (dom->policy == BOOTPOOL_POLICY_EARLY) {
-		spin_lock(&dom->lock);
+		xa_lock(&dom->remote);
 		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 	}
 	return 0;
 
@@ -203,10 +202,10 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	unsigned long idx;
 	struct page **pages;
 
-	spin_lock(&dom->lock);
+	xa_lock(&dom->remote);
 	if (dom->dead || !dom->pages) {
 		dom->dead = true;
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 		return;
 	}
 	dom->dead = true;
@@ -216,7 +215,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	dom->pages = NULL;
 	dom->nr_pages = 0;
 	dom->nr_free = 0;
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 
 	blocks = used;
 	xa_for_each(&dom->remote, idx, entry) {
@@ -320,7 +319,7 @@ void bootpool_domains_synchronize(void)
  * @dom: the domain.
  * @policy: an &enum bootpool_policy_id.
  *
- * Context: process context; takes @dom->lock.
+ * Context: process context; takes the domain's lock.
  * Return: 0, -EINVAL for an unknown policy, -EBUSY after the first ALLOC.
  */
 int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
@@ -330,7 +329,7 @@ int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
 	if (policy >= BOOTPOOL_POLICY_COUNT)
 		return -EINVAL;
 
-	spin_lock(&dom->lock);
+	xa_lock(&dom->remote);
 	if (dom->sealed || dom->dead) {
 		ret = -EBUSY;
 		goto out_unlock;
@@ -344,7 +343,7 @@ int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
 	if (policy == BOOTPOOL_POLICY_EARLY)
 		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
 out_unlock:
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 	return ret;
 }
 
@@ -359,7 +358,7 @@ static void bootpool_alloc_traced(struct bootpool_domain *dom,
 /* Hand out the pool page on top of the free stack for @arg. */
 static void bootpool_pool_take(struct bootpool_domain *dom,
 			       struct bootpool_alloc *arg, int cpu)
-	__must_hold(&dom->lock)
+	__must_hold(&dom->remote.xa_lock)
 {
 	unsigned int slot = dom->free_stack[--dom->nr_free];
 
@@ -382,12 +381,12 @@ static void bootpool_pool_take(struct bootpool_domain *dom,
  * @args: requests, in order.
  * @n: how many.
  *
- * Serves @args from the start, under one hold of @dom->lock, for as long
+ * Serves @args from the start, under one hold of the domain's lock, for as long
  * as each is valid and the domain's policy sends it to the pool without a
  * switch: exactly what bootpool_domain_alloc() would do for each. The
  * caller serves the first request not taken with bootpool_domain_alloc().
  *
- * Context: process context; takes @dom->lock.
+ * Context: process context; takes the domain's lock.
  * Return: the number of requests served.
  */
 unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
@@ -399,7 +398,7 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
 	unsigned int i;
 	u32 reason;
 
-	spin_lock(&dom->lock);
+	xa_lock(&dom->remote);
 	for (i = 0; i < n && !dom->dead; i++) {
 		if (!args[i].size || args[i].size > BOOTPOOL_MAX_ALLOC_SIZE ||
 		    args[i].flags)
@@ -413,7 +412,7 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
 		dom->sealed = true;
 		bootpool_pool_take(dom, &args[i], cpu);
 	}
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 
 	if (i) {
 		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, i);
@@ -424,8 +423,26 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
 	return i;
 }
 
+/*
+ * Count a failed ALLOC.
+ * Context: the domain's lock held.
+ */
+static void bootpool_alloc_failed(struct bootpool_domain *dom)
+	__must_hold(&dom->remote.xa_lock)
+{
+	dom->stats.failed_allocs++;
+	bootpool_count(BOOTPOOL_CNT_FAILED_ALLOCS, 1);
+}
+
+/*
+ * Serve @arg from Dionysos, of which the domain may hold @cap pages. The
+ * caller holds the domain's lock, which is dropped while the request
+ * travels and held again on return: a remote ALLOC takes it twice, once to
+ * route and reserve, once to record the block.
+ */
 static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 					struct bootpool_alloc *arg)
+	__must_hold(&dom->remote.xa_lock)
 {
 	unsigned int order = bootpool_size_order(arg->size);
 	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_remote_mb)
@@ -435,51 +452,48 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	u32 idx;
 	int ret;
 
-	spin_lock(&dom->lock);
-	if (dom->remote_pages + pages > cap) {
-		spin_unlock(&dom->lock);
+	if (dom->remote_pages + pages > cap)
 		return -ENOMEM;
-	}
 	dom->remote_pages += pages;
 	blk.gen = dom->remote_gen++ & BOOTPOOL_HANDLE_REMOTE_GEN;
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 
 	ret = bootpool_forward_request(dom, order, arg, &blk.page);
-	if (ret)
-		goto out_unreserve;
-	blk.order = order;
-	blk.mapped = false;
-	ret = xa_alloc(&dom->remote, &idx, bootpool_rb_entry(&blk),
-		       XA_LIMIT(0, BOOTPOOL_HANDLE_REMOTE_LIMIT), GFP_KERNEL);
+
+	xa_lock(&dom->remote);
+	if (!ret) {
+		blk.order = order;
+		blk.mapped = false;
+		/* Needs memory only when the domain holds several blocks. */
+		ret = __xa_alloc(&dom->remote, &idx, bootpool_rb_entry(&blk),
+				 XA_LIMIT(0, BOOTPOOL_HANDLE_REMOTE_LIMIT),
+				 GFP_KERNEL);
+		if (ret) {
+			xa_unlock(&dom->remote);
+			bootpool_dionysos_release(blk.page, order, false);
+			xa_lock(&dom->remote);
+			ret = -ENOMEM;
+		}
+	}
 	if (ret) {
-		bootpool_dionysos_release(blk.page, order, false);
-		ret = -ENOMEM;
-		goto out_unreserve;
+		dom->remote_pages -= pages;
+		return ret;
 	}
 
 	arg->source = BOOTPOOL_SOURCE_DIONYSOS;
 	arg->handle = bootpool_remote_handle(idx, blk.gen);
 	arg->granted = (u64)PAGE_SIZE << order;
-
-	spin_lock(&dom->lock);
 	dom->stats.remote_allocs++;
 	dom->stats.ipis += arg->ipis;
 	dom->stats.hops += arg->hops;
 	dom->stats.bytes_requested += arg->size;
 	dom->stats.bytes_granted += arg->granted;
-	spin_unlock(&dom->lock);
 
 	bootpool_count(BOOTPOOL_CNT_REMOTE_ALLOCS, 1);
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, pages);
 	bootpool_count(BOOTPOOL_CNT_IPIS, arg->ipis);
 	bootpool_count(BOOTPOOL_CNT_HOPS, arg->hops);
 	return 0;
-
-out_unreserve:
-	spin_lock(&dom->lock);
-	dom->remote_pages -= pages;
-	spin_unlock(&dom->lock);
-	return ret;
 }
 
 /**
@@ -487,7 +501,7 @@ out_unreserve:
  * @dom: the caller's domain.
  * @arg: the request; the output fields are filled on success.
  *
- * Context: process context, may sleep; takes @dom->lock.
+ * Context: process context, may sleep; takes the domain's lock.
  * Return: 0, or -EINVAL (bad size or flags), -ENOMEM, -ENXIO or -EINTR
  * (see bootpool_forward_request()).
  */
@@ -501,9 +515,9 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 	if (!arg->size || arg->size > BOOTPOOL_MAX_ALLOC_SIZE || arg->flags)
 		return -EINVAL;
 
-	spin_lock(&dom->lock);
+	xa_lock(&dom->remote);
 	if (dom->dead) {
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 		return -ENODEV;
 	}
 	dom->sealed = true;
@@ -514,45 +528,37 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 
 	if (route == BOOTPOOL_ROUTE_POOL) {
 		bootpool_pool_take(dom, arg, raw_smp_processor_id());
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 
 		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, 1);
 		bootpool_count(BOOTPOOL_CNT_POOL_USED, 1);
 		bootpool_alloc_traced(dom, arg);
 		return 0;
 	}
-	spin_unlock(&dom->lock);
 
 	ret = bootpool_domain_alloc_remote(dom, arg);
-	if (ret) {
-		spin_lock(&dom->lock);
-		dom->stats.failed_allocs++;
-		spin_unlock(&dom->lock);
-		bootpool_count(BOOTPOOL_CNT_FAILED_ALLOCS, 1);
-		return ret;
-	}
-	bootpool_alloc_traced(dom, arg);
-	return 0;
+	if (ret)
+		bootpool_alloc_failed(dom);
+	xa_unlock(&dom->remote);
+	if (!ret)
+		bootpool_alloc_traced(dom, arg);
+	return ret;
 }
 
 static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 				       u64 handle)
 {
 	struct bootpool_remote_block blk;
-	bool found;
 
 	xa_lock(&dom->remote);
-	found = bootpool_rb_lookup(dom, handle, &blk);
-	if (found)
-		__xa_erase(&dom->remote, bootpool_handle_remote_idx(handle));
-	xa_unlock(&dom->remote);
-	if (!found)
+	if (!bootpool_rb_lookup(dom, handle, &blk)) {
+		xa_unlock(&dom->remote);
 		return -EINVAL;
-
-	spin_lock(&dom->lock);
+	}
+	__xa_erase(&dom->remote, bootpool_handle_remote_idx(handle));
 	dom->remote_pages -= 1UL << blk.order;
 	dom->stats.frees++;
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 
 	bootpool_count(BOOTPOOL_CNT_REMOTE_FREES, 1);
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
@@ -564,7 +570,7 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 
 /* The slot named by @handle if it is in use by that handle, else -1. */
 static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
-	__must_hold(&dom->lock)
+	__must_hold(&dom->remote.xa_lock)
 {
 	unsigned int slot = bootpool_handle_slot(handle);
 	u16 gen = bootpool_handle_gen(handle);
@@ -580,7 +586,7 @@ static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
  * @dom: the caller's domain.
  * @handle: the block.
  *
- * Context: process context, may sleep; takes @dom->lock.
+ * Context: process context, may sleep; takes the domain's lock.
  * Return: 0, -EINVAL for a handle the domain does not hold, -ENOMEM when a
  * still-mapped pool page cannot be replaced (the block stays allocated).
  */
@@ -594,10 +600,10 @@ int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 		return bootpool_domain_free_remote(dom, handle);
 
 retry:
-	spin_lock(&dom->lock);
+	xa_lock(&dom->remote);
 	slot = bootpool_pool_slot(dom, handle);
 	if (slot < 0) {
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 		if (fresh)
 			put_page(fresh);
 		return -EINVAL;
@@ -609,7 +615,7 @@ retry:
 	 * mapping can take a reference, so the count seen here is final.
 	 */
 	if (page_count(page) > 1 && !fresh) {
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 		fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
 		if (!fresh)
 			return -ENOMEM;
@@ -627,16 +633,16 @@ retry:
 	/* The common case: never mapped, still zero, straight back. */
 	if (!dirty)
 		dom->free_stack[dom->nr_free++] = slot;
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 
 	if (old)
 		put_page(old);
 	if (dirty) {
 		/* Out of the pool and out of reach until zeroed. */
 		clear_highpage(page);
-		spin_lock(&dom->lock);
+		xa_lock(&dom->remote);
 		dom->free_stack[dom->nr_free++] = slot;
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 	}
 
 	bootpool_count(BOOTPOOL_CNT_POOL_FREES, 1);
@@ -650,12 +656,12 @@ retry:
  * @dom: the domain.
  * @st: the reply.
  *
- * Context: process context; takes @dom->lock.
+ * Context: process context; takes the domain's lock.
  */
 void bootpool_domain_stats(struct bootpool_domain *dom,
 			   struct bootpool_stats *st)
 {
-	spin_lock(&dom->lock);
+	xa_lock(&dom->remote);
 	*st = dom->stats;
 	st->pool_pages = dom->nr_pages;
 	st->pool_free = dom->nr_free;
@@ -668,7 +674,7 @@ void bootpool_domain_stats(struct bootpool_domain *dom,
 	st->remote_bytes = (u64)dom->remote_pages << PAGE_SHIFT;
 	st->footprint_bytes = ((u64)dom->nr_pages << PAGE_SHIFT) +
 			      st->remote_bytes;
-	spin_unlock(&dom->lock);
+	xa_unlock(&dom->remote);
 }
 
 /**
@@ -710,14 +716,14 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 		}
 		xa_unlock(&dom->remote);
 	} else {
-		spin_lock(&dom->lock);
+		xa_lock(&dom->remote);
 		slot = bootpool_pool_slot(dom, handle);
 		if (slot >= 0 && npages == 1) {
 			__set_bit(slot, dom->dirty);
 			first = dom->pages[slot];
 			get_page(first);
 		}
-		spin_unlock(&dom->lock);
+		xa_unlock(&dom->remote);
 	}
 	if (!first)
 		return -EINVAL;
@@ -737,7 +743,7 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
  * @dom: the domain.
  * @prefix: put before every key.
  *
- * Context: process context; takes @dom->lock.
+ * Context: process context; takes the domain's lock.
  */
 void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 			  const char *prefix)
