@@ -592,8 +592,8 @@ static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
  */
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 {
-	struct page *fresh = NULL, *old = NULL, *page;
-	bool dirty = false;
+	struct page *fresh = NULL, *old = NULL, *page = NULL;
+	bool dirty;
 	int slot;
 
 	if (bootpool_handle_is_remote(handle))
@@ -608,33 +608,43 @@ retry:
 			put_page(fresh);
 		return -EINVAL;
 	}
-	page = dom->pages[slot];
 	/*
-	 * A mapping holds its own reference: give the mapping the old page
-	 * and the pool a fresh one. Once the generation moves on, no new
-	 * mapping can take a reference, so the count seen here is final.
+	 * The common case: a block never mapped (mmap sets its dirty bit
+	 * before it takes a reference) is still zero and no one else holds
+	 * its page: straight back on the free stack, page untouched.
 	 */
-	if (page_count(page) > 1 && !fresh) {
-		xa_unlock(&dom->remote);
-		fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!fresh)
-			return -ENOMEM;
-		goto retry;
+	dirty = test_bit(slot, dom->dirty);
+	if (dirty) {
+		page = dom->pages[slot];
+		/*
+		 * A mapping holds its own reference: give the mapping the
+		 * old page and the pool a fresh one. Once the generation
+		 * moves on, no new mapping can take a reference, so the
+		 * count seen here is final.
+		 */
+		if (page_count(page) > 1 && !fresh) {
+			xa_unlock(&dom->remote);
+			fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
+			if (!fresh)
+				return -ENOMEM;
+			goto retry;
+		}
+		__clear_bit(slot, dom->dirty);
+		if (fresh) {
+			old = page;
+			dom->pages[slot] = fresh;
+			fresh = NULL;
+			dirty = false;
+		}
 	}
 	dom->gen[slot]++;	/* even: free */
 	dom->stats.frees++;
-	if (fresh) {
-		old = page;
-		dom->pages[slot] = fresh;
-		__clear_bit(slot, dom->dirty);
-	} else {
-		dirty = __test_and_clear_bit(slot, dom->dirty);
-	}
-	/* The common case: never mapped, still zero, straight back. */
 	if (!dirty)
 		dom->free_stack[dom->nr_free++] = slot;
 	xa_unlock(&dom->remote);
 
+	if (fresh)
+		put_page(fresh);
 	if (old)
 		put_page(old);
 	if (dirty) {
