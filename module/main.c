@@ -184,6 +184,58 @@ union bootpool_ioctl_arg {
 #define BOOTPOOL_BATCH_CHUNK	16
 
 /*
+ * The fields of &struct bootpool_alloc that ALLOC reads and writes, for
+ * @n arguments laid out as an array at @uptr. A caller whose struct is
+ * ours has them read and written one field at a time, in one user access
+ * window, rather than the whole struct copied both ways: for a struct this
+ * small a string copy costs more than the few stores (and much more under
+ * emulation, where a string instruction runs byte by byte).
+ */
+static int bootpool_alloc_get(struct bootpool_alloc *a,
+			      const struct bootpool_alloc __user *uptr,
+			      unsigned int n)
+{
+	unsigned int i;
+
+	if (!user_access_begin(uptr, n * sizeof(*uptr)))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		unsafe_get_user(a[i].size, &uptr[i].size, efault);
+		unsafe_get_user(a[i].flags, &uptr[i].flags, efault);
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int bootpool_alloc_put(struct bootpool_alloc __user *uptr,
+			      const struct bootpool_alloc *a, unsigned int n)
+{
+	unsigned int i;
+
+	if (!user_access_begin(uptr, n * sizeof(*uptr)))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		unsafe_put_user(a[i].source, &uptr[i].source, efault);
+		unsafe_put_user(a[i].handle, &uptr[i].handle, efault);
+		unsafe_put_user(a[i].granted, &uptr[i].granted, efault);
+		unsafe_put_user(a[i].mmap_offset, &uptr[i].mmap_offset,
+				efault);
+		unsafe_put_user(a[i].cpu, &uptr[i].cpu, efault);
+		unsafe_put_user(a[i].served_cpu, &uptr[i].served_cpu, efault);
+		unsafe_put_user(a[i].hops, &uptr[i].hops, efault);
+		unsafe_put_user(a[i].ipis, &uptr[i].ipis, efault);
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
  * Serve one element, reconciling its size like the argument of ALLOC.
  * Return: 0, the element's errno, or -EFAULT (block taken back).
  */
@@ -219,11 +271,9 @@ static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
 	struct bootpool_alloc a[BOOTPOOL_BATCH_CHUNK];
 	u32 i, done;
 
-	*err = 0;
-	if (copy_from_user(a, uptr, n * sizeof(a[0]))) {
-		*err = -EFAULT;
+	*err = bootpool_alloc_get(a, uptr, n);
+	if (*err)
 		return 0;
-	}
 	for (i = 0; i < n; i++) {
 		i += bootpool_domain_alloc_pool_run(dom, &a[i], n - i);
 		if (i == n)
@@ -233,7 +283,7 @@ static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
 			break;
 	}
 	done = i;
-	if (done && copy_to_user(uptr, a, done * sizeof(a[0]))) {
+	if (done && bootpool_alloc_put(uptr, a, done)) {
 		/* The caller cannot learn these handles: take them back. */
 		for (i = 0; i < done; i++)
 			bootpool_domain_free(dom, a[i].handle);
@@ -316,12 +366,6 @@ static int bootpool_copy_in(unsigned int kcmd, union bootpool_ioctl_arg *karg,
 		return copy_struct_from_user(karg, _IOC_SIZE(kcmd), uarg, usize);
 
 	switch (kcmd) {
-	case BOOTPOOL_IOC_ALLOC:
-		left = copy_from_user(&karg->alloc, uarg, sizeof(karg->alloc));
-		break;
-	case BOOTPOOL_IOC_FREE:
-		left = copy_from_user(&karg->free, uarg, sizeof(karg->free));
-		break;
 	case BOOTPOOL_IOC_SET_POLICY:
 		left = copy_from_user(&karg->policy, uarg, sizeof(karg->policy));
 		break;
@@ -344,9 +388,6 @@ static int bootpool_copy_out(unsigned int kcmd, union bootpool_ioctl_arg *karg,
 		return copy_to_user(uarg, karg, usize) ? -EFAULT : 0;
 
 	switch (kcmd) {
-	case BOOTPOOL_IOC_ALLOC:
-		left = copy_to_user(uarg, &karg->alloc, sizeof(karg->alloc));
-		break;
 	case BOOTPOOL_IOC_STATS:
 		left = copy_to_user(uarg, &karg->stats, sizeof(karg->stats));
 		break;
@@ -359,15 +400,69 @@ static int bootpool_copy_out(unsigned int kcmd, union bootpool_ioctl_arg *karg,
 	return left ? -EFAULT : 0;
 }
 
+/*
+ * ALLOC with a struct of our size, the hot path: only the input fields are
+ * read and the output fields written. Every output field is set by
+ * bootpool_domain_alloc() when it succeeds.
+ */
+static long bootpool_ioctl_alloc(struct bootpool_domain *dom,
+				 struct bootpool_alloc __user *uarg)
+{
+	struct bootpool_alloc a;
+	long ret;
+
+	ret = bootpool_alloc_get(&a, uarg, 1);
+	if (ret)
+		return ret;
+	ret = bootpool_domain_alloc(dom, &a);
+	if (ret)
+		return ret;
+	if (bootpool_alloc_put(uarg, &a, 1)) {
+		/* The caller cannot learn the handle: take the block back. */
+		bootpool_domain_free(dom, a.handle);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* FREE with a struct of our size, the other hot path: one access window. */
+static long bootpool_ioctl_free(struct bootpool_domain *dom,
+				struct bootpool_free __user *uarg)
+{
+	u64 handle, flags;
+
+	if (!user_access_begin(uarg, sizeof(*uarg)))
+		return -EFAULT;
+	unsafe_get_user(handle, &uarg->handle, efault);
+	unsafe_get_user(flags, &uarg->flags, efault);
+	user_access_end();
+	if (flags)
+		return -EINVAL;
+	return bootpool_domain_free(dom, handle);
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 static long bootpool_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
-	union bootpool_ioctl_arg karg = {};
 	unsigned int nr = _IOC_NR(cmd);
+	union bootpool_ioctl_arg karg;
 	unsigned int kcmd, ksize, usize;
 	struct bootpool_domain *dom;
 	long ret;
+
+	/* The hot paths, with no argument union to clear or copy. */
+	if (cmd == BOOTPOOL_IOC_ALLOC || cmd == BOOTPOOL_IOC_FREE) {
+		dom = bootpool_file_domain(file);
+		if (!dom)
+			return -EPERM;
+		if (cmd == BOOTPOOL_IOC_ALLOC)
+			return bootpool_ioctl_alloc(dom, uarg);
+		return bootpool_ioctl_free(dom, uarg);
+	}
 
 	if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
 	    nr >= ARRAY_SIZE(bootpool_ioctls))
@@ -381,6 +476,8 @@ static long bootpool_ioctl(struct file *file, unsigned int cmd,
 	if (!dom)
 		return -EPERM;
 
+	/* Cleared, so that no reply can carry stale kernel stack. */
+	memset(&karg, 0, sizeof(karg));
 	usize = _IOC_SIZE(cmd);
 	ksize = _IOC_SIZE(kcmd);
 	if (usize < bootpool_ioctls[nr].min_size)
