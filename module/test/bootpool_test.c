@@ -24,6 +24,14 @@
  *   fails with EINVAL when the writer runs on ``cpu`` itself (pin it
  *   elsewhere first) or ``cpu`` is not online.
  *
+ * - ``ipi_once``: each read makes one round of the ``ipi`` floor and
+ *   returns its time in ns, one line. Rounds made back to back, as
+ *   ``floors`` makes them, often reach ``cpu`` before it has gone idle
+ *   again; a request of bootpool's, which comes one per system call, finds
+ *   it idle. Reading ``ipi_once`` once per round from user space measures
+ *   the round trip under the same conditions. The read fails like a write
+ *   to ``floors``.
+ *
  * These are the floors the benchmark (bench/) divides bootpool's own
  * figures by: under emulation only ratios measured in one boot mean
  * anything.
@@ -213,6 +221,55 @@ static int bootpool_test_measure_wake(int cpu, u64 *ns, unsigned int warm,
 	return 0;
 }
 
+/*
+ * One round trip of the ``ipi`` floor, timed, for ``ipi_once``.
+ * Context: process context. Return: the round trip in ns, or a negative
+ * errno (see bootpool_test_measure_ipi()).
+ */
+static s64 bootpool_test_ipi_once(void)
+{
+	int cpu = READ_ONCE(bootpool_test_cpu);
+	s64 ret;
+	u64 t0;
+
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	if (get_cpu() == cpu) {
+		put_cpu();
+		return -EINVAL;
+	}
+	t0 = ktime_get_ns();
+	ret = smp_call_function_single(cpu, bootpool_test_nop, NULL, 1);
+	if (!ret)
+		ret = ktime_get_ns() - t0;
+	put_cpu();
+	return ret;
+}
+
+static ssize_t bootpool_test_ipi_once_read(struct file *file,
+					   char __user *buf, size_t len,
+					   loff_t *ppos)
+{
+	char out[24];
+	s64 ns;
+	int n;
+
+	if (*ppos)
+		return 0;
+	ns = bootpool_test_ipi_once();
+	if (ns < 0)
+		return ns;
+	n = scnprintf(out, sizeof(out), "%lld\n", ns);
+	return simple_read_from_buffer(buf, len, ppos, out, n);
+}
+
+static const struct file_operations bootpool_test_ipi_once_fops = {
+	.owner		= THIS_MODULE,
+	.open		= simple_open,
+	.read		= bootpool_test_ipi_once_read,
+	.llseek		= default_llseek,
+};
+
 /* alloc_page() + __free_page() on the caller's CPU. Context: may sleep. */
 static int bootpool_test_measure_page(u64 *ns, unsigned int warm,
 				      unsigned int n)
@@ -326,6 +383,8 @@ static int __init bootpool_test_init(void)
 				   &bootpool_test_warn_fops);
 	debugfs_create_file("floors", 0600, bootpool_test_dir, NULL,
 			    &bootpool_test_floors_fops);
+	debugfs_create_file("ipi_once", 0400, bootpool_test_dir, NULL,
+			    &bootpool_test_ipi_once_fops);
 	return 0;
 }
 
