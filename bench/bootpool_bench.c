@@ -13,8 +13,15 @@
  * (default 3) and the round with the lowest median is kept, since the
  * emulator's host slows the vCPUs unevenly. The kernel-side floors come
  * from bootpool_test.ko (debugfs bootpool_test/floors), which is loaded if
- * it is not already. The memory figure is the Slab delta of /proc/meminfo
- * per process, over many processes holding 256 blocks each.
+ * it is not already. The IPI floor is also measured one round trip per
+ * read of bootpool_test/ipi_once, one system call per round like a
+ * request: back to back, a round trip often finds the target vCPU still
+ * awake, which a request never does. ratio_remote_vs_floor divides by that
+ * one, ratio_remote_vs_floor_b2b by the back-to-back one. Throughput is
+ * measured for the pool pair and for two unknown ioctls, the same number
+ * of system calls doing nothing: scale_2proc_floor is how far the guest
+ * itself scales on its host. The memory figure is the Slab delta of
+ * /proc/meminfo per process, over many processes holding 256 blocks each.
  *
  * Output: a table, then one key=value line per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
@@ -62,7 +69,7 @@ struct figure {
 struct shared {
 	struct figure dispatch, pool, pool_alloc, pool_free;
 	struct figure local, remote1, remote3, remote1_alloc, remote1_free;
-	struct figure fill_single, fill_batch;
+	struct figure fill_single, fill_batch, ipi_once;
 	double start[MAX_PROCS], end[MAX_PROCS];
 	long done[MAX_PROCS];
 	char err[256];
@@ -268,9 +275,33 @@ static int fig_dispatch(long cpu)
 	return 0;
 }
 
+/* ALLOC + FREE of one page; 0, or 1 when either failed or @a was unexpected. */
+static int alloc_free(int fd, __u32 source, int hops, double *t)
+{
+	struct bootpool_alloc a;
+
+	t[0] = now_ns();
+	if (bp_alloc(fd, &a))
+		return 1;
+	if (t[1] >= 0)
+		t[1] = now_ns();
+	if (bp_free(fd, a.handle))
+		return 1;
+	t[2] = now_ns();
+	if (a.source != source || (hops >= 0 && (int)a.hops != hops)) {
+		fail("ALLOC served from source %u with %u hops, expected %u with %d",
+		     a.source, a.hops, source, hops);
+		return 1;
+	}
+	return 0;
+}
+
 /*
- * ALLOC + FREE of one page, @n times, in a domain with @policy. Records
- * the pair, and each call on its own.
+ * ALLOC + FREE of one page, @n times, in a domain with @policy; then, if
+ * @alloc or @freef is given, @n times more with a timestamp between the
+ * two calls, to time each on its own. The pair is timed without that
+ * timestamp, like the dispatch floor it is compared with: a clock read
+ * right after a system call costs more than the clock_ns subtracted for it.
  */
 static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
 			   struct figure *alloc, struct figure *freef)
@@ -279,29 +310,25 @@ static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
 	double *s = malloc(n * sizeof(*s));
 	double *sa = malloc(n * sizeof(*sa));
 	double *sf = malloc(n * sizeof(*sf));
-	struct bootpool_alloc a;
+	double t[3];
 
 	for (i = -warm; i < n; i++) {
-		double t0 = now_ns(), t1, t2;
-
-		if (bp_alloc(fd, &a))
+		t[1] = -1;
+		if (alloc_free(fd, source, hops, t))
 			return 1;
-		t1 = now_ns();
-		if (bp_free(fd, a.handle))
+		if (i >= 0)
+			s[i] = t[2] - t[0];
+	}
+	*pair = summarize(s, n, clock_ns);
+	for (i = -warm; (alloc || freef) && i < n; i++) {
+		t[1] = 0;
+		if (alloc_free(fd, source, hops, t))
 			return 1;
-		t2 = now_ns();
-		if (a.source != source || (hops >= 0 && (int)a.hops != hops)) {
-			fail("ALLOC served from source %u with %u hops, expected %u with %d",
-			     a.source, a.hops, source, hops);
-			return 1;
-		}
 		if (i >= 0) {
-			s[i] = t2 - t0;
-			sa[i] = t1 - t0;
-			sf[i] = t2 - t1;
+			sa[i] = t[1] - t[0];
+			sf[i] = t[2] - t[1];
 		}
 	}
-	*pair = summarize(s, n, 2 * clock_ns);
 	if (alloc)
 		*alloc = summarize(sa, n, clock_ns);
 	if (freef)
@@ -432,11 +459,26 @@ static int fig_fill_batch(long cpu)
 }
 
 /*
- * Throughput: @nprocs processes on the CPUs in @cpus each do nops pool
- * ALLOC+FREE pairs, started together; ops per second over the span from
- * the first start to the last end.
+ * One operation of a throughput run: a pool ALLOC+FREE pair, or (@floor)
+ * two ioctls bootpool does not know, the same number of system calls that
+ * do nothing: how far the guest itself scales.
  */
-static double throughput(const int *cpus, int nprocs)
+static int tput_op(int fd, int floor)
+{
+	struct bootpool_alloc a;
+
+	if (floor)
+		return ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1 ||
+		       ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1;
+	return bp_alloc(fd, &a) || bp_free(fd, a.handle);
+}
+
+/*
+ * Throughput: @nprocs processes on the CPUs in @cpus each do nops
+ * operations (see tput_op()), started together; ops per second over the
+ * span from the first start to the last end.
+ */
+static double throughput(const int *cpus, int nprocs, int floor)
 {
 	int go[2], ready[2], k, status, bad = 0;
 	double first = 0, last = 0;
@@ -451,7 +493,6 @@ static double throughput(const int *cpus, int nprocs)
 		if (pids[k] < 0)
 			return -1;
 		if (!pids[k]) {
-			struct bootpool_alloc a;
 			long i;
 			int fd;
 
@@ -461,14 +502,14 @@ static double throughput(const int *cpus, int nprocs)
 			if (fd < 0 || pin(cpus[k]))
 				_exit(1);
 			for (i = 0; i < nops / 10; i++)
-				if (bp_alloc(fd, &a) || bp_free(fd, a.handle))
+				if (tput_op(fd, floor))
 					_exit(1);
 			if (write(ready[1], "r", 1) != 1 ||
 			    read(go[0], &c, 1) < 0)
 				_exit(1);
 			sh->start[k] = now_ns();
 			for (i = 0; i < nops; i++)
-				if (bp_alloc(fd, &a) || bp_free(fd, a.handle))
+				if (tput_op(fd, floor))
 					_exit(1);
 			sh->end[k] = now_ns();
 			sh->done[k] = nops;
@@ -678,6 +719,42 @@ static int fig_floors(long cpu)
 	return 0;
 }
 
+/*
+ * The IPI floor once per system call, as a request meets it: one read of
+ * bootpool_test/ipi_once is one round trip, timed by the kernel.
+ */
+static int fig_ipi_once(long cpu)
+{
+	long i, warm = nops / 10, n = nops;
+	double *s = malloc(n * sizeof(*s));
+	char buf[32];
+	ssize_t len;
+	int fd;
+
+	if (!s || pin(cpu))
+		return 1;
+	fd = open(TEST_DEBUGFS "ipi_once", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail("open %sipi_once: %s", TEST_DEBUGFS, strerror(errno));
+		return 1;
+	}
+	for (i = -warm; i < n; i++) {
+		len = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (len <= 0) {
+			fail("reading ipi_once: %s",
+			     len ? strerror(errno) : "empty");
+			return 1;
+		}
+		buf[len] = 0;
+		if (i >= 0)
+			s[i] = strtod(buf, NULL);
+	}
+	sh->ipi_once = summarize(s, n, 0);
+	close(fd);
+	free(s);
+	return 0;
+}
+
 /* ---- several rounds: keep each figure's least disturbed one ---- */
 
 static void keep(struct figure *best, const struct figure *cur)
@@ -706,6 +783,7 @@ static void keep_figures(struct shared *best, const struct shared *cur)
 	keep(&best->remote3, &cur->remote3);
 	keep(&best->fill_single, &cur->fill_single);
 	keep(&best->fill_batch, &cur->fill_batch);
+	keep(&best->ipi_once, &cur->ipi_once);
 }
 
 static void keep_floors(struct floors *best, const struct floors *cur)
@@ -782,6 +860,7 @@ int main(int argc, char **argv)
 	long dcpu, hops_saved, ncpu;
 	int cpus[MAX_PROCS], ncpus = 0, other = -1, opt, loaded, k, status = 0;
 	double tput[MAX_PROCS + 1] = { 0 }, slab_pp = -1;
+	double tput_floor[MAX_PROCS + 1] = { 0 };
 	struct floors fl = { 0 };
 	int nprocs_mem = 128, have_overhead = 0, rounds = 3, round;
 	struct shared best = { 0 };
@@ -851,6 +930,7 @@ int main(int argc, char **argv)
 		if (!status && !in_child(fig_floors, other)) {
 			parse_floors(&cur);
 			keep_floors(&fl, &cur);
+			status |= in_child(fig_ipi_once, other) != 0;
 		} else {
 			status = 1;
 		}
@@ -877,12 +957,19 @@ int main(int argc, char **argv)
 		keep_figures(&best, sh);
 		STEP("throughput");
 		for (k = 1; k <= MAX_PROCS && k <= ncpus; k *= 2) {
-			t = throughput(cpus, k);
+			t = throughput(cpus, k, 0);
 			if (t < 0) {
 				fail("throughput with %d processes failed", k);
 				status = 1;
 			} else if (t > tput[k]) {
 				tput[k] = t;
+			}
+			t = throughput(cpus, k, 1);
+			if (t < 0) {
+				fail("floor throughput with %d processes failed", k);
+				status = 1;
+			} else if (t > tput_floor[k]) {
+				tput_floor[k] = t;
 			}
 		}
 	}
@@ -926,10 +1013,12 @@ int main(int argc, char **argv)
 		f.p99 = fl.page_p99;
 		row("kernel: alloc_page + __free_page", &f);
 	}
-	printf("\n  %-38s %12s\n", "throughput (pool ALLOC+FREE pairs/s)", "");
+	row("kernel: IPI round trip, one per syscall", &sh->ipi_once);
+	printf("\n  %-38s %12s %12s\n", "throughput (ops/s)", "pool pairs",
+	       "2 x ENOTTY");
 	for (k = 1; k <= MAX_PROCS; k *= 2)
-		printf("  %d process%-29s %12.0f\n", k, k > 1 ? "es" : "",
-		       tput[k]);
+		printf("  %d process%-29s %12.0f %12.0f\n", k, k > 1 ? "es" : "",
+		       tput[k], tput_floor[k]);
 	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
 	       nprocs_mem);
 	printf("  %-38s %12.0f\n", "slab delta (bytes)", slab_pp);
@@ -940,7 +1029,7 @@ int main(int argc, char **argv)
 			{ "ratio_pool_vs_dispatch", -1, 2.6, 1,
 			  "pool ALLOC+FREE / dispatch floor" },
 			{ "ratio_remote_vs_floor", -1, 1.5, 1,
-			  "remote hops=1 / (2 x dispatch + IPI)" },
+			  "remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
 			{ "ratio_local_vs_pool", -1, 1.5, 1,
 			  "Dionysos on its CPU / pool" },
 			{ "ratio_batch_vs_single", -1, 0.25, 1,
@@ -949,15 +1038,25 @@ int main(int argc, char **argv)
 			  "throughput 2 procs / 1 proc" },
 			{ "scale_4proc", -1, 0, 0,
 			  "throughput 4 procs / 1 proc" },
+			{ "ratio_remote_vs_floor_b2b", -1, 0, 1,
+			  "remote hops=1 / (2 x dispatch + IPI, back to back)" },
+			{ "scale_2proc_floor", -1, 0, 0,
+			  "scale_2proc of 2 x ENOTTY: the guest's own" },
+			{ "scale_4proc_floor", -1, 0, 0,
+			  "scale_4proc of 2 x ENOTTY" },
 			{ "overhead_bytes_per_process", -1, 8192, 1,
 			  "slab bytes per process, 256 live blocks" },
 		};
 
 		if (sh->dispatch.ok && sh->pool.ok && disp > 0)
 			r[0].value = pool / disp, r[0].have = 1;
-		if (sh->dispatch.ok && sh->remote1.ok && fl.ok)
-			r[1].value = sh->remote1.median / (2 * disp + fl.ipi_med),
+		if (sh->dispatch.ok && sh->remote1.ok && sh->ipi_once.ok)
+			r[1].value = sh->remote1.median /
+				     (2 * disp + sh->ipi_once.median),
 			r[1].have = 1;
+		if (sh->dispatch.ok && sh->remote1.ok && fl.ok)
+			r[6].value = sh->remote1.median / (2 * disp + fl.ipi_med),
+			r[6].have = 1;
 		if (sh->local.ok && sh->pool.ok && pool > 0)
 			r[2].value = sh->local.median / pool, r[2].have = 1;
 		if (sh->fill_batch.ok && sh->fill_single.ok)
@@ -968,7 +1067,11 @@ int main(int argc, char **argv)
 		if (tput[1] > 0 && tput[4] > 0)
 			r[5].value = tput[4] / tput[1], r[5].have = 1;
 		if (have_overhead)
-			r[6].value = slab_pp, r[6].have = 1;
+			r[9].value = slab_pp, r[9].have = 1;
+		if (tput_floor[1] > 0 && tput_floor[2] > 0)
+			r[7].value = tput_floor[2] / tput_floor[1], r[7].have = 1;
+		if (tput_floor[1] > 0 && tput_floor[4] > 0)
+			r[8].value = tput_floor[4] / tput_floor[1], r[8].have = 1;
 
 		printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
 		for (i = 0; i < ARRAY_SIZE(r); i++) {
@@ -1009,6 +1112,7 @@ int main(int argc, char **argv)
 		kv_fig("remote_hops3", &sh->remote3);
 		kv_fig("fill_single", &sh->fill_single);
 		kv_fig("fill_batch", &sh->fill_batch);
+		kv_fig("floor_ipi_once", &sh->ipi_once);
 		if (fl.ok) {
 			printf("floor_ipi_median_ns=%.0f\nfloor_ipi_p99_ns=%.0f\n",
 			       fl.ipi_med, fl.ipi_p99);
@@ -1019,11 +1123,14 @@ int main(int argc, char **argv)
 		}
 		for (k = 1; k <= MAX_PROCS; k *= 2)
 			printf("throughput_%dproc_ops=%.0f\n", k, tput[k]);
+		for (k = 1; k <= MAX_PROCS; k *= 2)
+			printf("throughput_floor_%dproc_ops=%.0f\n", k,
+			       tput_floor[k]);
 		for (i = 0; i < ARRAY_SIZE(r); i++) {
 			if (!r[i].have)
 				printf("%s=NA\n", r[i].key);
 			else
-				printf("%s=%.*f\n", r[i].key, i == 6 ? 0 : 2,
+				printf("%s=%.*f\n", r[i].key, i == ARRAY_SIZE(r) - 1 ? 0 : 2,
 				       r[i].value);
 		}
 	}
