@@ -444,43 +444,25 @@ efault:
 	return -EFAULT;
 }
 
-static long bootpool_ioctl(struct file *file, unsigned int cmd,
-			   unsigned long arg)
+/*
+ * Every command but the hot paths, and every size: through the argument
+ * union. Kept out of line so that its stack, which the kernel may clear
+ * on entry (CONFIG_INIT_STACK_ALL_ZERO), costs the hot paths nothing.
+ */
+static noinline_for_stack long
+bootpool_ioctl_generic(struct bootpool_domain *dom, unsigned int cmd,
+		       const struct bootpool_ioctl_desc *desc,
+		       void __user *uarg)
 {
-	void __user *uarg = (void __user *)arg;
-	unsigned int nr = _IOC_NR(cmd);
+	unsigned int kcmd = desc->cmd, ksize, usize;
 	union bootpool_ioctl_arg karg;
-	unsigned int kcmd, ksize, usize;
-	struct bootpool_domain *dom;
 	long ret;
-
-	/* The hot paths, with no argument union to clear or copy. */
-	if (cmd == BOOTPOOL_IOC_ALLOC || cmd == BOOTPOOL_IOC_FREE) {
-		dom = bootpool_file_domain(file);
-		if (!dom)
-			return -EPERM;
-		if (cmd == BOOTPOOL_IOC_ALLOC)
-			return bootpool_ioctl_alloc(dom, uarg);
-		return bootpool_ioctl_free(dom, uarg);
-	}
-
-	if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
-	    nr >= ARRAY_SIZE(bootpool_ioctls))
-		return -ENOTTY;
-	nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
-	kcmd = bootpool_ioctls[nr].cmd;
-	if (_IOC_DIR(cmd) != _IOC_DIR(kcmd))
-		return -ENOTTY;
-
-	dom = bootpool_file_domain(file);
-	if (!dom)
-		return -EPERM;
 
 	/* Cleared, so that no reply can carry stale kernel stack. */
 	memset(&karg, 0, sizeof(karg));
 	usize = _IOC_SIZE(cmd);
 	ksize = _IOC_SIZE(kcmd);
-	if (usize < bootpool_ioctls[nr].min_size)
+	if (usize < desc->min_size)
 		return -EINVAL;
 	if (_IOC_DIR(kcmd) & _IOC_WRITE) {
 		ret = bootpool_copy_in(kcmd, &karg, uarg, usize);
@@ -500,6 +482,36 @@ static long bootpool_ioctl(struct file *file, unsigned int cmd,
 		return -EFAULT;
 	}
 	return 0;
+}
+
+static long bootpool_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd);
+	struct bootpool_domain *dom;
+
+	/* The hot paths, with no argument union to clear or copy. */
+	if (cmd == BOOTPOOL_IOC_ALLOC || cmd == BOOTPOOL_IOC_FREE) {
+		dom = bootpool_file_domain(file);
+		if (!dom)
+			return -EPERM;
+		if (cmd == BOOTPOOL_IOC_ALLOC)
+			return bootpool_ioctl_alloc(dom, uarg);
+		return bootpool_ioctl_free(dom, uarg);
+	}
+
+	if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(bootpool_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
+	if (_IOC_DIR(cmd) != _IOC_DIR(bootpool_ioctls[nr].cmd))
+		return -ENOTTY;
+
+	dom = bootpool_file_domain(file);
+	if (!dom)
+		return -EPERM;
+	return bootpool_ioctl_generic(dom, cmd, &bootpool_ioctls[nr], uarg);
 }
 
 static int bootpool_mmap(struct file *file, struct vm_area_struct *vma)
