@@ -9,8 +9,8 @@
 #include <linux/mmu_notifier.h>
 #include <linux/percpu.h>
 #include <linux/smp.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
 #include <uapi/linux/bootpool.h>
 
 /* Module parameters (main.c). */
@@ -49,7 +49,7 @@ unsigned int bootpool_size_order(u64 size);
  * Handles name a block within one domain. Pool blocks carry the slot and a
  * generation that changes whenever the slot is freed, so a stale handle
  * never names a new block; Dionysos blocks carry an index in the domain's
- * xarray of remote blocks and a generation stored with the block, for the
+ * table of remote blocks and a generation stored with the block, for the
  * same reason. The mmap offset of a block is its handle in pages.
  */
 #define BOOTPOOL_HANDLE_REMOTE		BIT_ULL(32)
@@ -144,8 +144,8 @@ void bootpool_debugfs_exit(void);
  * @gen: generation of its handle.
  * @mapped: the block was mapped, so it may hold user data.
  *
- * Stored in the domain's xarray as a value entry (see domain.c), so that a
- * remote ALLOC allocates nothing for its bookkeeping.
+ * Stored in the domain's table of remote blocks as one word (see
+ * domain.c), so that a remote ALLOC allocates nothing for its bookkeeping.
  */
 struct bootpool_remote_block {
 	struct page *page;
@@ -158,12 +158,10 @@ struct bootpool_remote_block {
  * struct bootpool_domain - the bootpool state of one process
  * @notifier: one per mm (mmu_notifier_get()); its release callback tears
  *	the domain down when the process exits, however it dies.
- * @remote: Dionysos blocks held, by handle index. Its lock (xa_lock()) is
- *	the domain's lock: it protects @remote and every field below, so that
- *	an ALLOC or a FREE takes one lock once, like the page cache's lock
- *	protects a mapping's counters. Taken only by the owning process, by
- *	its exit, and by debugfs readers: never shared between processes on
- *	the allocation path.
+ * @lock: protects every field below it, the pool's and the remote blocks'
+ *	alike, so that an ALLOC or a FREE takes one lock once. Taken only by
+ *	the owning process, by its exit, and by debugfs readers: never shared
+ *	between processes on the allocation path.
  * @tgid: the owning process.
  * @files: open descriptors (under bootpool_attach_lock).
  * @dead: torn down; every operation fails.
@@ -178,6 +176,10 @@ struct bootpool_remote_block {
  * @gen: generation of each slot's handle.
  * @free_stack: free slots, most recently freed on top.
  * @dirty: slots whose page was mapped since it was last zeroed.
+ * @rb: Dionysos blocks held, by handle index: encoded entries, 0 if free.
+ * @rb_free: free indices of @rb, the lowest on top in a new table.
+ * @rb_size: entries in @rb and @rb_free.
+ * @rb_nr_free: entries on @rb_free.
  * @remote_gen: generation given to the next remote block.
  * @remote_pages: Dionysos pages held or being requested.
  * @stats: counters reported by STATS.
@@ -185,7 +187,7 @@ struct bootpool_remote_block {
  */
 struct bootpool_domain {
 	struct mmu_notifier notifier;
-	struct xarray remote;	/* its lock protects the fields below */
+	spinlock_t lock;	/* protects the fields below */
 	pid_t tgid;
 	unsigned int files;
 	bool dead;
@@ -200,6 +202,10 @@ struct bootpool_domain {
 	u16 *gen;
 	u16 *free_stack;
 	unsigned long *dirty;
+	unsigned long *rb;
+	u32 *rb_free;
+	u32 rb_size;
+	u32 rb_nr_free;
 	u32 remote_gen;
 	unsigned long remote_pages;
 	struct bootpool_stats stats;

@@ -16,11 +16,14 @@
  * then goes back on the pool's free stack; a page still mapped is replaced
  * by a fresh one instead, so the mapping keeps its page and never sees
  * another block.
- * Dionysos blocks are kept in an xarray and go back to Dionysos when freed.
+ * Dionysos blocks are kept in a table like the pool's slots, one word an
+ * entry with a stack of free entries, grown by doubling; they go back to
+ * Dionysos when freed.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -40,29 +43,31 @@ static struct bootpool_domain *to_domain(struct mmu_notifier *mn)
 }
 
 /*
- * A Dionysos block is kept in the domain's xarray as a value entry: page
- * frame, handle generation, mapped flag and order in one word. Indices are
- * dense from 0, so a domain holding one block keeps it in the xarray's head
- * and a remote ALLOC+FREE allocates no memory for bookkeeping.
+ * A Dionysos block is kept in the domain's table of remote blocks as one
+ * word: page frame, handle generation, present and mapped flags, and
+ * order. Indices come from a stack of free ones, so a remote ALLOC+FREE
+ * allocates no memory for bookkeeping once the table holds an entry.
  */
 #define BOOTPOOL_RB_ORDER_BITS	4
 #define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
-#define BOOTPOOL_RB_GEN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 1)
+#define BOOTPOOL_RB_PRESENT	BIT(BOOTPOOL_RB_ORDER_BITS + 1)
+#define BOOTPOOL_RB_GEN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 2)
 #define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_GEN_SHIFT + 12)
+#define BOOTPOOL_RB_MIN		16	/* entries in a new table */
 
 static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
 
-static void *bootpool_rb_entry(const struct bootpool_remote_block *blk)
+static unsigned long bootpool_rb_entry(const struct bootpool_remote_block *blk)
 {
-	return xa_mk_value(page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
-			   (unsigned long)blk->gen << BOOTPOOL_RB_GEN_SHIFT |
-			   (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) | blk->order);
+	return page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
+	       (unsigned long)blk->gen << BOOTPOOL_RB_GEN_SHIFT |
+	       BOOTPOOL_RB_PRESENT | (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) |
+	       blk->order;
 }
 
-static void bootpool_rb_decode(void *entry, struct bootpool_remote_block *blk)
+static void bootpool_rb_decode(unsigned long v,
+			       struct bootpool_remote_block *blk)
 {
-	unsigned long v = xa_to_value(entry);
-
 	blk->page = pfn_to_page(v >> BOOTPOOL_RB_PFN_SHIFT);
 	blk->gen = (v >> BOOTPOOL_RB_GEN_SHIFT) & BOOTPOOL_HANDLE_REMOTE_GEN;
 	blk->mapped = v & BOOTPOOL_RB_MAPPED;
@@ -70,21 +75,110 @@ static void bootpool_rb_decode(void *entry, struct bootpool_remote_block *blk)
 }
 
 /*
- * Look up the remote block named by @handle; on success, @blk holds it.
- * Context: the xarray's lock held.
+ * The table index of the remote block named by @handle, with @blk holding
+ * the block, or -1 when the domain holds no such block.
+ * Context: the domain's lock held.
  */
-static bool bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
+static long bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
 			       struct bootpool_remote_block *blk)
+	__must_hold(&dom->lock)
 {
-	void *entry;
+	u32 idx = bootpool_handle_remote_idx(handle);
+	unsigned long v;
 
-	if (handle >> 33)
-		return false;
-	entry = xa_load(&dom->remote, bootpool_handle_remote_idx(handle));
-	if (!xa_is_value(entry))
-		return false;
-	bootpool_rb_decode(entry, blk);
-	return blk->gen == bootpool_handle_remote_gen(handle);
+	if (handle >> 33 || idx >= dom->rb_size)
+		return -1;
+	v = dom->rb[array_index_nospec(idx, dom->rb_size)];
+	if (!(v & BOOTPOOL_RB_PRESENT))
+		return -1;
+	bootpool_rb_decode(v, blk);
+	if (blk->gen != bootpool_handle_remote_gen(handle))
+		return -1;
+	return idx;
+}
+
+/*
+ * Double the table of remote blocks (or make one). The new arrays are
+ * allocated without the lock and installed under it, unless another
+ * thread of the domain grew the table or freed an entry meanwhile.
+ * Context: process context, may sleep; the domain's lock not held.
+ * Return: 0, or -ENOMEM.
+ */
+static int bootpool_rb_grow(struct bootpool_domain *dom)
+{
+	unsigned long *rb = NULL, *old_rb = NULL;
+	u32 *rb_free = NULL, *old_free = NULL;
+	u32 size, old_size, i, n = 0;
+	int ret = 0;
+
+	spin_lock(&dom->lock);
+	size = dom->rb_size ? 2 * dom->rb_size : BOOTPOOL_RB_MIN;
+	spin_unlock(&dom->lock);
+	if (size > BOOTPOOL_HANDLE_REMOTE_LIMIT + 1)
+		return -ENOMEM;
+
+	rb = kvcalloc(size, sizeof(*rb), GFP_KERNEL);
+	rb_free = kvmalloc_array(size, sizeof(*rb_free), GFP_KERNEL);
+	if (!rb || !rb_free) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	spin_lock(&dom->lock);
+	old_size = dom->rb_size;
+	if (old_size < size && !dom->rb_nr_free) {
+		if (old_size)
+			memcpy(rb, dom->rb, old_size * sizeof(*rb));
+		/* The lowest new index on top. */
+		for (i = size; i-- > old_size;)
+			rb_free[n++] = i;
+		old_rb = dom->rb;
+		old_free = dom->rb_free;
+		dom->rb = rb;
+		dom->rb_free = rb_free;
+		dom->rb_size = size;
+		dom->rb_nr_free = n;
+		rb = old_rb;
+		rb_free = old_free;
+	}
+	spin_unlock(&dom->lock);
+out_free:
+	kvfree(rb);
+	kvfree(rb_free);
+	return ret;
+}
+
+/*
+ * Record a remote block; return its table index in *@idx. Grows the table
+ * when it is full, dropping the lock to do so.
+ * Context: process context, may sleep; the domain's lock held, dropped
+ * and taken again. Return: 0, or -ENOMEM.
+ */
+static int bootpool_rb_insert(struct bootpool_domain *dom,
+			      const struct bootpool_remote_block *blk,
+			      u32 *idx)
+	__must_hold(&dom->lock)
+{
+	int ret;
+
+	while (!dom->rb_nr_free) {
+		spin_unlock(&dom->lock);
+		ret = bootpool_rb_grow(dom);
+		spin_lock(&dom->lock);
+		if (ret)
+			return ret;
+	}
+	*idx = dom->rb_free[--dom->rb_nr_free];
+	dom->rb[*idx] = bootpool_rb_entry(blk);
+	return 0;
+}
+
+/* Context: the domain's lock held. */
+static void bootpool_rb_erase(struct bootpool_domain *dom, u32 idx)
+	__must_hold(&dom->lock)
+{
+	dom->rb[idx] = 0;
+	dom->rb_free[dom->rb_nr_free++] = idx;
 }
 
 static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
@@ -93,7 +187,7 @@ static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 
 	if (!dom)
 		return ERR_PTR(-ENOMEM);
-	xa_init_flags(&dom->remote, XA_FLAGS_ALLOC);
+	spin_lock_init(&dom->lock);
 	INIT_LIST_HEAD(&dom->node);
 	return &dom->notifier;
 }
@@ -114,7 +208,7 @@ static void bootpool_pool_free(struct page **pages, unsigned int nr)
 
 static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 				       u32 reason)
-	__must_hold(&dom->remote.xa_lock)
+	__must_hold(&dom->lock)
 {
 	static const enum bootpool_counter counter[] = {
 		[BOOTPOOL_SWITCH_EXHAUSTED] = BOOTPOOL_CNT_SWITCH_EXHAUSTED,
@@ -122,7 +216,7 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 		[BOOTPOOL_SWITCH_EARLY] = BOOTPOOL_CNT_SWITCH_EARLY,
 	};
 
-	lockdep_assert_held(&dom->remote.xa_lock);
+	lockdep_assert_held(&dom->lock);
 	dom->switched = true;
 	dom->switch_reason = reason;
 	dom->switch_pages_left = dom->nr_free;
@@ -174,9 +268,9 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, nr);
 	trace_bootpool_attach(dom->tgid, nr, dom->policy);
 	if (dom->policy == BOOTPOOL_POLICY_EARLY) {
-		xa_lock(&dom->remote);
+		spin_lock(&dom->lock);
 		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 	}
 	return 0;
 
@@ -197,15 +291,15 @@ out_free_arrays:
 static void bootpool_domain_teardown(struct bootpool_domain *dom)
 {
 	struct bootpool_remote_block blk;
-	void *entry;
 	unsigned int nr, used, blocks;
-	unsigned long idx;
+	unsigned long *rb;
 	struct page **pages;
+	u32 *rb_free, idx, rb_size;
 
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	if (dom->dead || !dom->pages) {
 		dom->dead = true;
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 		return;
 	}
 	dom->dead = true;
@@ -215,18 +309,27 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	dom->pages = NULL;
 	dom->nr_pages = 0;
 	dom->nr_free = 0;
-	xa_unlock(&dom->remote);
+	rb = dom->rb;
+	rb_free = dom->rb_free;
+	rb_size = dom->rb_size;
+	dom->rb = NULL;
+	dom->rb_free = NULL;
+	dom->rb_size = 0;
+	dom->rb_nr_free = 0;
+	dom->remote_pages = 0;
+	spin_unlock(&dom->lock);
 
 	blocks = used;
-	xa_for_each(&dom->remote, idx, entry) {
-		xa_erase(&dom->remote, idx);
-		bootpool_rb_decode(entry, &blk);
+	for (idx = 0; idx < rb_size; idx++) {
+		if (!(rb[idx] & BOOTPOOL_RB_PRESENT))
+			continue;
+		bootpool_rb_decode(rb[idx], &blk);
 		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
 		bootpool_dionysos_release(blk.page, blk.order, blk.mapped);
 		blocks++;
 	}
-	xa_destroy(&dom->remote);
-	dom->remote_pages = 0;
+	kvfree(rb);
+	kvfree(rb_free);
 
 	bootpool_pool_free(pages, nr);
 	kfree(pages);
@@ -329,7 +432,7 @@ int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
 	if (policy >= BOOTPOOL_POLICY_COUNT)
 		return -EINVAL;
 
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	if (dom->sealed || dom->dead) {
 		ret = -EBUSY;
 		goto out_unlock;
@@ -343,7 +446,7 @@ int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
 	if (policy == BOOTPOOL_POLICY_EARLY)
 		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
 out_unlock:
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 	return ret;
 }
 
@@ -358,7 +461,7 @@ static void bootpool_alloc_traced(struct bootpool_domain *dom,
 /* Hand out the pool page on top of the free stack for @arg. */
 static void bootpool_pool_take(struct bootpool_domain *dom,
 			       struct bootpool_alloc *arg, int cpu)
-	__must_hold(&dom->remote.xa_lock)
+	__must_hold(&dom->lock)
 {
 	unsigned int slot = dom->free_stack[--dom->nr_free];
 
@@ -398,7 +501,7 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
 	unsigned int i;
 	u32 reason;
 
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	for (i = 0; i < n && !dom->dead; i++) {
 		if (!args[i].size || args[i].size > BOOTPOOL_MAX_ALLOC_SIZE ||
 		    args[i].flags)
@@ -412,7 +515,7 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
 		dom->sealed = true;
 		bootpool_pool_take(dom, &args[i], cpu);
 	}
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 
 	if (i) {
 		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, i);
@@ -428,7 +531,7 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
  * Context: the domain's lock held.
  */
 static void bootpool_alloc_failed(struct bootpool_domain *dom)
-	__must_hold(&dom->remote.xa_lock)
+	__must_hold(&dom->lock)
 {
 	dom->stats.failed_allocs++;
 	bootpool_count(BOOTPOOL_CNT_FAILED_ALLOCS, 1);
@@ -442,7 +545,7 @@ static void bootpool_alloc_failed(struct bootpool_domain *dom)
  */
 static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 					struct bootpool_alloc *arg)
-	__must_hold(&dom->remote.xa_lock)
+	__must_hold(&dom->lock)
 {
 	unsigned int order = bootpool_size_order(arg->size);
 	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_remote_mb)
@@ -456,23 +559,20 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 		return -ENOMEM;
 	dom->remote_pages += pages;
 	blk.gen = dom->remote_gen++ & BOOTPOOL_HANDLE_REMOTE_GEN;
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 
 	ret = bootpool_forward_request(dom, order, arg, &blk.page);
 
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	if (!ret) {
 		blk.order = order;
 		blk.mapped = false;
-		/* Needs memory only when the domain holds several blocks. */
-		ret = __xa_alloc(&dom->remote, &idx, bootpool_rb_entry(&blk),
-				 XA_LIMIT(0, BOOTPOOL_HANDLE_REMOTE_LIMIT),
-				 GFP_KERNEL);
+		/* Needs memory only when the table is full. */
+		ret = bootpool_rb_insert(dom, &blk, &idx);
 		if (ret) {
-			xa_unlock(&dom->remote);
+			spin_unlock(&dom->lock);
 			bootpool_dionysos_release(blk.page, order, false);
-			xa_lock(&dom->remote);
-			ret = -ENOMEM;
+			spin_lock(&dom->lock);
 		}
 	}
 	if (ret) {
@@ -515,9 +615,9 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 	if (!arg->size || arg->size > BOOTPOOL_MAX_ALLOC_SIZE || arg->flags)
 		return -EINVAL;
 
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	if (dom->dead) {
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 		return -ENODEV;
 	}
 	dom->sealed = true;
@@ -528,7 +628,7 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 
 	if (route == BOOTPOOL_ROUTE_POOL) {
 		bootpool_pool_take(dom, arg, raw_smp_processor_id());
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 
 		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, 1);
 		bootpool_count(BOOTPOOL_CNT_POOL_USED, 1);
@@ -539,7 +639,7 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 	ret = bootpool_domain_alloc_remote(dom, arg);
 	if (ret)
 		bootpool_alloc_failed(dom);
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 	if (!ret)
 		bootpool_alloc_traced(dom, arg);
 	return ret;
@@ -549,16 +649,18 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 				       u64 handle)
 {
 	struct bootpool_remote_block blk;
+	long idx;
 
-	xa_lock(&dom->remote);
-	if (!bootpool_rb_lookup(dom, handle, &blk)) {
-		xa_unlock(&dom->remote);
+	spin_lock(&dom->lock);
+	idx = bootpool_rb_lookup(dom, handle, &blk);
+	if (idx < 0) {
+		spin_unlock(&dom->lock);
 		return -EINVAL;
 	}
-	__xa_erase(&dom->remote, bootpool_handle_remote_idx(handle));
+	bootpool_rb_erase(dom, idx);
 	dom->remote_pages -= 1UL << blk.order;
 	dom->stats.frees++;
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 
 	bootpool_count(BOOTPOOL_CNT_REMOTE_FREES, 1);
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
@@ -570,7 +672,7 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 
 /* The slot named by @handle if it is in use by that handle, else -1. */
 static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
-	__must_hold(&dom->remote.xa_lock)
+	__must_hold(&dom->lock)
 {
 	unsigned int slot = bootpool_handle_slot(handle);
 	u16 gen = bootpool_handle_gen(handle);
@@ -600,10 +702,10 @@ int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 		return bootpool_domain_free_remote(dom, handle);
 
 retry:
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	slot = bootpool_pool_slot(dom, handle);
 	if (slot < 0) {
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 		if (fresh)
 			put_page(fresh);
 		return -EINVAL;
@@ -623,7 +725,7 @@ retry:
 		 * count seen here is final.
 		 */
 		if (page_count(page) > 1 && !fresh) {
-			xa_unlock(&dom->remote);
+			spin_unlock(&dom->lock);
 			fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
 			if (!fresh)
 				return -ENOMEM;
@@ -641,7 +743,7 @@ retry:
 	dom->stats.frees++;
 	if (!dirty)
 		dom->free_stack[dom->nr_free++] = slot;
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 
 	if (fresh)
 		put_page(fresh);
@@ -650,9 +752,9 @@ retry:
 	if (dirty) {
 		/* Out of the pool and out of reach until zeroed. */
 		clear_highpage(page);
-		xa_lock(&dom->remote);
+		spin_lock(&dom->lock);
 		dom->free_stack[dom->nr_free++] = slot;
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 	}
 
 	bootpool_count(BOOTPOOL_CNT_POOL_FREES, 1);
@@ -671,7 +773,7 @@ retry:
 void bootpool_domain_stats(struct bootpool_domain *dom,
 			   struct bootpool_stats *st)
 {
-	xa_lock(&dom->remote);
+	spin_lock(&dom->lock);
 	*st = dom->stats;
 	st->pool_pages = dom->nr_pages;
 	st->pool_free = dom->nr_free;
@@ -684,7 +786,7 @@ void bootpool_domain_stats(struct bootpool_domain *dom,
 	st->remote_bytes = (u64)dom->remote_pages << PAGE_SHIFT;
 	st->footprint_bytes = ((u64)dom->nr_pages << PAGE_SHIFT) +
 			      st->remote_bytes;
-	xa_unlock(&dom->remote);
+	spin_unlock(&dom->lock);
 }
 
 /**
@@ -707,33 +809,30 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 	struct bootpool_remote_block blk;
 	struct page *first = NULL;
 	int slot, ret = 0;
+	long idx;
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 
 	if (bootpool_handle_is_remote(handle)) {
-		xa_lock(&dom->remote);
-		if (bootpool_rb_lookup(dom, handle, &blk) &&
-		    npages <= (1UL << blk.order)) {
-			/* Replaces an entry: needs no memory. */
-			blk.mapped = true;
-			__xa_store(&dom->remote,
-				   bootpool_handle_remote_idx(handle),
-				   bootpool_rb_entry(&blk), GFP_ATOMIC);
+		spin_lock(&dom->lock);
+		idx = bootpool_rb_lookup(dom, handle, &blk);
+		if (idx >= 0 && npages <= (1UL << blk.order)) {
+			dom->rb[idx] |= BOOTPOOL_RB_MAPPED;
 			first = blk.page;
 			for (i = 0; i < npages; i++)
 				get_page(first + i);
 		}
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 	} else {
-		xa_lock(&dom->remote);
+		spin_lock(&dom->lock);
 		slot = bootpool_pool_slot(dom, handle);
 		if (slot >= 0 && npages == 1) {
 			__set_bit(slot, dom->dirty);
 			first = dom->pages[slot];
 			get_page(first);
 		}
-		xa_unlock(&dom->remote);
+		spin_unlock(&dom->lock);
 	}
 	if (!first)
 		return -EINVAL;
