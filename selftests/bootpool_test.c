@@ -372,6 +372,46 @@ TEST_F(dev, stale_remote_handle_never_names_a_new_block)
 	EXPECT_EQ(0, bp_free(self->fd, b.handle));
 }
 
+/*
+ * More Dionysos blocks than a new domain's table holds (it grows by
+ * doubling): every block stays distinct, and none shows another's data,
+ * before or after they are all freed and allocated again.
+ */
+TEST_F(dev, many_remote_blocks_stay_distinct)
+{
+	enum { N = 100 };
+	struct bootpool_alloc a[N];
+	struct bootpool_stats st;
+	unsigned int *p[N];
+	int i, round;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < N; i++) {
+			ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a[i]));
+			ASSERT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a[i].source);
+			p[i] = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, self->fd, a[i].mmap_offset);
+			ASSERT_NE(MAP_FAILED, p[i]);
+			EXPECT_EQ(0, p[i][0]);
+			EXPECT_EQ(0, p[i][PAGE / sizeof(unsigned int) - 1]);
+			p[i][0] = round * N + i + 1;
+		}
+		for (i = 0; i < N; i++) {
+			EXPECT_EQ(round * N + i + 1, p[i][0]);
+			EXPECT_EQ(0, munmap(p[i], PAGE));
+		}
+		for (i = 0; i < N; i++)
+			ASSERT_EQ(0, bp_free(self->fd, a[i].handle));
+		for (i = 0; i < N; i++)
+			EXPECT_EQ(-EINVAL, bp_free(self->fd, a[i].handle));
+	}
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(2 * N, st.remote_allocs);
+	EXPECT_EQ(2 * N, st.frees);
+	EXPECT_EQ(0, st.remote_bytes);
+}
+
 struct bootpool_alloc_v2 {
 	struct bootpool_alloc cur;
 	__u64 future;
