@@ -376,8 +376,8 @@ struct bootpool_domain *bootpool_domain_attach(void)
 	if (!dom->files) {
 		ret = bootpool_domain_init(dom);
 		if (ret) {
-			mutex_unlock(&bootpool_attach_lock);
 			mmu_notifier_put(mn);
+			mutex_unlock(&bootpool_attach_lock);
 			return ERR_PTR(ret);
 		}
 		list_add_tail(&dom->node, &bootpool_domains);
@@ -403,8 +403,13 @@ void bootpool_domain_detach(struct bootpool_domain *dom)
 		bootpool_domain_teardown(dom);
 		list_del_init(&dom->node);
 	}
-	mutex_unlock(&bootpool_attach_lock);
+	/*
+	 * Under the lock: a domain torn down by its last close must be gone
+	 * from the mm before another open of the process can look it up, or
+	 * that open would find it with no descriptor and set it up again.
+	 */
 	mmu_notifier_put(&dom->notifier);
+	mutex_unlock(&bootpool_attach_lock);
 }
 
 /**
