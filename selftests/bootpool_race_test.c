@@ -161,6 +161,62 @@ TEST_F_TIMEOUT(race, free_map_unmap_same_handles_hybrid, 120)
 	free_map_unmap(_metadata, BOOTPOOL_POLICY_HYBRID);
 }
 
+struct open_close {
+	int cpu;
+	int rounds;
+	atomic_long *bad;
+};
+
+/* Open, allocate, free and close, over and over, on one CPU. */
+static void *open_close_thread(void *p)
+{
+	struct open_close *oc = p;
+	struct bootpool_alloc a;
+	int i, fd;
+
+	bp_pin_cpu(oc->cpu);
+	for (i = 0; i < oc->rounds; i++) {
+		fd = open(BOOTPOOL_DEV, O_RDWR);
+		if (fd < 0) {
+			atomic_fetch_add(oc->bad, 1);
+			continue;
+		}
+		if (bp_alloc(fd, 4096, &a) || bp_free(fd, a.handle))
+			atomic_fetch_add(oc->bad, 1);
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * Threads of one process opening and closing the device at once: a
+ * descriptor opened while the process's last one is being closed gets a
+ * working domain, and every domain is torn down with its last descriptor.
+ */
+TEST_F_TIMEOUT(race, open_close_in_threads_of_one_process, 300)
+{
+	enum { THREADS = 4, ROUNDS = 1000 };
+	struct open_close oc[THREADS];
+	pthread_t t[THREADS];
+	int i, ncpus = bp_online_cpus();
+	atomic_long bad = 0;
+
+	if (!self->ready)
+		return;
+	for (i = 0; i < THREADS; i++) {
+		oc[i].cpu = i % ncpus;
+		oc[i].rounds = ROUNDS;
+		oc[i].bad = &bad;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, open_close_thread,
+					    &oc[i]));
+	}
+	for (i = 0; i < THREADS; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	EXPECT_EQ(0, atomic_load(&bad));
+	EXPECT_TRUE(bp_counters_settle(5000));
+	EXPECT_EQ(0, bp_counter("pool_pages_reserved"));
+}
+
 /* A child that allocates remote blocks until it is killed. */
 static void remote_requester(int cpu, __u64 size)
 {
