@@ -141,6 +141,29 @@ static int bootpool_test_echo_fn(void *data)
 	}
 }
 
+/*
+ * One round trip of smp_call_function_single(wait=1) to @cpu, timed.
+ * Context: process context; preemption is disabled for the round.
+ * Return: the round trip in ns, -EINVAL when the caller runs on @cpu, or
+ * an error of smp_call_function_single().
+ */
+static s64 bootpool_test_ipi_round(int cpu)
+{
+	s64 ret;
+	u64 t0;
+
+	if (get_cpu() == cpu) {
+		put_cpu();
+		return -EINVAL;
+	}
+	t0 = ktime_get_ns();
+	ret = smp_call_function_single(cpu, bootpool_test_nop, NULL, 1);
+	if (!ret)
+		ret = ktime_get_ns() - t0;
+	put_cpu();
+	return ret;
+}
+
 /**
  * bootpool_test_measure_ipi() - time smp_call_function_single(wait=1)
  * @cpu: the target CPU, not the caller's.
@@ -149,26 +172,19 @@ static int bootpool_test_echo_fn(void *data)
  * @n: rounds recorded.
  *
  * Context: process context; preemption is disabled for one round at a time.
- * Return: 0, or -EINVAL when the caller moved onto @cpu.
+ * Return: 0, or a negative errno (see bootpool_test_ipi_round()).
  */
 static int bootpool_test_measure_ipi(int cpu, u64 *ns, unsigned int warm,
 				     unsigned int n)
 {
 	unsigned int i;
-	u64 t0;
-	int ret;
+	s64 ret;
 
 	for (i = 0; i < warm + n; i++) {
-		if (get_cpu() == cpu) {
-			put_cpu();
-			return -EINVAL;
-		}
-		t0 = ktime_get_ns();
-		ret = smp_call_function_single(cpu, bootpool_test_nop, NULL, 1);
-		ns[i] = ktime_get_ns() - t0;
-		put_cpu();
-		if (ret)
+		ret = bootpool_test_ipi_round(cpu);
+		if (ret < 0)
 			return ret;
+		ns[i] = ret;
 		cond_resched();
 	}
 	bootpool_test_record(&bootpool_test_floors[FLOOR_IPI], ns + warm, n);
@@ -221,42 +237,20 @@ static int bootpool_test_measure_wake(int cpu, u64 *ns, unsigned int warm,
 	return 0;
 }
 
-/*
- * One round trip of the ``ipi`` floor, timed, for ``ipi_once``.
- * Context: process context. Return: the round trip in ns, or a negative
- * errno (see bootpool_test_measure_ipi()).
- */
-static s64 bootpool_test_ipi_once(void)
-{
-	int cpu = READ_ONCE(bootpool_test_cpu);
-	s64 ret;
-	u64 t0;
-
-	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
-		return -EINVAL;
-	if (get_cpu() == cpu) {
-		put_cpu();
-		return -EINVAL;
-	}
-	t0 = ktime_get_ns();
-	ret = smp_call_function_single(cpu, bootpool_test_nop, NULL, 1);
-	if (!ret)
-		ret = ktime_get_ns() - t0;
-	put_cpu();
-	return ret;
-}
-
 static ssize_t bootpool_test_ipi_once_read(struct file *file,
 					   char __user *buf, size_t len,
 					   loff_t *ppos)
 {
+	int cpu = READ_ONCE(bootpool_test_cpu);
 	char out[24];
 	s64 ns;
 	int n;
 
 	if (*ppos)
 		return 0;
-	ns = bootpool_test_ipi_once();
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	ns = bootpool_test_ipi_round(cpu);
 	if (ns < 0)
 		return ns;
 	n = scnprintf(out, sizeof(out), "%lld\n", ns);
