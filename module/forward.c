@@ -168,13 +168,14 @@ static void bootpool_request_init(struct bootpool_request *req,
 	req->order = order;
 }
 
-static void bootpool_reply(struct bootpool_alloc *arg,
-			   const struct bootpool_request *req)
+/* How a request made on @from_cpu reached Dionysos, for the ALLOC reply. */
+static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
+			   unsigned int hops, unsigned int ipis)
 {
-	arg->cpu = req->from_cpu;
+	arg->cpu = from_cpu;
 	arg->served_cpu = bootpool_dionysos_cpu;
-	arg->hops = req->hops;
-	arg->ipis = req->ipis;
+	arg->hops = hops;
+	arg->ipis = ipis;
 }
 
 /**
@@ -203,10 +204,7 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 		ret = bootpool_dionysos_grant_local(order, page);
 		put_cpu();
 		if (ret != -EAGAIN) {
-			arg->cpu = cpu;
-			arg->served_cpu = cpu;
-			arg->hops = 0;
-			arg->ipis = 0;
+			bootpool_reply(arg, cpu, 0, 0);
 			return ret;
 		}
 	} else {
@@ -243,7 +241,7 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 		return ret;
 
 	ret = req->status;
-	bootpool_reply(arg, req);
+	bootpool_reply(arg, req->from_cpu, req->hops, req->ipis);
 	if (!ret)
 		*page = req->page;
 	kfree(req);
