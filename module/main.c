@@ -491,26 +491,23 @@ static long bootpool_ioctl(struct file *file, unsigned int cmd,
 	unsigned int nr = _IOC_NR(cmd);
 	struct bootpool_domain *dom;
 
-	/* The hot paths, with no argument union to clear or copy. */
-	if (cmd == BOOTPOOL_IOC_ALLOC || cmd == BOOTPOOL_IOC_FREE) {
-		dom = bootpool_file_domain(file);
-		if (!dom)
-			return -EPERM;
-		if (cmd == BOOTPOOL_IOC_ALLOC)
-			return bootpool_ioctl_alloc(dom, uarg);
-		return bootpool_ioctl_free(dom, uarg);
+	if (cmd != BOOTPOOL_IOC_ALLOC && cmd != BOOTPOOL_IOC_FREE) {
+		if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
+		    nr >= ARRAY_SIZE(bootpool_ioctls))
+			return -ENOTTY;
+		nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
+		if (_IOC_DIR(cmd) != _IOC_DIR(bootpool_ioctls[nr].cmd))
+			return -ENOTTY;
 	}
-
-	if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
-	    nr >= ARRAY_SIZE(bootpool_ioctls))
-		return -ENOTTY;
-	nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
-	if (_IOC_DIR(cmd) != _IOC_DIR(bootpool_ioctls[nr].cmd))
-		return -ENOTTY;
 
 	dom = bootpool_file_domain(file);
 	if (!dom)
 		return -EPERM;
+	/* The hot paths, with no argument union to clear or copy. */
+	if (cmd == BOOTPOOL_IOC_ALLOC)
+		return bootpool_ioctl_alloc(dom, uarg);
+	if (cmd == BOOTPOOL_IOC_FREE)
+		return bootpool_ioctl_free(dom, uarg);
 	return bootpool_ioctl_generic(dom, cmd, &bootpool_ioctls[nr], uarg);
 }
 
