@@ -275,15 +275,19 @@ static int fig_dispatch(long cpu)
 	return 0;
 }
 
-/* ALLOC + FREE of one page; 0, or 1 when either failed or @a was unexpected. */
-static int alloc_free(int fd, __u32 source, int hops, double *t)
+/*
+ * ALLOC + FREE of one page, timed: t[0] before, t[2] after, and t[1]
+ * between the two calls when @split. Return: 0, or 1 when either call
+ * failed or the block did not come from @source over @hops.
+ */
+static int alloc_free(int fd, __u32 source, int hops, int split, double *t)
 {
 	struct bootpool_alloc a;
 
 	t[0] = now_ns();
 	if (bp_alloc(fd, &a))
 		return 1;
-	if (t[1] >= 0)
+	if (split)
 		t[1] = now_ns();
 	if (bp_free(fd, a.handle))
 		return 1;
@@ -313,16 +317,14 @@ static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
 	double t[3];
 
 	for (i = -warm; i < n; i++) {
-		t[1] = -1;
-		if (alloc_free(fd, source, hops, t))
+		if (alloc_free(fd, source, hops, 0, t))
 			return 1;
 		if (i >= 0)
 			s[i] = t[2] - t[0];
 	}
 	*pair = summarize(s, n, clock_ns);
 	for (i = -warm; (alloc || freef) && i < n; i++) {
-		t[1] = 0;
-		if (alloc_free(fd, source, hops, t))
+		if (alloc_free(fd, source, hops, 1, t))
 			return 1;
 		if (i >= 0) {
 			sa[i] = t[1] - t[0];
