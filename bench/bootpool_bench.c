@@ -6,10 +6,11 @@
  * Every figure is the median and 99th percentile of N operations (-n,
  * default 10000) after N/10 warm-up operations, each timed with
  * clock_gettime(CLOCK_MONOTONIC); the median cost of one clock_gettime()
- * call, measured first, is subtracted from every sample. Each figure runs
- * in a child process of its own, so that it gets a fresh domain (a pool is
- * per process) and its own policy; children are pinned with
- * sched_setaffinity(). Every figure and floor is measured in -r rounds
+ * call, measured first, is subtracted from every sample (the report names
+ * the clocksource: scripts/bench boots x86_64 with tsc=reliable so that the
+ * call stays in the vDSO). Each figure runs in a child process of its
+ * own, so that it gets a fresh domain (a pool is per process) and its own
+ * policy; children are pinned with sched_setaffinity(). Every figure and floor is measured in -r rounds
  * (default 3) and the round with the lowest median is kept, since the
  * emulator's host slows the vCPUs unevenly. The kernel-side floors come
  * from bootpool_test.ko (debugfs bootpool_test/floors), which is loaded if
@@ -78,6 +79,7 @@ struct shared {
 static struct shared *sh;
 static long nops = 10000;
 static double clock_ns;
+static char clocksource[32] = "unknown";
 static int verbose;
 
 static void fail(const char *fmt, ...)
@@ -150,6 +152,23 @@ static long read_long(const char *path)
 		v = strtol(buf, NULL, 0);
 	fclose(f);
 	return v;
+}
+
+/*
+ * The guest's clocksource, which sets what a clock_gettime() costs: one the
+ * vDSO can read (tsc, arch_sys_counter) is a few instructions; hpet or
+ * acpi_pm is a system call plus an emulated device read.
+ */
+static void read_clocksource(void)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+			"r");
+
+	if (!f)
+		return;
+	if (fscanf(f, "%31s", clocksource) != 1)
+		strcpy(clocksource, "unknown");
+	fclose(f);
 }
 
 static int write_str(const char *path, const char *val)
@@ -919,6 +938,7 @@ int main(int argc, char **argv)
 	}
 	other = cpus[0];
 
+	read_clocksource();
 	measure_clock();
 
 	if (load_test_module(&loaded))
@@ -988,8 +1008,8 @@ int main(int argc, char **argv)
 	/* ---- the table ---- */
 	printf("bootpool benchmark: %ld ops per figure, best of %d rounds, dionysos_cpu %ld, ",
 	       nops, rounds, dcpu);
-	printf("other CPU %d, clock_gettime %.0f ns (subtracted)\n\n", other,
-	       clock_ns);
+	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n\n",
+	       other, clocksource, clock_ns);
 	printf("  %-38s %12s %12s %8s\n", "figure (ns per op)", "median", "p99", "ops");
 	row("dispatch floor (unknown ioctl)", &sh->dispatch);
 	row("pool ALLOC+FREE", &sh->pool);
@@ -1101,8 +1121,8 @@ int main(int argc, char **argv)
 			printf("\n  error: %s\n", sh->err);
 
 		printf("\n");
-		printf("ops=%ld\nrounds=%d\nclock_gettime_ns=%.0f\n", nops, rounds,
-		       clock_ns);
+		printf("ops=%ld\nrounds=%d\nclocksource=%s\nclock_gettime_ns=%.0f\n",
+		       nops, rounds, clocksource, clock_ns);
 		kv_fig("dispatch", &sh->dispatch);
 		kv_fig("pool", &sh->pool);
 		kv_fig("pool_alloc", &sh->pool_alloc);
