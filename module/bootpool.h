@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <uapi/linux/bootpool.h>
 
+#include "policy.h"
+
 /* Module parameters (main.c). */
 extern unsigned int bootpool_pool_pages;
 extern unsigned int bootpool_dionysos_cpu;
@@ -27,23 +29,6 @@ extern int bootpool_default_policy;
 #define BOOTPOOL_RESERVE_ORDERS	4	/* orders 0..3: up to 8 pages */
 #define BOOTPOOL_MAX_HOPS	8
 #define BOOTPOOL_MAX_POOL_PAGES	4096
-
-/* ---- policy.c: pure logic, no locks, no allocation ---- */
-
-/**
- * enum bootpool_route - where a request goes
- * @BOOTPOOL_ROUTE_POOL: serve from the domain's pool.
- * @BOOTPOOL_ROUTE_DIONYSOS: serve from Dionysos.
- */
-enum bootpool_route {
-	BOOTPOOL_ROUTE_POOL,
-	BOOTPOOL_ROUTE_DIONYSOS,
-};
-
-enum bootpool_route bootpool_policy_route(u32 policy, bool switched,
-					  unsigned int pool_free, u64 size,
-					  u32 *switch_reason);
-unsigned int bootpool_size_order(u64 size);
 
 /*
  * Handles name a block within one domain. Pool blocks carry the slot and a

@@ -455,8 +455,13 @@ out_unlock:
 	return ret;
 }
 
-static void bootpool_alloc_traced(struct bootpool_domain *dom,
-				  struct bootpool_alloc *arg)
+/*
+ * The helpers of the pool's ALLOC and FREE are forced inline: a pool
+ * ALLOC or FREE is a handful of loads and stores, and each call and return
+ * measurably adds to it (see make bench).
+ */
+static __always_inline void
+bootpool_alloc_traced(struct bootpool_domain *dom, struct bootpool_alloc *arg)
 {
 	arg->mmap_offset = arg->handle << PAGE_SHIFT;
 	trace_bootpool_alloc(dom->tgid, arg->size, arg->granted, arg->source,
@@ -464,8 +469,9 @@ static void bootpool_alloc_traced(struct bootpool_domain *dom,
 }
 
 /* Hand out the pool page on top of the free stack for @arg. */
-static void bootpool_pool_take(struct bootpool_domain *dom,
-			       struct bootpool_alloc *arg, int cpu)
+static __always_inline void
+bootpool_pool_take(struct bootpool_domain *dom, struct bootpool_alloc *arg,
+		   int cpu)
 	__must_hold(&dom->lock)
 {
 	unsigned int slot = dom->free_stack[--dom->nr_free];
@@ -676,7 +682,8 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 }
 
 /* The slot named by @handle if it is in use by that handle, else -1. */
-static int bootpool_pool_slot(struct bootpool_domain *dom, u64 handle)
+static __always_inline int bootpool_pool_slot(struct bootpool_domain *dom,
+					      u64 handle)
 	__must_hold(&dom->lock)
 {
 	unsigned int slot = bootpool_handle_slot(handle);

@@ -7,7 +7,7 @@
  * blocks and, depending on its policy, switches early or late to
  * Dionysos, a memory service thread on one CPU that other CPUs reach by
  * IPI. This file holds the module's parameters, the misc device and the
- * ioctl dispatch; see domain.c, policy.c, dionysos.c and forward.c for the
+ * ioctl dispatch; see domain.c, policy.h, dionysos.c and forward.c for the
  * rest.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -189,11 +189,12 @@ union bootpool_ioctl_arg {
  * ours has them read and written one field at a time, in one user access
  * window, rather than the whole struct copied both ways: for a struct this
  * small a string copy costs more than the few stores (and much more under
- * emulation, where a string instruction runs byte by byte).
+ * emulation, where a string instruction runs byte by byte). Inline, so
+ * that the ALLOC fast path makes no call of its own but into the domain.
  */
-static int bootpool_alloc_get(struct bootpool_alloc *a,
-			      const struct bootpool_alloc __user *uptr,
-			      unsigned int n)
+static __always_inline int
+bootpool_alloc_get(struct bootpool_alloc *a,
+		   const struct bootpool_alloc __user *uptr, unsigned int n)
 {
 	unsigned int i;
 
@@ -210,8 +211,9 @@ efault:
 	return -EFAULT;
 }
 
-static int bootpool_alloc_put(struct bootpool_alloc __user *uptr,
-			      const struct bootpool_alloc *a, unsigned int n)
+static __always_inline int
+bootpool_alloc_put(struct bootpool_alloc __user *uptr,
+		   const struct bootpool_alloc *a, unsigned int n)
 {
 	unsigned int i;
 

@@ -5,8 +5,8 @@
  * (bootpool_size_order()) and the handle encoding of bootpool.h.
  *
  * Built only against a kernel with CONFIG_KUNIT; the tests run when
- * bootpool_kunit.ko is loaded (after bootpool.ko, whose exports they use)
- * and report KTAP on the console and in /sys/kernel/debug/kunit/.
+ * bootpool_kunit.ko is loaded and report KTAP on the console and in
+ * /sys/kernel/debug/kunit/. What they test is inline in the headers.
  */
 #include <kunit/test.h>
 #include <linux/mm.h>

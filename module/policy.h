@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * DOC: switching policies
  *
@@ -13,13 +13,25 @@
  * - early: the domain switches at attach, every request goes to Dionysos.
  * - hybrid: the domain never switches; the pool serves what it can.
  *
- * This file holds only the decision, so that it can be tested on its own.
+ * This header holds only the decision, a pure function that the ALLOC fast
+ * path inlines and the KUnit tests call on its own.
  */
-#include <linux/export.h>
-#include <linux/log2.h>
-#include <linux/mm.h>
+#ifndef _BOOTPOOL_POLICY_H
+#define _BOOTPOOL_POLICY_H
 
-#include "bootpool.h"
+#include <linux/mm.h>
+#include <linux/types.h>
+#include <uapi/linux/bootpool.h>
+
+/**
+ * enum bootpool_route - where a request goes
+ * @BOOTPOOL_ROUTE_POOL: serve from the domain's pool.
+ * @BOOTPOOL_ROUTE_DIONYSOS: serve from Dionysos.
+ */
+enum bootpool_route {
+	BOOTPOOL_ROUTE_POOL,
+	BOOTPOOL_ROUTE_DIONYSOS,
+};
 
 /**
  * bootpool_policy_route() - decide where a request is served
@@ -33,9 +45,9 @@
  * Context: any.
  * Return: %BOOTPOOL_ROUTE_POOL or %BOOTPOOL_ROUTE_DIONYSOS.
  */
-enum bootpool_route bootpool_policy_route(u32 policy, bool switched,
-					  unsigned int pool_free, u64 size,
-					  u32 *switch_reason)
+static inline enum bootpool_route
+bootpool_policy_route(u32 policy, bool switched, unsigned int pool_free,
+		      u64 size, u32 *switch_reason)
 {
 	bool fits = size <= PAGE_SIZE;
 
@@ -60,7 +72,6 @@ enum bootpool_route bootpool_policy_route(u32 policy, bool switched,
 		return BOOTPOOL_ROUTE_DIONYSOS;
 	}
 }
-EXPORT_SYMBOL_GPL(bootpool_policy_route);
 
 /**
  * bootpool_size_order() - order of the block Dionysos grants for @size
@@ -72,8 +83,9 @@ EXPORT_SYMBOL_GPL(bootpool_policy_route);
  * Context: any.
  * Return: log2 of the number of pages granted.
  */
-unsigned int bootpool_size_order(u64 size)
+static inline unsigned int bootpool_size_order(u64 size)
 {
 	return get_order(size);
 }
-EXPORT_SYMBOL_GPL(bootpool_size_order);
+
+#endif /* _BOOTPOOL_POLICY_H */
