@@ -19,9 +19,10 @@
  * request: back to back, a round trip often finds the target vCPU still
  * awake, which a request never does. ratio_remote_vs_floor divides by that
  * one, ratio_remote_vs_floor_b2b by the back-to-back one. Throughput is
- * measured for the pool pair and for two unknown ioctls, the same number
- * of system calls doing nothing: scale_2proc_floor is how far the guest
- * itself scales on its host. The memory figure is the Slab delta of
+ * measured for the pool pair, for two unknown ioctls (the same number of
+ * system calls doing nothing) and for a loop that makes no system call:
+ * scale_2proc_floor and scale_2proc_user say how far the guest's system
+ * calls and its vCPUs themselves scale on the host. The memory figure is the Slab delta of
  * /proc/meminfo per process, over many processes holding 256 blocks each.
  *
  * Output: a table, then one key=value line per figure and per ratio.
@@ -479,19 +480,38 @@ static int fig_fill_batch(long cpu)
 	return fill_loop(cpu, 1, &sh->fill_batch);
 }
 
+/* What one operation of a throughput run is. */
+enum tput_kind {
+	TPUT_POOL,	/* a pool ALLOC+FREE pair */
+	TPUT_ENOTTY,	/* two ioctls bootpool does not know */
+	TPUT_USER,	/* a loop in user space, no system call */
+	TPUT_KINDS
+};
+
+static volatile unsigned long tput_sink;
+
 /*
- * One operation of a throughput run: a pool ALLOC+FREE pair, or (@floor)
- * two ioctls bootpool does not know, the same number of system calls that
- * do nothing: how far the guest itself scales.
+ * One operation of a throughput run. The two floors say how far the guest
+ * itself scales on its host: TPUT_ENOTTY makes the same number of system
+ * calls as a pool pair, doing nothing; TPUT_USER makes none.
  */
-static int tput_op(int fd, int floor)
+static int tput_op(int fd, enum tput_kind kind)
 {
 	struct bootpool_alloc a;
+	int i;
 
-	if (floor)
+	switch (kind) {
+	case TPUT_POOL:
+		return bp_alloc(fd, &a) || bp_free(fd, a.handle);
+	case TPUT_ENOTTY:
 		return ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1 ||
 		       ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1;
-	return bp_alloc(fd, &a) || bp_free(fd, a.handle);
+	default:
+		/* About as long as a pool pair, so that a run lasts as long. */
+		for (i = 0; i < 1024; i++)
+			tput_sink += i;
+		return 0;
+	}
 }
 
 /*
@@ -499,7 +519,7 @@ static int tput_op(int fd, int floor)
  * operations (see tput_op()), started together; ops per second over the
  * span from the first start to the last end.
  */
-static double throughput(const int *cpus, int nprocs, int floor)
+static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
 {
 	int go[2], ready[2], k, status, bad = 0;
 	double first = 0, last = 0;
@@ -523,14 +543,14 @@ static double throughput(const int *cpus, int nprocs, int floor)
 			if (fd < 0 || pin(cpus[k]))
 				_exit(1);
 			for (i = 0; i < nops / 10; i++)
-				if (tput_op(fd, floor))
+				if (tput_op(fd, kind))
 					_exit(1);
 			if (write(ready[1], "r", 1) != 1 ||
 			    read(go[0], &c, 1) < 0)
 				_exit(1);
 			sh->start[k] = now_ns();
 			for (i = 0; i < nops; i++)
-				if (tput_op(fd, floor))
+				if (tput_op(fd, kind))
 					_exit(1);
 			sh->end[k] = now_ns();
 			sh->done[k] = nops;
@@ -880,8 +900,11 @@ int main(int argc, char **argv)
 {
 	long dcpu, hops_saved, ncpu;
 	int cpus[MAX_PROCS], ncpus = 0, other = -1, opt, loaded, k, status = 0;
-	double tput[MAX_PROCS + 1] = { 0 }, slab_pp = -1;
-	double tput_floor[MAX_PROCS + 1] = { 0 };
+	double tput[TPUT_KINDS][MAX_PROCS + 1] = { { 0 } }, slab_pp = -1;
+	static const char * const tput_name[TPUT_KINDS] = {
+		"pool", "floor", "user"
+	};
+	enum tput_kind kind;
 	struct floors fl = { 0 };
 	int nprocs_mem = 128, have_overhead = 0, rounds = 3, round;
 	struct shared best = { 0 };
@@ -979,19 +1002,15 @@ int main(int argc, char **argv)
 		keep_figures(&best, sh);
 		STEP("throughput");
 		for (k = 1; k <= MAX_PROCS && k <= ncpus; k *= 2) {
-			t = throughput(cpus, k, 0);
-			if (t < 0) {
-				fail("throughput with %d processes failed", k);
-				status = 1;
-			} else if (t > tput[k]) {
-				tput[k] = t;
-			}
-			t = throughput(cpus, k, 1);
-			if (t < 0) {
-				fail("floor throughput with %d processes failed", k);
-				status = 1;
-			} else if (t > tput_floor[k]) {
-				tput_floor[k] = t;
+			for (kind = 0; kind < TPUT_KINDS; kind++) {
+				t = throughput(cpus, k, kind);
+				if (t < 0) {
+					fail("%s throughput with %d processes failed",
+					     tput_name[kind], k);
+					status = 1;
+				} else if (t > tput[kind][k]) {
+					tput[kind][k] = t;
+				}
 			}
 		}
 	}
@@ -1036,11 +1055,12 @@ int main(int argc, char **argv)
 		row("kernel: alloc_page + __free_page", &f);
 	}
 	row("kernel: IPI round trip, one per syscall", &sh->ipi_once);
-	printf("\n  %-38s %12s %12s\n", "throughput (ops/s)", "pool pairs",
-	       "2 x ENOTTY");
+	printf("\n  %-38s %12s %12s %12s\n", "throughput (ops/s)", "pool pairs",
+	       "2 x ENOTTY", "user loop");
 	for (k = 1; k <= MAX_PROCS; k *= 2)
-		printf("  %d process%-29s %12.0f %12.0f\n", k, k > 1 ? "es" : "",
-		       tput[k], tput_floor[k]);
+		printf("  %d process%-29s %12.0f %12.0f %12.0f\n", k,
+		       k > 1 ? "es" : "", tput[TPUT_POOL][k],
+		       tput[TPUT_ENOTTY][k], tput[TPUT_USER][k]);
 	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
 	       nprocs_mem);
 	printf("  %-38s %12.0f\n", "slab delta (bytes)", slab_pp);
@@ -1066,6 +1086,10 @@ int main(int argc, char **argv)
 			  "scale_2proc of 2 x ENOTTY: the guest's own" },
 			{ "scale_4proc_floor", -1, 0, 0,
 			  "scale_4proc of 2 x ENOTTY" },
+			{ "scale_2proc_user", -1, 0, 0,
+			  "scale_2proc of a loop with no system call" },
+			{ "scale_4proc_user", -1, 0, 0,
+			  "scale_4proc of that loop" },
 			{ "overhead_bytes_per_process", -1, 8192, 1,
 			  "slab bytes per process, 256 live blocks" },
 		};
@@ -1084,16 +1108,19 @@ int main(int argc, char **argv)
 		if (sh->fill_batch.ok && sh->fill_single.ok)
 			r[3].value = sh->fill_batch.median /
 				     sh->fill_single.median, r[3].have = 1;
-		if (tput[1] > 0 && tput[2] > 0)
-			r[4].value = tput[2] / tput[1], r[4].have = 1;
-		if (tput[1] > 0 && tput[4] > 0)
-			r[5].value = tput[4] / tput[1], r[5].have = 1;
+		for (kind = 0; kind < TPUT_KINDS; kind++) {
+			/* Where each kind's scale_2proc and scale_4proc are. */
+			static const int at[TPUT_KINDS] = { 4, 7, 9 };
+			struct ratio *sc = &r[at[kind]];
+			const double *tp = tput[kind];
+
+			if (tp[1] > 0 && tp[2] > 0)
+				sc[0].value = tp[2] / tp[1], sc[0].have = 1;
+			if (tp[1] > 0 && tp[4] > 0)
+				sc[1].value = tp[4] / tp[1], sc[1].have = 1;
+		}
 		if (have_overhead)
-			r[9].value = slab_pp, r[9].have = 1;
-		if (tput_floor[1] > 0 && tput_floor[2] > 0)
-			r[7].value = tput_floor[2] / tput_floor[1], r[7].have = 1;
-		if (tput_floor[1] > 0 && tput_floor[4] > 0)
-			r[8].value = tput_floor[4] / tput_floor[1], r[8].have = 1;
+			r[11].value = slab_pp, r[11].have = 1;
 
 		printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
 		for (i = 0; i < ARRAY_SIZE(r); i++) {
@@ -1143,11 +1170,11 @@ int main(int argc, char **argv)
 			printf("floor_page_median_ns=%.0f\nfloor_page_p99_ns=%.0f\n",
 			       fl.page_med, fl.page_p99);
 		}
-		for (k = 1; k <= MAX_PROCS; k *= 2)
-			printf("throughput_%dproc_ops=%.0f\n", k, tput[k]);
-		for (k = 1; k <= MAX_PROCS; k *= 2)
-			printf("throughput_floor_%dproc_ops=%.0f\n", k,
-			       tput_floor[k]);
+		for (kind = 0; kind < TPUT_KINDS; kind++)
+			for (k = 1; k <= MAX_PROCS; k *= 2)
+				printf("throughput_%s%s%dproc_ops=%.0f\n",
+				       kind ? tput_name[kind] : "",
+				       kind ? "_" : "", k, tput[kind][k]);
 		for (i = 0; i < ARRAY_SIZE(r); i++) {
 			if (!r[i].have)
 				printf("%s=NA\n", r[i].key);
