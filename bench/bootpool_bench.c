@@ -54,6 +54,7 @@
 #define TEST_PARAMS	"/sys/module/bootpool_test/parameters/"
 #define FILL_BLOCKS	256
 #define MAX_PROCS	4
+#define TPUT_NS_PER_OP	25000	/* a throughput run lasts this x nops ns */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* An ioctl number bootpool does not know: the dispatch floor. */
@@ -515,14 +516,16 @@ static int tput_op(int fd, enum tput_kind kind)
 }
 
 /*
- * Throughput: @nprocs processes on the CPUs in @cpus each do nops
- * operations (see tput_op()), started together; ops per second over the
- * span from the first start to the last end.
+ * Throughput: @nprocs processes on the CPUs in @cpus, started together,
+ * each do operations (see tput_op()) for TPUT_NS_PER_OP x nops ns (a
+ * quarter of a second by default: a run must outlast the host's
+ * scheduling slices); ops per second over the span from the first start
+ * to the last end.
  */
 static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
 {
 	int go[2], ready[2], k, status, bad = 0;
-	double first = 0, last = 0;
+	double first = 0, last = 0, ops = 0;
 	pid_t pids[MAX_PROCS];
 	char c;
 
@@ -534,6 +537,7 @@ static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
 		if (pids[k] < 0)
 			return -1;
 		if (!pids[k]) {
+			double stop;
 			long i;
 			int fd;
 
@@ -549,11 +553,15 @@ static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
 			    read(go[0], &c, 1) < 0)
 				_exit(1);
 			sh->start[k] = now_ns();
-			for (i = 0; i < nops; i++)
+			stop = sh->start[k] + TPUT_NS_PER_OP * nops;
+			for (i = 0;; i++) {
+				if (!(i % 16) && now_ns() >= stop)
+					break;
 				if (tput_op(fd, kind))
 					_exit(1);
+			}
 			sh->end[k] = now_ns();
-			sh->done[k] = nops;
+			sh->done[k] = i;
 			_exit(0);
 		}
 	}
@@ -572,12 +580,13 @@ static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
 	if (bad)
 		return -1;
 	for (k = 0; k < nprocs; k++) {
+		ops += sh->done[k];
 		if (!k || sh->start[k] < first)
 			first = sh->start[k];
 		if (!k || sh->end[k] > last)
 			last = sh->end[k];
 	}
-	return nprocs * (double)nops / ((last - first) / 1e9);
+	return ops / ((last - first) / 1e9);
 }
 
 /* The Slab line of /proc/meminfo, in bytes. */
@@ -883,7 +892,8 @@ static void usage(FILE *f)
 		"Measures bootpool's paths in the guest against floors measured\n"
 		"in the same boot and prints a table, then key=value lines.\n"
 		"  -n COUNT  operations per figure after COUNT/10 warm-up ones\n"
-		"            (default 10000; a fill is one sample per 256 ops)\n"
+		"            (default 10000; a fill is one sample per 256 ops);\n"
+		"            a throughput run lasts COUNT x 25 us\n"
 		"  -r ROUNDS measure every figure and floor ROUNDS times, one\n"
 		"            after the other, and keep the round with the lowest\n"
 		"            median (highest throughput): the one the emulator's\n"
