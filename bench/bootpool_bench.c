@@ -7,23 +7,25 @@
  * default 10000) after N/10 warm-up operations, each timed with
  * clock_gettime(CLOCK_MONOTONIC); the median cost of one clock_gettime()
  * call, measured first, is subtracted from every sample (the report names
- * the clocksource: scripts/bench boots x86_64 with tsc=reliable so that the
- * call stays in the vDSO). Each figure runs in a child process of its
+ * the clocksource: scripts/bench boots x86_64 with tsc=reliable so that
+ * the call stays in the vDSO). Each figure runs in a child process of its
  * own, so that it gets a fresh domain (a pool is per process) and its own
- * policy; children are pinned with sched_setaffinity(). Every figure and floor is measured in -r rounds
- * (default 3) and the round with the lowest median is kept, since the
- * emulator's host slows the vCPUs unevenly. The kernel-side floors come
- * from bootpool_test.ko (debugfs bootpool_test/floors), which is loaded if
- * it is not already. The IPI floor is also measured one round trip per
- * read of bootpool_test/ipi_once, one system call per round like a
- * request: back to back, a round trip often finds the target vCPU still
- * awake, which a request never does. ratio_remote_vs_floor divides by that
- * one, ratio_remote_vs_floor_b2b by the back-to-back one. Throughput is
- * measured for the pool pair, for two unknown ioctls (the same number of
- * system calls doing nothing) and for a loop that makes no system call:
- * scale_2proc_floor and scale_2proc_user say how far the guest's system
- * calls and its vCPUs themselves scale on the host. The memory figure is the Slab delta of
- * /proc/meminfo per process, over many processes holding 256 blocks each.
+ * policy; children are pinned with sched_setaffinity(). Every figure and
+ * floor is measured in -r rounds (default 3) and the round with the lowest
+ * median is kept, since the emulator's host slows the vCPUs unevenly. The
+ * kernel-side floors come from bootpool_test.ko (debugfs
+ * bootpool_test/floors), which is loaded if it is not already. The IPI
+ * floor is also measured one round trip per read of
+ * bootpool_test/ipi_once, one system call per round like a request: back
+ * to back, a round trip often finds the target vCPU still awake, which a
+ * request never does. ratio_remote_vs_floor divides by that one,
+ * ratio_remote_vs_floor_b2b by the back-to-back one. Throughput is
+ * measured, in runs of 25 us x N, for the pool pair, for two unknown
+ * ioctls (the same number of system calls doing nothing) and for a loop
+ * that makes no system call: scale_2proc_floor and scale_2proc_user say
+ * how far the guest's system calls and its vCPUs themselves scale on the
+ * host. The memory figure is the Slab delta of /proc/meminfo per process,
+ * over many processes holding 256 blocks each.
  *
  * Output: a table, then one key=value line per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
@@ -489,8 +491,6 @@ enum tput_kind {
 	TPUT_KINDS
 };
 
-static volatile unsigned long tput_sink;
-
 /*
  * One operation of a throughput run. The two floors say how far the guest
  * itself scales on its host: TPUT_ENOTTY makes the same number of system
@@ -499,6 +499,7 @@ static volatile unsigned long tput_sink;
 static int tput_op(int fd, enum tput_kind kind)
 {
 	struct bootpool_alloc a;
+	unsigned long sum = 0;
 	int i;
 
 	switch (kind) {
@@ -509,8 +510,11 @@ static int tput_op(int fd, enum tput_kind kind)
 		       ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1;
 	default:
 		/* About as long as a pool pair, so that a run lasts as long. */
-		for (i = 0; i < 1024; i++)
-			tput_sink += i;
+		for (i = 0; i < 1024; i++) {
+			sum += i;
+			/* Keep the loop: the compiler cannot see through. */
+			__asm__ __volatile__("" : "+r" (sum));
+		}
 		return 0;
 	}
 }
