@@ -457,8 +457,9 @@ out_unlock:
 
 /*
  * The helpers of the pool's ALLOC and FREE are forced inline: a pool
- * ALLOC or FREE is a handful of loads and stores, and each call and return
- * measurably adds to it (see make bench).
+ * ALLOC or FREE is a handful of loads and stores, and a call and return
+ * around them adds measurably to it, the more so under emulation, where
+ * every return is a lookup of the next translated block.
  */
 static __always_inline void
 bootpool_alloc_traced(struct bootpool_domain *dom, struct bootpool_alloc *arg)
