@@ -888,6 +888,19 @@ struct ratio {
 	int have;		/* else NA */
 };
 
+/* The ratios, in the order they are printed. */
+enum {
+	R_POOL, R_REMOTE, R_LOCAL, R_BATCH, R_SCALE2, R_SCALE4,
+	R_REMOTE_B2B, R_SCALE2_FLOOR, R_SCALE4_FLOOR, R_SCALE2_USER,
+	R_SCALE4_USER, R_OVERHEAD, R_COUNT
+};
+
+static void ratio_set(struct ratio *r, double value)
+{
+	r->value = value;
+	r->have = 1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1081,60 +1094,63 @@ int main(int argc, char **argv)
 
 	{
 		double disp = sh->dispatch.median, pool = sh->pool.median;
-		struct ratio r[] = {
-			{ "ratio_pool_vs_dispatch", -1, 2.6, 1,
-			  "pool ALLOC+FREE / dispatch floor" },
-			{ "ratio_remote_vs_floor", -1, 1.5, 1,
-			  "remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
-			{ "ratio_local_vs_pool", -1, 1.5, 1,
-			  "Dionysos on its CPU / pool" },
-			{ "ratio_batch_vs_single", -1, 0.25, 1,
-			  "batched fill / single-call fill" },
-			{ "scale_2proc", -1, 1.6, 0,
-			  "throughput 2 procs / 1 proc" },
-			{ "scale_4proc", -1, 0, 0,
-			  "throughput 4 procs / 1 proc" },
-			{ "ratio_remote_vs_floor_b2b", -1, 0, 1,
-			  "remote hops=1 / (2 x dispatch + IPI, back to back)" },
-			{ "scale_2proc_floor", -1, 0, 0,
-			  "scale_2proc of 2 x ENOTTY: the guest's own" },
-			{ "scale_4proc_floor", -1, 0, 0,
-			  "scale_4proc of 2 x ENOTTY" },
-			{ "scale_2proc_user", -1, 0, 0,
-			  "scale_2proc of a loop with no system call" },
-			{ "scale_4proc_user", -1, 0, 0,
-			  "scale_4proc of that loop" },
-			{ "overhead_bytes_per_process", -1, 8192, 1,
-			  "slab bytes per process, 256 live blocks" },
+		struct ratio r[R_COUNT] = {
+			[R_POOL] = { "ratio_pool_vs_dispatch", -1, 2.6, 1,
+				"pool ALLOC+FREE / dispatch floor" },
+			[R_REMOTE] = { "ratio_remote_vs_floor", -1, 1.5, 1,
+				"remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
+			[R_LOCAL] = { "ratio_local_vs_pool", -1, 1.5, 1,
+				"Dionysos on its CPU / pool" },
+			[R_BATCH] = { "ratio_batch_vs_single", -1, 0.25, 1,
+				"batched fill / single-call fill" },
+			[R_SCALE2] = { "scale_2proc", -1, 1.6, 0,
+				"throughput 2 procs / 1 proc" },
+			[R_SCALE4] = { "scale_4proc", -1, 0, 0,
+				"throughput 4 procs / 1 proc" },
+			[R_REMOTE_B2B] = { "ratio_remote_vs_floor_b2b", -1, 0, 1,
+				"remote hops=1 / (2 x dispatch + IPI, back to back)" },
+			[R_SCALE2_FLOOR] = { "scale_2proc_floor", -1, 0, 0,
+				"scale_2proc of 2 x ENOTTY: the guest's own" },
+			[R_SCALE4_FLOOR] = { "scale_4proc_floor", -1, 0, 0,
+				"scale_4proc of 2 x ENOTTY" },
+			[R_SCALE2_USER] = { "scale_2proc_user", -1, 0, 0,
+				"scale_2proc of a loop with no system call" },
+			[R_SCALE4_USER] = { "scale_4proc_user", -1, 0, 0,
+				"scale_4proc of that loop" },
+			[R_OVERHEAD] = { "overhead_bytes_per_process", -1, 8192, 1,
+				"slab bytes per process, 256 live blocks" },
+		};
+		/* Each throughput kind's scale_2proc; its scale_4proc follows. */
+		static const int scale_at[TPUT_KINDS] = {
+			[TPUT_POOL] = R_SCALE2,
+			[TPUT_ENOTTY] = R_SCALE2_FLOOR,
+			[TPUT_USER] = R_SCALE2_USER,
 		};
 
 		if (sh->dispatch.ok && sh->pool.ok && disp > 0)
-			r[0].value = pool / disp, r[0].have = 1;
+			ratio_set(&r[R_POOL], pool / disp);
 		if (sh->dispatch.ok && sh->remote1.ok && sh->ipi_once.ok)
-			r[1].value = sh->remote1.median /
-				     (2 * disp + sh->ipi_once.median),
-			r[1].have = 1;
+			ratio_set(&r[R_REMOTE], sh->remote1.median /
+				  (2 * disp + sh->ipi_once.median));
 		if (sh->dispatch.ok && sh->remote1.ok && fl.ok)
-			r[6].value = sh->remote1.median / (2 * disp + fl.ipi_med),
-			r[6].have = 1;
+			ratio_set(&r[R_REMOTE_B2B], sh->remote1.median /
+				  (2 * disp + fl.ipi_med));
 		if (sh->local.ok && sh->pool.ok && pool > 0)
-			r[2].value = sh->local.median / pool, r[2].have = 1;
+			ratio_set(&r[R_LOCAL], sh->local.median / pool);
 		if (sh->fill_batch.ok && sh->fill_single.ok)
-			r[3].value = sh->fill_batch.median /
-				     sh->fill_single.median, r[3].have = 1;
+			ratio_set(&r[R_BATCH], sh->fill_batch.median /
+				  sh->fill_single.median);
 		for (kind = 0; kind < TPUT_KINDS; kind++) {
-			/* Where each kind's scale_2proc and scale_4proc are. */
-			static const int at[TPUT_KINDS] = { 4, 7, 9 };
-			struct ratio *sc = &r[at[kind]];
+			struct ratio *sc = &r[scale_at[kind]];
 			const double *tp = tput[kind];
 
 			if (tp[1] > 0 && tp[2] > 0)
-				sc[0].value = tp[2] / tp[1], sc[0].have = 1;
+				ratio_set(&sc[0], tp[2] / tp[1]);
 			if (tp[1] > 0 && tp[4] > 0)
-				sc[1].value = tp[4] / tp[1], sc[1].have = 1;
+				ratio_set(&sc[1], tp[4] / tp[1]);
 		}
 		if (have_overhead)
-			r[11].value = slab_pp, r[11].have = 1;
+			ratio_set(&r[R_OVERHEAD], slab_pp);
 
 		printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
 		for (i = 0; i < ARRAY_SIZE(r); i++) {
@@ -1193,7 +1209,7 @@ int main(int argc, char **argv)
 			if (!r[i].have)
 				printf("%s=NA\n", r[i].key);
 			else
-				printf("%s=%.*f\n", r[i].key, i == ARRAY_SIZE(r) - 1 ? 0 : 2,
+				printf("%s=%.*f\n", r[i].key, i == R_OVERHEAD ? 0 : 2,
 				       r[i].value);
 		}
 	}
