@@ -550,10 +550,10 @@ static void bootpool_alloc_failed(struct bootpool_domain *dom)
 }
 
 /*
- * Serve @arg from Dionysos, of which the domain may hold @cap pages. The
- * caller holds the domain's lock, which is dropped while the request
- * travels and held again on return: a remote ALLOC takes it twice, once to
- * route and reserve, once to record the block.
+ * Serve @arg from Dionysos, within the pages a domain may hold from it
+ * (max_remote_mb). The caller holds the domain's lock, which is dropped
+ * while the request travels and held again on return: a remote ALLOC takes
+ * it twice, once to route and reserve, once to record the block.
  */
 static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 					struct bootpool_alloc *arg)
