@@ -115,7 +115,9 @@ selftests: $(SETUP_STAMP) userspace-demo ## Build and install the kselftests as 
 	rm -rf $(KSFT_INSTALL)
 	mkdir -p $(KSFT_INSTALL)
 	$(MAKE) $(SELFTEST_ARGS) INSTALL_PATH=$(KSFT_INSTALL) install
-	$(MAKE) -s $(SELFTEST_ARGS) emit_tests > $(KSFT_INSTALL)/kselftest-list.txt
+	$(MAKE) $(SELFTEST_ARGS) LIST=$(KSFT_INSTALL)/kselftest-list.txt list
+	@! grep -nvE '^bootpool:[A-Za-z0-9_.-]+$$' $(KSFT_INSTALL)/kselftest-list.txt || \
+		{ echo "make: $(KSFT_INSTALL)/kselftest-list.txt holds more than test names" >&2; exit 1; }
 	cp -a $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest $(KSFT_DIR)/ftrace $(KSFT_INSTALL)/
 	@echo "installed: $(KSFT_INSTALL) ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
 
