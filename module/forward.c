@@ -118,14 +118,25 @@ static void bootpool_forward_send(struct bootpool_request *req)
 void bootpool_request_complete(struct bootpool_request *req, int status)
 {
 	req->status = status;
-	if (atomic_cmpxchg_release(&req->state, BOOTPOOL_REQ_PENDING,
-				   BOOTPOOL_REQ_DONE) == BOOTPOOL_REQ_PENDING) {
+	/*
+	 * A fully ordered cmpxchg: it publishes @status and @page to the
+	 * requester (pairs with the acquire in bootpool_request_done()),
+	 * and orders the store of DONE before wake_up_var()'s lockless
+	 * check for waiters, as include/linux/wait.h asks of a waker; the
+	 * waiter's side is the barrier in set_current_state() inside
+	 * wait_var_event_killable(). A release cmpxchg would leave the
+	 * check free to pass the store on a weakly ordered CPU, and the
+	 * requester asleep for good.
+	 */
+	if (atomic_cmpxchg(&req->state, BOOTPOOL_REQ_PENDING,
+			   BOOTPOOL_REQ_DONE) == BOOTPOOL_REQ_PENDING) {
 		wake_up_var(&req->state);
 		return;
 	}
 	bootpool_dionysos_reap(req);
 }
 
+/* Pairs with the cmpxchg in bootpool_request_complete(). */
 static bool bootpool_request_done(struct bootpool_request *req)
 {
 	return atomic_read_acquire(&req->state) != BOOTPOOL_REQ_PENDING;
@@ -150,10 +161,14 @@ static int bootpool_request_wait(struct bootpool_request *req)
 
 	if (!wait_var_event_killable(&req->state, bootpool_request_done(req)))
 		return 0;
+	/*
+	 * Fully ordered: whoever comes second, the requester here or the
+	 * cmpxchg in bootpool_request_complete(), sees the other's state.
+	 */
 	if (atomic_cmpxchg(&req->state, BOOTPOOL_REQ_PENDING,
 			   BOOTPOOL_REQ_ABANDONED) == BOOTPOOL_REQ_PENDING)
 		return -EINTR;
-	/* The reply won the race: take it as usual. */
+	/* The reply won the race: take it as usual (pairs as above). */
 	smp_rmb();
 	return 0;
 }
