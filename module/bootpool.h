@@ -21,12 +21,11 @@ extern unsigned int bootpool_dionysos_cpu;
 extern unsigned int bootpool_dionysos_mb;
 extern unsigned int bootpool_max_remote_mb;
 extern unsigned int bootpool_forward_hops;
-extern unsigned int bootpool_reserve_blocks;
+extern unsigned int bootpool_max_user_mb;
 extern int bootpool_default_policy;
 
 /* Largest order Dionysos grants, and the largest it keeps in reserve. */
 #define BOOTPOOL_MAX_ORDER	get_order(BOOTPOOL_MAX_ALLOC_SIZE)
-#define BOOTPOOL_RESERVE_ORDERS	4	/* orders 0..3: up to 8 pages */
 #define BOOTPOOL_MAX_HOPS	8
 #define BOOTPOOL_MAX_POOL_PAGES	4096
 
@@ -101,6 +100,7 @@ enum bootpool_counter {
 	BOOTPOOL_CNT_IPIS,
 	BOOTPOOL_CNT_HOPS,
 	BOOTPOOL_CNT_ABANDONED,		/* remote replies whose requester died */
+	BOOTPOOL_CNT_KEPT_PAGES,	/* pages of freed blocks still mapped (gauge) */
 	BOOTPOOL_NR_COUNTERS
 };
 
@@ -128,6 +128,8 @@ void bootpool_debugfs_exit(void);
  * @order: log2 of the number of pages.
  * @gen: generation of its handle.
  * @mapped: the block was mapped, so it may hold user data.
+ * @freed: FREE was called while it was mapped; it is kept, and counted,
+ *	until its last mapping goes.
  *
  * Stored in the domain's table of remote blocks as one word (see
  * domain.c), so that a remote ALLOC allocates nothing for its bookkeeping.
@@ -137,7 +139,11 @@ struct bootpool_remote_block {
 	unsigned int order;
 	u32 gen;
 	bool mapped;
+	bool freed;
 };
+
+struct bootpool_user;
+struct mem_cgroup;
 
 /**
  * struct bootpool_domain - the bootpool state of one process
@@ -148,6 +154,9 @@ struct bootpool_remote_block {
  *	the owning process, by its exit, and by debugfs readers: never shared
  *	between processes on the allocation path.
  * @tgid: the owning process.
+ * @memcg: the memory cgroup of the process at attach, charged for every
+ *	page the domain holds.
+ * @user: the owner's share of Dionysos (max_user_mb).
  * @files: open descriptors (under bootpool_attach_lock).
  * @dead: torn down; every operation fails.
  * @sealed: the first ALLOC was made; the policy can no longer change.
@@ -161,12 +170,17 @@ struct bootpool_remote_block {
  * @gen: generation of each slot's handle.
  * @free_stack: free slots, most recently freed on top.
  * @dirty: slots whose page was mapped since it was last zeroed.
+ * @pool_maps: mappings of each slot's page; allocated at the first mmap.
  * @rb: Dionysos blocks held, by handle index: encoded entries, 0 if free.
  * @rb_free: free indices of @rb, the lowest on top in a new table.
  * @rb_size: entries in @rb and @rb_free.
  * @rb_nr_free: entries on @rb_free.
+ * @rb_maps: mappings of each entry's block.
  * @remote_gen: generation given to the next remote block.
- * @remote_pages: Dionysos pages held or being requested.
+ * @remote_pages: Dionysos pages held or being requested, including those
+ *	of freed blocks kept by their mappings.
+ * @kept_pages: pages of blocks freed while mapped, held until their last
+ *	mapping goes (pool slots and Dionysos pages alike).
  * @stats: counters reported by STATS.
  * @node: entry in the list of domains (debugfs).
  */
@@ -174,6 +188,8 @@ struct bootpool_domain {
 	struct mmu_notifier notifier;
 	spinlock_t lock;	/* protects the fields below */
 	pid_t tgid;
+	struct mem_cgroup *memcg;
+	struct bootpool_user *user;
 	unsigned int files;
 	bool dead;
 	bool sealed;
@@ -187,12 +203,15 @@ struct bootpool_domain {
 	u16 *gen;
 	u16 *free_stack;
 	unsigned long *dirty;
+	unsigned int *pool_maps;
 	unsigned long *rb;
 	u32 *rb_free;
 	u32 rb_size;
 	u32 rb_nr_free;
+	u32 *rb_maps;
 	u32 remote_gen;
 	unsigned long remote_pages;
+	unsigned long kept_pages;
 	struct bootpool_stats stats;
 	struct list_head node;
 };
@@ -214,6 +233,7 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 			  const char *prefix);
 int bootpool_domains_show(struct seq_file *m, void *unused);
 void bootpool_domains_synchronize(void);
+void bootpool_users_show(struct seq_file *m);
 
 /* ---- dionysos.c: the memory service ---- */
 
@@ -227,6 +247,7 @@ struct dentry;
  * @state: BOOTPOOL_REQ_PENDING, then DONE (the requester takes the reply)
  *	or ABANDONED (the requester died; Dionysos takes the reply back).
  * @tgid: requesting process, for tracing.
+ * @memcg: memory cgroup the granted block is charged to (a reference).
  * @order: log2 of the pages requested.
  * @from_cpu: CPU the request was made on.
  * @cur_cpu: CPU the request is on now.
@@ -241,6 +262,7 @@ struct bootpool_request {
 	struct llist_node llnode;
 	atomic_t state;
 	pid_t tgid;
+	struct mem_cgroup *memcg;
 	unsigned int order;
 	int from_cpu;
 	int cur_cpu;
@@ -260,12 +282,12 @@ enum {
 int bootpool_dionysos_start(void);
 void bootpool_dionysos_stop(void);
 int bootpool_dionysos_grant_atomic(struct bootpool_request *req);
-int bootpool_dionysos_grant_local(unsigned int order, struct page **page);
+int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
+				  struct page **page);
 void bootpool_dionysos_enqueue(struct bootpool_request *req);
 void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
 void bootpool_dionysos_reap(struct bootpool_request *req);
-void bootpool_dionysos_release(struct page *page, unsigned int order,
-			       bool dirty);
+void bootpool_dionysos_release(struct page *page, unsigned int order);
 void bootpool_dionysos_show(struct seq_file *m);
 void bootpool_dionysos_debugfs_init(struct dentry *dir);
 void bootpool_dionysos_queue_enter(void);
@@ -277,5 +299,6 @@ unsigned long bootpool_dionysos_max_depth(void);
 int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page);
 void bootpool_request_complete(struct bootpool_request *req, int status);
+void bootpool_request_free(struct bootpool_request *req);
 
 #endif /* _BOOTPOOL_H */

@@ -10,47 +10,50 @@
  *
  * A request reaches Dionysos on its CPU in one of two contexts: in the IPI
  * handler at the end of its last hop, or in the ioctl of a task that runs
- * on ``dionysos_cpu``. Neither may sleep or allocate, so Dionysos keeps a
- * reserve of zeroed blocks of orders 0 to 3 from which such a request is
- * served on the spot (bootpool_dionysos_grant_atomic()). Like the reserves
- * the Barrelfish memory service kept so that serving a request never needs
- * memory itself, the reserve is refilled by the thread, in process context,
- * whenever it falls below ``reserve_blocks`` per order; the thread fills it
- * to twice that, so that a run of requests and frees rarely wakes it. A
- * request the reserve cannot serve (a larger order, or an empty reserve) is
- * queued for the thread, which allocates with GFP_KERNEL and replies.
+ * on ``dionysos_cpu``. Neither may sleep, so there a block of up to 8
+ * pages is taken from the page allocator without reclaim (GFP_NOWAIT); a
+ * request that this cannot serve (a larger order, or no page free without
+ * reclaim) is queued for the thread, which allocates with reclaim and
+ * replies.
  *
- * Freed blocks go back to Dionysos's budget at once. A block whose pages no
- * one else holds is zeroed if it was ever mapped (a block never mapped was
- * never written) and refills the reserve if it has room; all
- * other blocks go back to the page allocator when their last user, for
- * instance a mapping, lets go.
+ * Every block is charged to the memory cgroup of the domain it is granted
+ * to, whichever context allocates it: the allocation runs inside
+ * set_active_memcg() with the requester's memcg, which the kernel honours
+ * in the IPI handler and in the thread alike. The charge stays with the
+ * pages until they are freed. Dionysos therefore keeps no reserve of its
+ * own: a page allocated ahead of time could not be charged to the domain
+ * it is later granted to (the kernel exports no call that charges a page
+ * already allocated), and every page Dionysos hands out must be.
+ *
+ * Freed blocks go back to Dionysos's budget and their pages to the page
+ * allocator, which uncharges them, when their last user, for instance a
+ * pipe that still holds a page, lets go.
  */
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
-#include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/llist.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 
 #include "bootpool.h"
 #include "bootpool_trace.h"
 
-#define BOOTPOOL_RESERVE_MAX	16	/* capacity per order */
+/* Orders (1 to 8 pages) served without the thread, in atomic context. */
+#define BOOTPOOL_ATOMIC_ORDERS	4
 
 /**
  * struct bootpool_dionysos - the memory service
  * @task: the ``dionysos`` thread.
- * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
- *	the IPI handler, so always with interrupts disabled. A grant from the
- *	reserve and a return take it once, and no other shared cache line:
- *	the budget is charged under it.
- * @reserve: zeroed, split blocks ready to grant, per order.
- * @nr: blocks in @reserve, per order.
+ * @lock: protects @granted and @served_atomic; taken from the IPI
+ *	handler, so always with interrupts disabled. A grant and a return
+ *	take it once, and no other shared cache line: the budget is charged
+ *	under it.
  * @granted: pages granted and not yet returned (against the budget).
- * @served_atomic: requests served from the reserve.
+ * @served_atomic: requests served in the IPI handler or on the spot.
  * @depth: requests on their way to Dionysos and not yet answered. A
  *	request made on ``dionysos_cpu`` and served there at once never waits
  *	in a queue: it is not counted, but it is seen by @max_depth.
@@ -58,13 +61,10 @@
  * @queue: requests for the thread.
  * @reap: replies whose requester gave up, for the thread to take back.
  * @served_thread: requests served by the thread (written by it only).
- * @refill_failed: the last refill could not allocate; back off.
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
-	spinlock_t lock;	/* protects the four fields below */
-	struct page *reserve[BOOTPOOL_RESERVE_ORDERS][BOOTPOOL_RESERVE_MAX];
-	unsigned int nr[BOOTPOOL_RESERVE_ORDERS];
+	spinlock_t lock;	/* protects the two fields below */
 	unsigned long granted;
 	unsigned long served_atomic;
 	atomic_t depth;
@@ -72,7 +72,6 @@ struct bootpool_dionysos {
 	struct llist_head queue;
 	struct llist_head reap;
 	unsigned long served_thread;
-	bool refill_failed;
 };
 
 static struct bootpool_dionysos dionysos = {
@@ -84,7 +83,7 @@ static struct bootpool_dionysos dionysos = {
  * fail_dionysos (Documentation/fault-injection/): a fault point for tests.
  * When it fires, Dionysos refuses the request with -ENOMEM, as if its
  * budget were spent: in bootpool_dionysos_grant_atomic() for the orders
- * the reserve serves, and in the thread for the others.
+ * served in atomic context, and in the thread for the others.
  */
 static DECLARE_FAULT_ATTR(bootpool_fail_dionysos);
 
@@ -114,12 +113,6 @@ void bootpool_dionysos_debugfs_init(struct dentry *dir)
 {
 }
 #endif
-
-static unsigned int bootpool_reserve_target(void)
-{
-	return min_t(unsigned int, READ_ONCE(bootpool_reserve_blocks),
-		     BOOTPOOL_RESERVE_MAX / 2);
-}
 
 static unsigned long bootpool_budget_pages(void)
 {
@@ -154,15 +147,23 @@ static void bootpool_block_put(struct page *page, unsigned int order)
 		put_page(page + i);
 }
 
-static bool bootpool_reserve_low(void)
+/*
+ * Allocate a block of 2^@order zeroed pages, split so that each page holds
+ * its own reference, charged to @memcg.
+ * Context: any; @gfp says whether it may sleep.
+ */
+static struct page *bootpool_block_alloc(unsigned int order,
+					 struct mem_cgroup *memcg, gfp_t gfp)
 {
-	unsigned int target = bootpool_reserve_target();
-	int order;
+	struct mem_cgroup *old = set_active_memcg(memcg);
+	struct page *page;
 
-	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++)
-		if (READ_ONCE(dionysos.nr[order]) < target)
-			return true;
-	return false;
+	page = alloc_pages(gfp | __GFP_ACCOUNT | __GFP_ZERO | __GFP_NOWARN,
+			   order);
+	set_active_memcg(old);
+	if (page && order)
+		split_page(page, order);
+	return page;
 }
 
 static void bootpool_dionysos_note_depth(int depth)
@@ -195,55 +196,52 @@ void bootpool_dionysos_queue_enter(void)
 }
 
 /*
- * Take a block of @order from the reserve, charged to the budget.
+ * Grant a block of @order without sleeping, charged to the budget and to
+ * @memcg. GFP_NOWAIT, not GFP_ATOMIC: a memcg at its limit must refuse
+ * the charge (__GFP_HIGH would force it past memory.max).
  * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
  * fault point fires, -EAGAIN when the thread must serve it.
  */
-static int bootpool_reserve_take(unsigned int order, struct page **page)
+static int bootpool_grant_nowait(unsigned int order, struct mem_cgroup *memcg,
+				 struct page **page)
 {
 	unsigned long flags;
-	unsigned int n;
-	bool low;
 	int ret;
 
-	if (order >= BOOTPOOL_RESERVE_ORDERS)
+	if (order >= BOOTPOOL_ATOMIC_ORDERS)
 		return -EAGAIN;
 	if (bootpool_dionysos_should_fail(order))
 		return -ENOMEM;
 
 	spin_lock_irqsave(&dionysos.lock, flags);
-	if (!dionysos.nr[order]) {
-		spin_unlock_irqrestore(&dionysos.lock, flags);
-		return -EAGAIN;
-	}
 	ret = bootpool_budget_charge(order);
-	if (!ret) {
-		n = dionysos.nr[order] - 1;
-		*page = dionysos.reserve[order][n];
-		WRITE_ONCE(dionysos.nr[order], n);
-		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);
-	}
-	low = dionysos.nr[order] < bootpool_reserve_target();
 	spin_unlock_irqrestore(&dionysos.lock, flags);
+	if (ret)
+		return ret;
 
-	if (low)
-		wake_up_process(dionysos.task);
-	return ret;
+	*page = bootpool_block_alloc(order, memcg, GFP_NOWAIT);
+	spin_lock_irqsave(&dionysos.lock, flags);
+	if (*page)
+		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);
+	else
+		bootpool_budget_uncharge(order);
+	spin_unlock_irqrestore(&dionysos.lock, flags);
+	return *page ? 0 : -EAGAIN;
 }
 
 /**
- * bootpool_dionysos_grant_atomic() - serve a request from the reserve
+ * bootpool_dionysos_grant_atomic() - serve a request without the thread
  * @req: the request, counted by bootpool_dionysos_queue_enter(); on
- *	success @req->page is set.
+ *	success @req->page is set, charged to @req->memcg.
  *
  * Context: in the IPI handler on ``dionysos_cpu``, or there with
- * preemption disabled. Never sleeps, never allocates.
+ * preemption disabled. Never sleeps.
  * Return: 0 when served, -ENOMEM when the budget is exhausted (the request
  * is answered), -EAGAIN when the thread must serve it (not answered).
  */
 int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
 {
-	int ret = bootpool_reserve_take(req->order, &req->page);
+	int ret = bootpool_grant_nowait(req->order, req->memcg, &req->page);
 
 	if (ret != -EAGAIN)
 		bootpool_dionysos_served(req, ret);
@@ -253,6 +251,7 @@ int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
 /**
  * bootpool_dionysos_grant_local() - serve a request made on Dionysos's CPU
  * @order: log2 of the pages wanted.
+ * @memcg: the memory cgroup the block is charged to.
  * @page: set to the granted block.
  *
  * The request is served on the spot, so it never waits in a queue: it is
@@ -262,13 +261,14 @@ int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
  * Return: like bootpool_dionysos_grant_atomic(); on -EAGAIN the caller
  * sends the request to the thread.
  */
-int bootpool_dionysos_grant_local(unsigned int order, struct page **page)
+int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
+				  struct page **page)
 {
 	int depth = atomic_read(&dionysos.depth) + 1;
 	int ret;
 
 	bootpool_dionysos_note_depth(depth);
-	ret = bootpool_reserve_take(order, page);
+	ret = bootpool_grant_nowait(order, memcg, page);
 	if (ret != -EAGAIN)
 		trace_bootpool_dionysos_serve(current->tgid, order, depth, ret);
 	return ret;
@@ -289,7 +289,7 @@ void bootpool_dionysos_refuse(struct bootpool_request *req, int status)
 
 /**
  * bootpool_dionysos_enqueue() - hand a request to the ``dionysos`` thread
- * @req: a request the reserve could not serve.
+ * @req: a request that could not be served without sleeping.
  *
  * Context: any, including hard interrupt.
  */
@@ -315,51 +315,20 @@ void bootpool_dionysos_reap(struct bootpool_request *req)
  * bootpool_dionysos_release() - return a granted block
  * @page: first page of the block.
  * @order: log2 of its pages.
- * @dirty: the block may hold user data (it was mapped); it is zeroed
- *	before it can refill the reserve. A block never mapped was never
- *	written: it is still zero.
  *
- * A block whose pages no one else holds refills the reserve if there is
- * room; any other goes back to the page allocator when its last user lets
- * go.
+ * The block leaves Dionysos's budget at once; each page goes back to the
+ * page allocator, and leaves its memcg, when its last user lets go.
  *
- * Context: process context.
+ * Context: any.
  */
-void bootpool_dionysos_release(struct page *page, unsigned int order,
-			       bool dirty)
+void bootpool_dionysos_release(struct page *page, unsigned int order)
 {
-	bool reuse = order < BOOTPOOL_RESERVE_ORDERS &&
-		     READ_ONCE(dionysos.nr[order]) < 2 * bootpool_reserve_target();
 	unsigned long flags;
-	unsigned int i;
-
-	for (i = 0; reuse && i < (1U << order); i++)
-		if (page_count(page + i) != 1)
-			reuse = false;
-	if (reuse && dirty)
-		for (i = 0; i < (1U << order); i++)
-			clear_highpage(page + i);
 
 	spin_lock_irqsave(&dionysos.lock, flags);
 	bootpool_budget_uncharge(order);
-	if (reuse && dionysos.nr[order] < 2 * bootpool_reserve_target()) {
-		dionysos.reserve[order][dionysos.nr[order]] = page;
-		WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] + 1);
-		page = NULL;
-	}
 	spin_unlock_irqrestore(&dionysos.lock, flags);
-	if (page)
-		bootpool_block_put(page, order);
-}
-
-static struct page *bootpool_dionysos_alloc_block(unsigned int order)
-{
-	struct page *page;
-
-	page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
-	if (page && order)
-		split_page(page, order);
-	return page;
+	bootpool_block_put(page, order);
 }
 
 static void bootpool_dionysos_serve_queue(void)
@@ -377,7 +346,10 @@ static void bootpool_dionysos_serve_queue(void)
 			spin_unlock_irq(&dionysos.lock);
 		}
 		if (!ret) {
-			req->page = bootpool_dionysos_alloc_block(req->order);
+			/* Reclaim, but leave the OOM killer out of it. */
+			req->page = bootpool_block_alloc(req->order, req->memcg,
+							 GFP_KERNEL |
+							 __GFP_RETRY_MAYFAIL);
 			if (!req->page) {
 				spin_lock_irq(&dionysos.lock);
 				bootpool_budget_uncharge(req->order);
@@ -399,66 +371,34 @@ static void bootpool_dionysos_reap_all(void)
 	list = llist_del_all(&dionysos.reap);
 	llist_for_each_entry_safe(req, next, list, llnode) {
 		if (!req->status && req->page)
-			bootpool_dionysos_release(req->page, req->order, false);
+			bootpool_dionysos_release(req->page, req->order);
 		bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
-		kfree(req);
-	}
-}
-
-static void bootpool_dionysos_refill(void)
-{
-	unsigned int target = bootpool_reserve_target();
-	unsigned long flags;
-	struct page *page;
-	int order;
-
-	dionysos.refill_failed = false;
-	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++) {
-		/* Fill up, so that the next wake-up is far away. */
-		while (READ_ONCE(dionysos.nr[order]) < 2 * target) {
-			page = bootpool_dionysos_alloc_block(order);
-			if (!page) {
-				dionysos.refill_failed = true;
-				return;
-			}
-			spin_lock_irqsave(&dionysos.lock, flags);
-			if (dionysos.nr[order] < BOOTPOOL_RESERVE_MAX) {
-				dionysos.reserve[order][dionysos.nr[order]] =
-					page;
-				WRITE_ONCE(dionysos.nr[order],
-					   dionysos.nr[order] + 1);
-				page = NULL;
-			}
-			spin_unlock_irqrestore(&dionysos.lock, flags);
-			if (page)
-				bootpool_block_put(page, order);
-		}
+		bootpool_request_free(req);
 	}
 }
 
 static bool bootpool_dionysos_has_work(void)
 {
-	return !llist_empty(&dionysos.queue) || !llist_empty(&dionysos.reap) ||
-	       (!dionysos.refill_failed && bootpool_reserve_low());
+	return !llist_empty(&dionysos.queue) || !llist_empty(&dionysos.reap);
 }
 
 static int bootpool_dionysos_thread(void *unused)
 {
 	while (!kthread_should_stop()) {
+		/*
+		 * The barrier in set_current_state() before the queues are
+		 * looked at pairs with the one in wake_up_process() after
+		 * llist_add(): a request added meanwhile is seen here, or
+		 * its wake-up finds the thread asleep.
+		 */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!bootpool_dionysos_has_work()) {
-			/* After a failed refill, try again a little later. */
-			if (dionysos.refill_failed)
-				schedule_timeout(HZ / 10);
-			else
-				schedule();
-			dionysos.refill_failed = false;
+			schedule();
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
 		bootpool_dionysos_serve_queue();
 		bootpool_dionysos_reap_all();
-		bootpool_dionysos_refill();
 		cond_resched();
 	}
 	return 0;
@@ -487,7 +427,7 @@ int bootpool_dionysos_start(void)
 }
 
 /**
- * bootpool_dionysos_stop() - stop the thread and give back the reserve
+ * bootpool_dionysos_stop() - stop the thread
  *
  * Called once no process can send a request any more; replies still in
  * flight (of requesters that died) are waited for and taken back.
@@ -496,22 +436,11 @@ int bootpool_dionysos_start(void)
  */
 void bootpool_dionysos_stop(void)
 {
-	int order;
-
 	while (atomic_read(&dionysos.depth) || !llist_empty(&dionysos.queue))
 		msleep(20);
 	kthread_stop(dionysos.task);
 	bootpool_dionysos_serve_queue();
 	bootpool_dionysos_reap_all();
-
-	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++) {
-		while (dionysos.nr[order]) {
-			struct page *page;
-
-			page = dionysos.reserve[order][--dionysos.nr[order]];
-			bootpool_block_put(page, order);
-		}
-	}
 	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",
 	     dionysos.granted);
 }
@@ -545,19 +474,15 @@ void bootpool_dionysos_reset_max_depth(void)
  */
 void bootpool_dionysos_show(struct seq_file *m)
 {
-	int order;
-
 	seq_printf(m, "cpu %u\n", bootpool_dionysos_cpu);
 	seq_printf(m, "budget_pages %lu\n", bootpool_budget_pages());
 	seq_printf(m, "granted_pages %lu\n", READ_ONCE(dionysos.granted));
 	seq_printf(m, "queue_depth %d\n", atomic_read(&dionysos.depth));
 	seq_printf(m, "max_queue_depth %d\n",
 		   atomic_read(&dionysos.max_depth));
-	seq_printf(m, "served_from_reserve %lu\n",
+	seq_printf(m, "served_atomic %lu\n",
 		   READ_ONCE(dionysos.served_atomic));
 	seq_printf(m, "served_by_thread %lu\n",
 		   READ_ONCE(dionysos.served_thread));
-	for (order = 0; order < BOOTPOOL_RESERVE_ORDERS; order++)
-		seq_printf(m, "reserve_order%d %u\n", order,
-			   READ_ONCE(dionysos.nr[order]));
+	bootpool_users_show(m);
 }

@@ -13,14 +13,28 @@
  *
  * Pool blocks are single pages. User space can write a block only through
  * a mapping, so a freed pool page is zeroed only if it was mapped, and
- * then goes back on the pool's free stack; a page still mapped is replaced
- * by a fresh one instead, so the mapping keeps its page and never sees
- * another block.
+ * then goes back on the pool's free stack.
  * Dionysos blocks are kept in a table like the pool's slots, one word an
  * entry with a stack of free entries, grown by doubling; they go back to
  * Dionysos when freed.
+ *
+ * Every page a domain holds is charged to the memory cgroup of its process
+ * (the one it was in at attach): the pool at attach, each Dionysos block
+ * when it is granted, the domain's bookkeeping as it grows.
+ *
+ * A block freed while it is still mapped keeps its pages, its pool slot
+ * or its place against ``max_remote_mb``, ``max_user_mb`` and
+ * ``dionysos_mb`` until its last mapping goes: its handle is dead at once,
+ * but the block is *kept*, and only the close of its last mapping gives it
+ * back. So what a domain holds through its blocks and its mappings
+ * together never exceeds its pool and its caps. Each block counts its
+ * mappings (vm_operations_struct open and close, which also see splits,
+ * mremap and fork).
  */
+#include <linux/cred.h>
+#include <linux/hashtable.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
@@ -35,7 +49,125 @@
 static DEFINE_MUTEX(bootpool_attach_lock);
 static LIST_HEAD(bootpool_domains);
 
+/*
+ * What a domain allocates at attach: charged to its memcg, and past
+ * memory.max a failed open (-ENOMEM) rather than an OOM kill.
+ */
+#define BOOTPOOL_GFP_ATTACH	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
+
 static const struct mmu_notifier_ops bootpool_mn_ops;
+static const struct vm_operations_struct bootpool_vm_ops;
+
+/**
+ * struct bootpool_user - what the domains of one user hold from Dionysos
+ * @node: entry in bootpool_users.
+ * @uid: the user.
+ * @ref: live domains of the user.
+ * @pages: Dionysos pages they hold or are requesting, against
+ *	``max_user_mb``.
+ */
+struct bootpool_user {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	atomic_long_t pages;
+};
+
+/*
+ * Users with a live domain. Lookups and inserts happen at attach, under
+ * bootpool_attach_lock as well; the last put may come from a process's
+ * exit and takes only bootpool_users_lock.
+ */
+static DEFINE_HASHTABLE(bootpool_users, 6);
+static DEFINE_SPINLOCK(bootpool_users_lock);
+
+static struct bootpool_user *bootpool_user_find(kuid_t uid)
+{
+	struct bootpool_user *u;
+
+	spin_lock(&bootpool_users_lock);
+	hash_for_each_possible(bootpool_users, u, node, __kuid_val(uid)) {
+		if (uid_eq(u->uid, uid)) {
+			refcount_inc(&u->ref);
+			spin_unlock(&bootpool_users_lock);
+			return u;
+		}
+	}
+	spin_unlock(&bootpool_users_lock);
+	return NULL;
+}
+
+/* Context: bootpool_attach_lock held, so that no two inserts race. */
+static struct bootpool_user *bootpool_user_get(kuid_t uid)
+{
+	struct bootpool_user *u = bootpool_user_find(uid);
+
+	lockdep_assert_held(&bootpool_attach_lock);
+	if (u)
+		return u;
+	u = kzalloc(sizeof(*u), BOOTPOOL_GFP_ATTACH);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	refcount_set(&u->ref, 1);
+	atomic_long_set(&u->pages, 0);
+	spin_lock(&bootpool_users_lock);
+	hash_add(bootpool_users, &u->node, __kuid_val(uid));
+	spin_unlock(&bootpool_users_lock);
+	return u;
+}
+
+static void bootpool_user_put(struct bootpool_user *u)
+{
+	if (!u)
+		return;
+	spin_lock(&bootpool_users_lock);
+	if (refcount_dec_and_test(&u->ref))
+		hash_del(&u->node);
+	else
+		u = NULL;
+	spin_unlock(&bootpool_users_lock);
+	kfree(u);
+}
+
+/* Take @pages of the user's share of Dionysos; false past max_user_mb. */
+static bool bootpool_user_charge(struct bootpool_user *u, unsigned long pages)
+{
+	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_user_mb)
+			    << (20 - PAGE_SHIFT);
+
+	if (atomic_long_add_return(pages, &u->pages) <= cap)
+		return true;
+	atomic_long_sub(pages, &u->pages);
+	return false;
+}
+
+static void bootpool_user_uncharge(struct bootpool_user *u,
+				   unsigned long pages)
+{
+	atomic_long_sub(pages, &u->pages);
+}
+
+/**
+ * bootpool_users_show() - print what each user holds from Dionysos
+ * @m: the seq_file, one ``user_pages_<uid> <pages>`` line per user with a
+ *	live domain, uids as the reader's user namespace sees them.
+ *
+ * Context: process context.
+ */
+void bootpool_users_show(struct seq_file *m)
+{
+	struct bootpool_user *u;
+	int bkt;
+
+	spin_lock(&bootpool_users_lock);
+	hash_for_each(bootpool_users, bkt, u, node)
+		seq_printf(m, "user_pages_%u %ld\n",
+			   from_kuid_munged(seq_user_ns(m), u->uid),
+			   atomic_long_read(&u->pages));
+	spin_unlock(&bootpool_users_lock);
+}
 
 static struct bootpool_domain *to_domain(struct mmu_notifier *mn)
 {
@@ -44,14 +176,15 @@ static struct bootpool_domain *to_domain(struct mmu_notifier *mn)
 
 /*
  * A Dionysos block is kept in the domain's table of remote blocks as one
- * word: page frame, handle generation, present and mapped flags, and
- * order. Indices come from a stack of free ones, so a remote ALLOC+FREE
+ * word: page frame, handle generation, present, mapped and freed flags,
+ * and order. Indices come from a stack of free ones, so a remote ALLOC+FREE
  * allocates no memory for bookkeeping once the table holds an entry.
  */
 #define BOOTPOOL_RB_ORDER_BITS	4
 #define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
 #define BOOTPOOL_RB_PRESENT	BIT(BOOTPOOL_RB_ORDER_BITS + 1)
-#define BOOTPOOL_RB_GEN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 2)
+#define BOOTPOOL_RB_FREED	BIT(BOOTPOOL_RB_ORDER_BITS + 2)
+#define BOOTPOOL_RB_GEN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
 #define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_GEN_SHIFT + 12)
 #define BOOTPOOL_RB_MIN		16	/* entries in a new table */
 
@@ -62,7 +195,7 @@ static unsigned long bootpool_rb_entry(const struct bootpool_remote_block *blk)
 	return page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
 	       (unsigned long)blk->gen << BOOTPOOL_RB_GEN_SHIFT |
 	       BOOTPOOL_RB_PRESENT | (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) |
-	       blk->order;
+	       (blk->freed ? BOOTPOOL_RB_FREED : 0) | blk->order;
 }
 
 static void bootpool_rb_decode(unsigned long v,
@@ -71,6 +204,7 @@ static void bootpool_rb_decode(unsigned long v,
 	blk->page = pfn_to_page(v >> BOOTPOOL_RB_PFN_SHIFT);
 	blk->gen = (v >> BOOTPOOL_RB_GEN_SHIFT) & BOOTPOOL_HANDLE_REMOTE_GEN;
 	blk->mapped = v & BOOTPOOL_RB_MAPPED;
+	blk->freed = v & BOOTPOOL_RB_FREED;
 	blk->order = v & (BIT(BOOTPOOL_RB_ORDER_BITS) - 1);
 }
 
@@ -92,7 +226,7 @@ static long bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
 	if (!(v & BOOTPOOL_RB_PRESENT))
 		return -1;
 	bootpool_rb_decode(v, blk);
-	if (blk->gen != bootpool_handle_remote_gen(handle))
+	if (blk->freed || blk->gen != bootpool_handle_remote_gen(handle))
 		return -1;
 	return idx;
 }
@@ -108,6 +242,7 @@ static int bootpool_rb_grow(struct bootpool_domain *dom)
 {
 	unsigned long *rb = NULL, *old_rb = NULL;
 	u32 *rb_free = NULL, *old_free = NULL;
+	u32 *rb_maps = NULL, *old_maps = NULL;
 	u32 size, old_size, i, n = 0;
 	int ret = 0;
 
@@ -117,9 +252,10 @@ static int bootpool_rb_grow(struct bootpool_domain *dom)
 	if (size > BOOTPOOL_HANDLE_REMOTE_LIMIT + 1)
 		return -ENOMEM;
 
-	rb = kvcalloc(size, sizeof(*rb), GFP_KERNEL);
-	rb_free = kvmalloc_array(size, sizeof(*rb_free), GFP_KERNEL);
-	if (!rb || !rb_free) {
+	rb = kvcalloc(size, sizeof(*rb), GFP_KERNEL_ACCOUNT);
+	rb_free = kvmalloc_array(size, sizeof(*rb_free), GFP_KERNEL_ACCOUNT);
+	rb_maps = kvcalloc(size, sizeof(*rb_maps), GFP_KERNEL_ACCOUNT);
+	if (!rb || !rb_free || !rb_maps) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -127,24 +263,31 @@ static int bootpool_rb_grow(struct bootpool_domain *dom)
 	spin_lock(&dom->lock);
 	old_size = dom->rb_size;
 	if (old_size < size && !dom->rb_nr_free) {
-		if (old_size)
+		if (old_size) {
 			memcpy(rb, dom->rb, old_size * sizeof(*rb));
+			memcpy(rb_maps, dom->rb_maps,
+			       old_size * sizeof(*rb_maps));
+		}
 		/* The lowest new index on top. */
 		for (i = size; i-- > old_size;)
 			rb_free[n++] = i;
 		old_rb = dom->rb;
 		old_free = dom->rb_free;
+		old_maps = dom->rb_maps;
 		dom->rb = rb;
 		dom->rb_free = rb_free;
+		dom->rb_maps = rb_maps;
 		dom->rb_size = size;
 		dom->rb_nr_free = n;
 		rb = old_rb;
 		rb_free = old_free;
+		rb_maps = old_maps;
 	}
 	spin_unlock(&dom->lock);
 out_free:
 	kvfree(rb);
 	kvfree(rb_free);
+	kvfree(rb_maps);
 	return ret;
 }
 
@@ -183,7 +326,7 @@ static void bootpool_rb_erase(struct bootpool_domain *dom, u32 idx)
 
 static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 {
-	struct bootpool_domain *dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	struct bootpool_domain *dom = kzalloc(sizeof(*dom), BOOTPOOL_GFP_ATTACH);
 
 	if (!dom)
 		return ERR_PTR(-ENOMEM);
@@ -228,8 +371,10 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 static void bootpool_domain_free_arrays(struct bootpool_domain *dom)
 {
 	bitmap_free(dom->dirty);
+	kfree(dom->pool_maps);
 	kfree(dom->free_stack);
 	kfree(dom->gen);
+	dom->pool_maps = NULL;
 	dom->dirty = NULL;
 	dom->free_stack = NULL;
 	dom->gen = NULL;
@@ -243,16 +388,21 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	unsigned int i;
 
 	lockdep_assert_held(&bootpool_attach_lock);
-	dom->pages = kcalloc(nr, sizeof(*dom->pages), GFP_KERNEL);
-	dom->gen = kcalloc(nr, sizeof(*dom->gen), GFP_KERNEL);
-	dom->free_stack = kcalloc(nr, sizeof(*dom->free_stack), GFP_KERNEL);
-	dom->dirty = bitmap_zalloc(nr, GFP_KERNEL);
+	dom->user = bootpool_user_get(current_uid());
+	if (!dom->user)
+		return -ENOMEM;
+	dom->memcg = get_mem_cgroup_from_mm(current->mm);
+	dom->pages = kcalloc(nr, sizeof(*dom->pages), BOOTPOOL_GFP_ATTACH);
+	dom->gen = kcalloc(nr, sizeof(*dom->gen), BOOTPOOL_GFP_ATTACH);
+	dom->free_stack = kcalloc(nr, sizeof(*dom->free_stack),
+				  BOOTPOOL_GFP_ATTACH);
+	dom->dirty = bitmap_zalloc(nr, BOOTPOOL_GFP_ATTACH);
 	if (nr && (!dom->pages || !dom->gen || !dom->free_stack ||
 		   !dom->dirty))
 		goto out_free_arrays;
 
 	for (i = 0; i < nr; i++) {
-		dom->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		dom->pages[i] = alloc_page(BOOTPOOL_GFP_ATTACH | __GFP_ZERO);
 		if (!dom->pages[i])
 			goto out_free_pages;
 		/* Slot 0 on top: a fresh pool hands out slots in order. */
@@ -280,21 +430,28 @@ out_free_arrays:
 	bootpool_domain_free_arrays(dom);
 	kfree(dom->pages);
 	dom->pages = NULL;
+	mem_cgroup_put(dom->memcg);
+	dom->memcg = NULL;
+	bootpool_user_put(dom->user);
+	dom->user = NULL;
 	return -ENOMEM;
 }
 
 /*
- * Give back everything the domain holds. Runs once, from the last close or
- * from the process's exit, whichever comes first; neither can race with an
- * ioctl of the domain (an ioctl holds the file and the mm).
+ * Give back everything the domain holds, kept blocks included: a mapping
+ * that outlives the domain (the process's exit tears it down before its
+ * mappings go) holds its own references on the pages. Runs once, from the
+ * last close or from the process's exit, whichever comes first; neither
+ * can race with an ioctl or mmap of the domain (both hold the file and
+ * the mm).
  */
 static void bootpool_domain_teardown(struct bootpool_domain *dom)
 {
+	unsigned long *rb, remote_pages, kept_pages;
 	struct bootpool_remote_block blk;
 	unsigned int nr, used, blocks;
-	unsigned long *rb;
 	struct page **pages;
-	u32 *rb_free, idx, rb_size;
+	u32 *rb_free, *rb_maps, idx, rb_size;
 
 	spin_lock(&dom->lock);
 	if (dom->dead || !dom->pages) {
@@ -311,12 +468,17 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	dom->nr_free = 0;
 	rb = dom->rb;
 	rb_free = dom->rb_free;
+	rb_maps = dom->rb_maps;
 	rb_size = dom->rb_size;
 	dom->rb = NULL;
 	dom->rb_free = NULL;
+	dom->rb_maps = NULL;
 	dom->rb_size = 0;
 	dom->rb_nr_free = 0;
+	remote_pages = dom->remote_pages;
+	kept_pages = dom->kept_pages;
 	dom->remote_pages = 0;
+	dom->kept_pages = 0;
 	spin_unlock(&dom->lock);
 
 	blocks = used;
@@ -325,18 +487,25 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 			continue;
 		bootpool_rb_decode(rb[idx], &blk);
 		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
-		bootpool_dionysos_release(blk.page, blk.order, blk.mapped);
+		bootpool_dionysos_release(blk.page, blk.order);
 		blocks++;
 	}
 	kvfree(rb);
 	kvfree(rb_free);
+	kvfree(rb_maps);
 
 	bootpool_pool_free(pages, nr);
 	kfree(pages);
 	bootpool_domain_free_arrays(dom);
+	bootpool_user_uncharge(dom->user, remote_pages);
+	bootpool_user_put(dom->user);
+	dom->user = NULL;
+	mem_cgroup_put(dom->memcg);
+	dom->memcg = NULL;
 
 	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, -(long)nr);
 	bootpool_count(BOOTPOOL_CNT_POOL_USED, -(long)used);
+	bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, -(long)kept_pages);
 	bootpool_count(BOOTPOOL_CNT_DOMAINS, -1);
 	bootpool_count(BOOTPOOL_CNT_DETACHES, 1);
 	trace_bootpool_detach(dom->tgid, blocks);
@@ -551,7 +720,8 @@ static void bootpool_alloc_failed(struct bootpool_domain *dom)
 
 /*
  * Serve @arg from Dionysos, within the pages a domain may hold from it
- * (max_remote_mb). The caller holds the domain's lock, which is dropped
+ * (max_remote_mb) and those its user's domains may hold (max_user_mb).
+ * The caller holds the domain's lock, which is dropped
  * while the request travels and held again on return: a remote ALLOC takes
  * it twice, once to route and reserve, once to record the block.
  */
@@ -567,7 +737,8 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	u32 idx;
 	int ret;
 
-	if (dom->remote_pages + pages > cap)
+	if (dom->remote_pages + pages > cap ||
+	    !bootpool_user_charge(dom->user, pages))
 		return -ENOMEM;
 	dom->remote_pages += pages;
 	blk.gen = dom->remote_gen++ & BOOTPOOL_HANDLE_REMOTE_GEN;
@@ -579,16 +750,18 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	if (!ret) {
 		blk.order = order;
 		blk.mapped = false;
+		blk.freed = false;
 		/* Needs memory only when the table is full. */
 		ret = bootpool_rb_insert(dom, &blk, &idx);
 		if (ret) {
 			spin_unlock(&dom->lock);
-			bootpool_dionysos_release(blk.page, order, false);
+			bootpool_dionysos_release(blk.page, order);
 			spin_lock(&dom->lock);
 		}
 	}
 	if (ret) {
 		dom->remote_pages -= pages;
+		bootpool_user_uncharge(dom->user, pages);
 		return ret;
 	}
 
@@ -657,6 +830,25 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 	return ret;
 }
 
+/*
+ * Give back the Dionysos block at @idx, freed and with no mapping left.
+ * Context: the domain's lock held; dropped on return.
+ */
+static void bootpool_rb_release(struct bootpool_domain *dom, u32 idx,
+				const struct bootpool_remote_block *blk)
+	__releases(&dom->lock)
+{
+	unsigned long pages = 1UL << blk->order;
+
+	bootpool_rb_erase(dom, idx);
+	dom->remote_pages -= pages;
+	spin_unlock(&dom->lock);
+
+	bootpool_user_uncharge(dom->user, pages);
+	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(long)pages);
+	bootpool_dionysos_release(blk->page, blk->order);
+}
+
 static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 				       u64 handle)
 {
@@ -669,16 +861,19 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 		spin_unlock(&dom->lock);
 		return -EINVAL;
 	}
-	bootpool_rb_erase(dom, idx);
-	dom->remote_pages -= 1UL << blk.order;
 	dom->stats.frees++;
-	spin_unlock(&dom->lock);
-
 	bootpool_count(BOOTPOOL_CNT_REMOTE_FREES, 1);
-	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
 	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE << blk.order,
 			    BOOTPOOL_SOURCE_DIONYSOS);
-	bootpool_dionysos_release(blk.page, blk.order, blk.mapped);
+	if (dom->rb_maps[idx]) {
+		/* Kept, and counted, until its last mapping goes. */
+		dom->rb[idx] |= BOOTPOOL_RB_FREED;
+		dom->kept_pages += 1UL << blk.order;
+		spin_unlock(&dom->lock);
+		bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, 1L << blk.order);
+		return 0;
+	}
+	bootpool_rb_release(dom, idx, &blk);
 	return 0;
 }
 
@@ -696,83 +891,84 @@ static __always_inline int bootpool_pool_slot(struct bootpool_domain *dom,
 	return slot;
 }
 
+/*
+ * Put a freed pool slot whose page was mapped, and is mapped no more, back
+ * on the free stack, its page zeroed. A page that something other than a
+ * mapping still holds (a pipe, direct I/O in flight) is neither zeroed
+ * nor reused: its slot stays taken until the domain ends.
+ * Context: process context; the domain's lock not held.
+ */
+static void bootpool_pool_recycle(struct bootpool_domain *dom,
+				  unsigned int slot)
+{
+	struct page *page;
+
+	spin_lock(&dom->lock);
+	page = dom->dead ? NULL : dom->pages[slot];
+	spin_unlock(&dom->lock);
+	if (!page || page_count(page) != 1)
+		return;
+
+	/* Out of the pool and out of reach until zeroed. */
+	clear_highpage(page);
+	spin_lock(&dom->lock);
+	if (!dom->dead) {
+		__clear_bit(slot, dom->dirty);
+		dom->free_stack[dom->nr_free++] = slot;
+	}
+	spin_unlock(&dom->lock);
+	bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
+}
+
 /**
  * bootpool_domain_free() - serve a FREE request
  * @dom: the caller's domain.
  * @handle: the block.
  *
+ * The handle is dead on return. A block still mapped is kept until its
+ * last mapping goes; any other goes back at once.
+ *
  * Context: process context, may sleep; takes the domain's lock.
- * Return: 0, -EINVAL for a handle the domain does not hold, -ENOMEM when a
- * still-mapped pool page cannot be replaced (the block stays allocated).
+ * Return: 0, or -EINVAL for a handle the domain does not hold.
  */
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 {
-	struct page *fresh = NULL, *old = NULL, *page = NULL;
-	bool dirty;
+	bool dirty, kept = false;
 	int slot;
 
 	if (bootpool_handle_is_remote(handle))
 		return bootpool_domain_free_remote(dom, handle);
 
-retry:
 	spin_lock(&dom->lock);
 	slot = bootpool_pool_slot(dom, handle);
 	if (slot < 0) {
 		spin_unlock(&dom->lock);
-		if (fresh)
-			put_page(fresh);
 		return -EINVAL;
-	}
-	/*
-	 * The common case: a block never mapped (mmap sets its dirty bit
-	 * before it takes a reference) is still zero and no one else holds
-	 * its page: straight back on the free stack, page untouched.
-	 */
-	dirty = test_bit(slot, dom->dirty);
-	if (dirty) {
-		page = dom->pages[slot];
-		/*
-		 * A mapping holds its own reference: give the mapping the
-		 * old page and the pool a fresh one. Once the generation
-		 * moves on, no new mapping can take a reference, so the
-		 * count seen here is final.
-		 */
-		if (page_count(page) > 1 && !fresh) {
-			spin_unlock(&dom->lock);
-			fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
-			if (!fresh)
-				return -ENOMEM;
-			goto retry;
-		}
-		__clear_bit(slot, dom->dirty);
-		if (fresh) {
-			old = page;
-			dom->pages[slot] = fresh;
-			fresh = NULL;
-			dirty = false;
-		}
 	}
 	dom->gen[slot]++;	/* even: free */
 	dom->stats.frees++;
-	if (!dirty)
+	/*
+	 * The common case: a block never mapped (mmap sets its dirty bit
+	 * first) is still zero: straight back on the free stack.
+	 */
+	dirty = test_bit(slot, dom->dirty);
+	if (!dirty) {
 		dom->free_stack[dom->nr_free++] = slot;
+	} else if (dom->pool_maps[slot]) {
+		/* Kept, slot and all, until its last mapping goes. */
+		dom->kept_pages++;
+		kept = true;
+	}
 	spin_unlock(&dom->lock);
 
-	if (fresh)
-		put_page(fresh);
-	if (old)
-		put_page(old);
-	if (dirty) {
-		/* Out of the pool and out of reach until zeroed. */
-		clear_highpage(page);
-		spin_lock(&dom->lock);
-		dom->free_stack[dom->nr_free++] = slot;
-		spin_unlock(&dom->lock);
-	}
-
 	bootpool_count(BOOTPOOL_CNT_POOL_FREES, 1);
-	bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
 	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE, BOOTPOOL_SOURCE_POOL);
+	if (!dirty)
+		bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
+	else if (kept)
+		bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, 1);
+	else
+		bootpool_pool_recycle(dom, slot);
 	return 0;
 }
 
@@ -797,9 +993,146 @@ void bootpool_domain_stats(struct bootpool_domain *dom,
 	st->switch_pages_left = dom->switch_pages_left;
 	st->pad = 0;
 	st->remote_bytes = (u64)dom->remote_pages << PAGE_SHIFT;
+	st->kept_bytes = (u64)dom->kept_pages << PAGE_SHIFT;
 	st->footprint_bytes = ((u64)dom->nr_pages << PAGE_SHIFT) +
 			      st->remote_bytes;
 	spin_unlock(&dom->lock);
+}
+
+/*
+ * A mapping names its block by a key in vm_private_data: the pool slot, or
+ * BOOTPOOL_HANDLE_REMOTE with the index in the table of remote blocks.
+ * The block's entry stays put while it is mapped, freed or not.
+ */
+static unsigned int *bootpool_block_maps(struct bootpool_domain *dom,
+					 unsigned long key)
+	__must_hold(&dom->lock)
+{
+	if (key & BOOTPOOL_HANDLE_REMOTE)
+		return &dom->rb_maps[bootpool_handle_remote_idx(key)];
+	return &dom->pool_maps[key];
+}
+
+/*
+ * A mapping of the block named by @key went away. When it was the last
+ * and the block was freed meanwhile, the block goes back now.
+ * Context: process context; the domain's lock not held.
+ */
+static void bootpool_block_unmapped(struct bootpool_domain *dom,
+				    unsigned long key)
+{
+	struct bootpool_remote_block blk;
+	u32 idx;
+
+	spin_lock(&dom->lock);
+	/* A dead domain gave everything back already. */
+	if (dom->dead || --*bootpool_block_maps(dom, key))
+		goto out_unlock;
+
+	if (key & BOOTPOOL_HANDLE_REMOTE) {
+		idx = bootpool_handle_remote_idx(key);
+		bootpool_rb_decode(dom->rb[idx], &blk);
+		if (!blk.freed)
+			goto out_unlock;
+		dom->kept_pages -= 1UL << blk.order;
+		bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, -(1L << blk.order));
+		bootpool_rb_release(dom, idx, &blk);
+		return;
+	}
+	/* An odd generation: the slot is in use, not freed. */
+	if (dom->gen[key] & 1)
+		goto out_unlock;
+	dom->kept_pages--;
+	spin_unlock(&dom->lock);
+	bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, -1);
+	bootpool_pool_recycle(dom, key);
+	return;
+
+out_unlock:
+	spin_unlock(&dom->lock);
+}
+
+static struct bootpool_domain *bootpool_vma_domain(struct vm_area_struct *vma)
+{
+	/* The mapping holds the file, and the file the domain. */
+	return vma->vm_file->private_data;
+}
+
+/* A copy of a mapping: split, moved by mremap, or inherited by fork. */
+static void bootpool_vm_open(struct vm_area_struct *vma)
+{
+	struct bootpool_domain *dom = bootpool_vma_domain(vma);
+
+	spin_lock(&dom->lock);
+	if (!dom->dead)
+		++*bootpool_block_maps(dom, (unsigned long)vma->vm_private_data);
+	spin_unlock(&dom->lock);
+}
+
+static void bootpool_vm_close(struct vm_area_struct *vma)
+{
+	bootpool_block_unmapped(bootpool_vma_domain(vma),
+				(unsigned long)vma->vm_private_data);
+}
+
+static const struct vm_operations_struct bootpool_vm_ops = {
+	.open	= bootpool_vm_open,
+	.close	= bootpool_vm_close,
+};
+
+/* Allocate the pool's mapping counts at the first mmap of a pool block. */
+static int bootpool_pool_maps_init(struct bootpool_domain *dom)
+{
+	unsigned int *maps;
+
+	if (READ_ONCE(dom->pool_maps))
+		return 0;
+	/* No teardown can run during an mmap: nr_pages is stable. */
+	maps = kcalloc(max(dom->nr_pages, 1U), sizeof(*maps),
+		       GFP_KERNEL_ACCOUNT);
+	if (!maps)
+		return -ENOMEM;
+	spin_lock(&dom->lock);
+	if (!dom->pool_maps) {
+		dom->pool_maps = maps;
+		maps = NULL;
+	}
+	spin_unlock(&dom->lock);
+	kfree(maps);
+	return 0;
+}
+
+/*
+ * Find the block @handle names, check that @npages fit in it, mark it
+ * mapped and count one more mapping of it.
+ * Return: its first page, with *@key set, or NULL.
+ * Context: the domain's lock held.
+ */
+static struct page *bootpool_block_map(struct bootpool_domain *dom,
+				       u64 handle, unsigned long npages,
+				       unsigned long *key)
+	__must_hold(&dom->lock)
+{
+	struct bootpool_remote_block blk;
+	long idx;
+	int slot;
+
+	if (bootpool_handle_is_remote(handle)) {
+		idx = bootpool_rb_lookup(dom, handle, &blk);
+		if (idx < 0 || npages > (1UL << blk.order))
+			return NULL;
+		dom->rb[idx] |= BOOTPOOL_RB_MAPPED;
+		dom->rb_maps[idx]++;
+		*key = BOOTPOOL_HANDLE_REMOTE | idx;
+		return blk.page;
+	}
+	slot = bootpool_pool_slot(dom, handle);
+	if (slot < 0 || npages != 1 || !dom->pool_maps)
+		return NULL;
+	__set_bit(slot, dom->dirty);
+	dom->pool_maps[slot]++;
+	*key = slot;
+	return dom->pages[slot];
 }
 
 /**
@@ -807,46 +1140,35 @@ void bootpool_domain_stats(struct bootpool_domain *dom,
  * @dom: the caller's domain.
  * @vma: the mapping; its offset in pages is the block's handle.
  *
- * The mapping holds its own references on the pages, so freeing the block
- * does not pull them from under it. It is not inherited across fork.
+ * The mapping holds its own references on the pages, and its block counts
+ * it: a block freed while mapped is kept until its last mapping goes. It
+ * is not inherited across fork.
  *
  * Context: process context, mmap_lock held for writing.
  * Return: 0, -EINVAL for a private mapping, an offset that names no block,
- * or a length larger than the block; or an error of vm_insert_page().
+ * or a length larger than the block; -ENOMEM; or an error of
+ * vm_insert_page().
  */
 int bootpool_domain_mmap(struct bootpool_domain *dom,
 			 struct vm_area_struct *vma)
 {
-	unsigned long i, npages = vma_pages(vma);
+	unsigned long i, key, npages = vma_pages(vma);
 	u64 handle = vma->vm_pgoff;
-	struct bootpool_remote_block blk;
-	struct page *first = NULL;
-	int slot, ret = 0;
-	long idx;
+	struct page *first;
+	int ret = 0;
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-
-	if (bootpool_handle_is_remote(handle)) {
-		spin_lock(&dom->lock);
-		idx = bootpool_rb_lookup(dom, handle, &blk);
-		if (idx >= 0 && npages <= (1UL << blk.order)) {
-			dom->rb[idx] |= BOOTPOOL_RB_MAPPED;
-			first = blk.page;
-			for (i = 0; i < npages; i++)
-				get_page(first + i);
-		}
-		spin_unlock(&dom->lock);
-	} else {
-		spin_lock(&dom->lock);
-		slot = bootpool_pool_slot(dom, handle);
-		if (slot >= 0 && npages == 1) {
-			__set_bit(slot, dom->dirty);
-			first = dom->pages[slot];
-			get_page(first);
-		}
-		spin_unlock(&dom->lock);
+	if (!bootpool_handle_is_remote(handle)) {
+		ret = bootpool_pool_maps_init(dom);
+		if (ret)
+			return ret;
 	}
+
+	/* Counted before the lock is dropped, so that FREE keeps the block. */
+	spin_lock(&dom->lock);
+	first = bootpool_block_map(dom, handle, npages, &key);
+	spin_unlock(&dom->lock);
 	if (!first)
 		return -EINVAL;
 
@@ -854,9 +1176,14 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 	for (i = 0; i < npages && !ret; i++)
 		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
 				     first + i);
-	for (i = 0; i < npages; i++)
-		put_page(first + i);
-	return ret;
+	if (ret) {
+		/* A failed mmap is unmapped without a close. */
+		bootpool_block_unmapped(dom, key);
+		return ret;
+	}
+	vma->vm_private_data = (void *)key;
+	vma->vm_ops = &bootpool_vm_ops;
+	return 0;
 }
 
 /**
@@ -891,6 +1218,7 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 	seq_printf(m, "%sremote_bytes:\t%llu\n", prefix, st.remote_bytes);
 	seq_printf(m, "%sfootprint_bytes:\t%llu\n", prefix,
 		   st.footprint_bytes);
+	seq_printf(m, "%skept_bytes:\t%llu\n", prefix, st.kept_bytes);
 }
 
 /**

@@ -3,11 +3,11 @@
  * DOC: forwarding requests to Dionysos
  *
  * A request made on ``dionysos_cpu`` is served right there, with
- * preemption disabled, from Dionysos's reserve: no IPI, no thread. A
- * request made on any other CPU travels to ``dionysos_cpu`` by IPI
+ * preemption disabled and without sleeping: no IPI, no thread. A request
+ * made on any other CPU travels to ``dionysos_cpu`` by IPI
  * (smp_call_function_single_async()) and is served in the IPI handler of
- * its last hop; only when the reserve cannot serve it is it queued for the
- * ``dionysos`` thread. The reply is written into the request, and the
+ * its last hop; only when that cannot be done without sleeping is it
+ * queued for the ``dionysos`` thread. The reply is written into the request, and the
  * requester, which spins briefly and then sleeps killably, picks it up.
  *
  * ``forward_hops`` emulates the routed path of the Barrelfish original,
@@ -22,6 +22,7 @@
  * whichever side comes second (the requester or the one answering)
  * decides who cleans up. An abandoned reply goes back to Dionysos.
  */
+#include <linux/memcontrol.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -174,13 +175,29 @@ static int bootpool_request_wait(struct bootpool_request *req)
 }
 
 static void bootpool_request_init(struct bootpool_request *req,
-				  unsigned int order)
+				  unsigned int order, struct mem_cgroup *memcg)
 {
 	memset(req, 0, sizeof(*req));
 	INIT_CSD(&req->csd, bootpool_forward_ipi, req);
 	atomic_set(&req->state, BOOTPOOL_REQ_PENDING);
 	req->tgid = current->tgid;
 	req->order = order;
+	/* The request may outlive its domain: it holds its own reference. */
+	if (memcg)
+		css_get(&memcg->css);
+	req->memcg = memcg;
+}
+
+/**
+ * bootpool_request_free() - free a request and its memcg reference
+ * @req: the request.
+ *
+ * Context: any but hard interrupt.
+ */
+void bootpool_request_free(struct bootpool_request *req)
+{
+	mem_cgroup_put(req->memcg);
+	kfree(req);
 }
 
 /* How a request made on @from_cpu reached Dionysos, for the ALLOC reply. */
@@ -211,12 +228,12 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	int cpu, ret;
 
 	/*
-	 * On dionysos_cpu a request that the reserve can serve needs
-	 * nothing but the reserve: no request, no queue, no IPI.
+	 * On dionysos_cpu a request that can be served without sleeping
+	 * needs no request, no queue and no IPI.
 	 */
 	cpu = get_cpu();
 	if (cpu == bootpool_dionysos_cpu) {
-		ret = bootpool_dionysos_grant_local(order, page);
+		ret = bootpool_dionysos_grant_local(order, dom->memcg, page);
 		put_cpu();
 		if (ret != -EAGAIN) {
 			bootpool_reply(arg, cpu, 0, 0);
@@ -227,10 +244,10 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	}
 
 	/* Forwarded, or left for the thread: the request may outlive us. */
-	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return -ENOMEM;
-	bootpool_request_init(req, order);
+	bootpool_request_init(req, order, dom->memcg);
 	bootpool_dionysos_queue_enter();
 
 	cpu = get_cpu();
@@ -259,6 +276,6 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	bootpool_reply(arg, req->from_cpu, req->hops, req->ipis);
 	if (!ret)
 		*page = req->page;
-	kfree(req);
+	bootpool_request_free(req);
 	return ret;
 }

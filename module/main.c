@@ -40,7 +40,7 @@ unsigned int bootpool_dionysos_cpu;
 unsigned int bootpool_dionysos_mb = 64;
 unsigned int bootpool_max_remote_mb = 16;
 unsigned int bootpool_forward_hops = 1;
-unsigned int bootpool_reserve_blocks = 2;
+unsigned int bootpool_max_user_mb = 32;
 int bootpool_default_policy = BOOTPOOL_POLICY_LATE;
 static ushort bootpool_device_mode = 0600;
 
@@ -73,21 +73,6 @@ module_param_cb(forward_hops, &bootpool_hops_ops, &bootpool_forward_hops,
 		0644);
 MODULE_PARM_DESC(forward_hops,
 		 "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
-
-static int bootpool_param_set_reserve(const char *val,
-				      const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 0, 8);
-}
-
-static const struct kernel_param_ops bootpool_reserve_ops = {
-	.set = bootpool_param_set_reserve,
-	.get = param_get_uint,
-};
-module_param_cb(reserve_blocks, &bootpool_reserve_ops,
-		&bootpool_reserve_blocks, 0644);
-MODULE_PARM_DESC(reserve_blocks,
-		 "Blocks per order (1-8 pages) Dionysos keeps ready, 0-8 (default 2)");
 
 static int bootpool_param_set_policy(const char *val,
 				     const struct kernel_param *kp)
@@ -122,6 +107,9 @@ MODULE_PARM_DESC(dionysos_mb, "Dionysos's budget in MiB (default 64)");
 module_param_named(max_remote_mb, bootpool_max_remote_mb, uint, 0644);
 MODULE_PARM_DESC(max_remote_mb,
 		 "MiB one domain may hold from Dionysos (default 16)");
+module_param_named(max_user_mb, bootpool_max_user_mb, uint, 0644);
+MODULE_PARM_DESC(max_user_mb,
+		 "MiB the domains of one user may hold from Dionysos together (default 32)");
 module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
 MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
 

@@ -40,6 +40,7 @@ static const char * const bootpool_counter_names[BOOTPOOL_NR_COUNTERS] = {
 	[BOOTPOOL_CNT_IPIS]		= "ipis",
 	[BOOTPOOL_CNT_HOPS]		= "hops",
 	[BOOTPOOL_CNT_ABANDONED]	= "abandoned_replies",
+	[BOOTPOOL_CNT_KEPT_PAGES]	= "kept_pages",
 };
 
 static struct dentry *bootpool_debugfs_dir;

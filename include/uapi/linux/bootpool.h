@@ -23,9 +23,12 @@
  * mmap() maps one block: the offset is the block's @mmap_offset from
  * ALLOC, the length at most the block's granted size, and the mapping
  * must be ``MAP_SHARED``. It fails with ``EINVAL`` for a private mapping,
- * an offset that names no block of the process, or a longer length. The
- * mapping keeps its pages when the block is freed, and is not inherited
- * by fork().
+ * an offset that names no block of the process, or a longer length, and
+ * with ``ENOMEM`` when memory ran out. The mapping is not inherited by
+ * fork(). A block freed while it is mapped is *kept*: its handle is dead
+ * at once, but its pages stay in the mapping, and the block keeps its
+ * pool slot or its place against the caps (and is reported in
+ * @kept_bytes of STATS) until its last mapping is unmapped.
  *
  * Every ioctl and mmap() through a descriptor fails with ``EPERM`` when
  * called by a process other than the one that opened it: a forked child or
@@ -101,9 +104,11 @@ enum bootpool_switch_reason {
  * @ipis: (out) inter-processor interrupts bootpool sent for this request.
  *
  * Errors: ``EINVAL`` for size 0, a size above %BOOTPOOL_MAX_ALLOC_SIZE or
- * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``) or
- * the domain's cap (``max_remote_mb``) would be exceeded, or memory ran
- * out; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
+ * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``), the
+ * domain's cap (``max_remote_mb``) or the cap of its user's domains
+ * together (``max_user_mb``) would be exceeded (blocks freed but still
+ * mapped count), or memory ran out, or the process's memory cgroup is at
+ * its ``memory.max``; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
  * (whatever Dionysos granted meanwhile goes back to it); ``ENXIO`` when a
  * CPU on the way to Dionysos went offline; ``ENODEV`` when the domain was
  * already torn down (its process is exiting).
@@ -128,10 +133,11 @@ struct bootpool_alloc {
  * @handle: (in) a handle returned by ALLOC to this process and not freed.
  * @flags: (in) must be 0.
  *
+ * A block still mapped is kept until its last mapping goes (see mmap()
+ * above); FREE succeeds all the same.
+ *
  * Errors: ``EINVAL`` for unknown flags, and for a handle that this process
- * does not hold (never allocated, already freed, or another process's);
- * ``ENOMEM`` when a pool block is still mapped and no page can be had to
- * replace it in the pool (the block stays allocated).
+ * does not hold (never allocated, already freed, or another process's).
  */
 struct bootpool_free {
 	__u64 handle;
@@ -173,9 +179,12 @@ struct bootpool_policy {
  * @hops: message hops travelled by the domain's requests.
  * @bytes_requested: sum of @size over successful ALLOCs.
  * @bytes_granted: sum of @granted over successful ALLOCs.
- * @remote_bytes: bytes currently held from Dionysos.
+ * @remote_bytes: bytes currently held from Dionysos, kept blocks included.
  * @footprint_bytes: memory the domain costs now: its whole pool plus
  *	@remote_bytes.
+ * @kept_bytes: bytes of blocks freed while mapped and kept until their
+ *	last mapping goes (pool and Dionysos blocks; counted in @pool_used
+ *	and @remote_bytes as well).
  */
 struct bootpool_stats {
 	__u32 pool_pages;
@@ -196,6 +205,7 @@ struct bootpool_stats {
 	__u64 bytes_granted;
 	__u64 remote_bytes;
 	__u64 footprint_bytes;
+	__u64 kept_bytes;
 };
 
 #define BOOTPOOL_STATS_SIZE_VER0	32	/* up to and including @pad */
