@@ -302,7 +302,7 @@ TEST_F_TIMEOUT(failnth, alloc_pool, 300)
 		  &self->ctx);
 }
 
-TEST_F_TIMEOUT(failnth, alloc_remote_reserve, 300)
+TEST_F_TIMEOUT(failnth, alloc_remote_atomic, 300)
 {
 	if (self->nth_fd < 0)
 		return;
@@ -317,7 +317,7 @@ TEST_F_TIMEOUT(failnth, alloc_remote_thread, 300)
 {
 	if (self->nth_fd < 0)
 		return;
-	/* Order 5: beyond the reserve, served by the thread. */
+	/* Order 5: beyond what is served without sleeping: the thread. */
 	self->ctx.size = 32 * 4096;
 	self->ctx.policy = BOOTPOOL_POLICY_EARLY;
 	run_sweep(_metadata, self->nth_fd,
@@ -508,7 +508,7 @@ TEST_F_TIMEOUT(failnth, module_load, 1800)
 /*
  * The fault point inside Dionysos (debugfs fail_dionysos, present when
  * the kernel has CONFIG_FAULT_INJECTION_DEBUG_FS): while it fires, remote
- * requests fail with ENOMEM, from the reserve (IPI handler) and from the
+ * requests fail with ENOMEM, in the IPI handler and in the
  * thread alike; the process survives and its retries succeed once the
  * point stops firing.
  */

@@ -247,7 +247,7 @@ TEST_F_TIMEOUT(race, exit_while_remote_request_in_flight, 600)
 			pids[i] = fork();
 			ASSERT_LE(0, pids[i]);
 			if (!pids[i])
-				/* Orders 0 (reserve) to 6 (the thread). */
+				/* Orders 0 (IPI handler) to 6 (the thread). */
 				remote_requester((i + 1) % cpus,
 						 4096ULL << ((round + i) % 7));
 		}

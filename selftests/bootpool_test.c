@@ -746,7 +746,7 @@ TEST_F(dev, child_is_a_new_domain_and_sees_no_parent_data)
 	unsigned char *p;
 	int i;
 
-	/* Dirty a few Dionysos blocks and give them back to its reserve. */
+	/* Dirty a few Dionysos blocks and give them back. */
 	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
@@ -964,7 +964,7 @@ TEST_F(fwd, request_on_dionysos_cpu_takes_no_ipi)
 	EXPECT_EQ(0, a.served_cpu);
 	EXPECT_EQ(0, a.hops);
 	EXPECT_EQ(0, a.ipis);
-	/* Too large for the reserve: served by the thread, still no IPI. */
+	/* Too large to serve without sleeping: the thread, still no IPI. */
 	ASSERT_EQ(0, bp_alloc(self->fd, 256 * 1024, &a));
 	EXPECT_EQ(0, a.hops);
 	EXPECT_EQ(0, a.ipis);

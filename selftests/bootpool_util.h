@@ -56,14 +56,12 @@ static inline int bp_stats(int fd, struct bootpool_stats *st)
 	return ioctl(fd, BOOTPOOL_IOC_STATS, st) ? -errno : 0;
 }
 
-/* Reads a numeric module parameter; -1 when it cannot be read. */
-static inline long bp_param_get(const char *name)
+/* Reads the number at the start of the file at @path; -1 when it cannot. */
+static inline long bp_read_long(const char *path)
 {
-	char path[256];
 	long val = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), BOOTPOOL_PARAMS "%s", name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -71,6 +69,15 @@ static inline long bp_param_get(const char *name)
 		val = -1;
 	fclose(f);
 	return val;
+}
+
+/* Reads a numeric module parameter; -1 when it cannot be read. */
+static inline long bp_param_get(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), BOOTPOOL_PARAMS "%s", name);
+	return bp_read_long(path);
 }
 
 /* Writes @val to the file at @path; 0 or -errno. */

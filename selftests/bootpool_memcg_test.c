@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory bounds against a hostile user: every test runs its processes as
+ * an unprivileged user (uid 65534 and 65533) inside a cgroup v2 with a
+ * small memory.max, as a user of a shared test VM would.
+ *
+ * - a loop of ALLOC, mmap and FREE stops at the caps: a block freed while
+ *   mapped is kept, and counted, until its last mapping goes;
+ * - the pool and every Dionysos block are charged to the process's memory
+ *   cgroup, and passing memory.max is ENOMEM, after which everything goes
+ *   back to where it was;
+ * - 200 processes that only open the device are bounded by memory.max;
+ * - one user's domains cannot take what another user needs (max_user_mb).
+ *
+ * The root test process sets up the cgroup, opens the device to the test
+ * users (mode 0666 for the test, then back), sets module parameters and
+ * reads debugfs; the processes under test drop to the test users first.
+ */
+#include "bootpool_util.h"
+
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#define PAGE		4096UL
+#define MiB		(1024UL * 1024)
+#define CG_ROOT		"/sys/fs/cgroup"
+#define TEST_UID	65534
+#define OTHER_UID	65533
+
+/*
+ * memory.current moves in batches: a charge takes up to 64 pages at once
+ * and keeps what it did not need in a per-CPU stock, which later charges
+ * use without moving the counter. A reading is exact to within that much
+ * per CPU that charged; the processes of these tests are pinned to one
+ * CPU, Dionysos's, where the blocks they get are allocated too.
+ */
+#define CHARGE_SLACK	(2 * 64 * PAGE)
+
+/* Writes @val to @dir/@file; 0 or -errno. */
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return bp_write_file(path, val);
+}
+
+/* Reads a number from @dir/@file; -1 when it cannot. */
+static long cg_read(const char *dir, const char *file)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return bp_read_long(path);
+}
+
+/* Reads "@key N" from @dir/memory.events; -1 when absent. */
+static long cg_event(const char *dir, const char *key)
+{
+	char path[256], k[64];
+	long val, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.events", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", k, &val) == 2)
+		if (!strcmp(k, key))
+			found = val;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Make a cgroup v2 child with the memory controller and @max bytes of
+ * memory.max. Return: 0, or -errno (the caller skips).
+ */
+static int cg_create(char *dir, size_t len, unsigned long max)
+{
+	char buf[32];
+	int ret;
+
+	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
+		mkdir(CG_ROOT, 0755);
+		if (mount("none", CG_ROOT, "cgroup2", 0, NULL))
+			return -errno;
+	}
+	ret = cg_write(CG_ROOT, "cgroup.subtree_control", "+memory");
+	if (ret)
+		return ret;
+	snprintf(dir, len, CG_ROOT "/bootpool_test_%d", getpid());
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(buf, sizeof(buf), "%lu", max);
+	ret = cg_write(dir, "memory.max", buf);
+	/* No swap in the guests; where there is, keep it out of the test. */
+	cg_write(dir, "memory.swap.max", "0");
+	return ret;
+}
+
+/* Move the caller into @dir and make it @uid: for the tested process. */
+static int become_user(const char *dir, uid_t uid)
+{
+	if (cg_write(dir, "cgroup.procs", "0"))
+		return -1;
+	if (bp_pin_cpu((int)bp_param_get("dionysos_cpu")))
+		return -1;
+	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+		return -1;
+	return geteuid() == uid ? 0 : -1;
+}
+
+/* Waits for @pid; returns its exit status, 128 + signal, or -1. */
+static int wait_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const char * const saved_params[] = {
+	"pool_pages", "dionysos_mb", "max_remote_mb", "max_user_mb",
+};
+
+FIXTURE(memcg) {
+	char cg[128];
+	mode_t dev_mode;
+	long params[4];
+	long granted, held, kept, domains;
+};
+
+FIXTURE_SETUP(memcg)
+{
+	struct stat st;
+	int i, ret;
+
+	self->cg[0] = 0;
+	self->params[0] = -1;
+	if (geteuid())
+		SKIP(return, "needs root to set up the cgroup and users");
+	if (stat(BOOTPOOL_DEV, &st))
+		SKIP(return, "bootpool module not loaded");
+	if (sysconf(_SC_PAGESIZE) != PAGE)
+		SKIP(return, "tests assume 4 KiB pages");
+	ret = cg_create(self->cg, sizeof(self->cg), 64 * MiB);
+	if (ret) {
+		self->cg[0] = 0;
+		SKIP(return, "no cgroup v2 memory controller (%s)", strerror(-ret));
+	}
+	self->dev_mode = st.st_mode & 07777;
+	ASSERT_EQ(0, chmod(BOOTPOOL_DEV, 0666));
+	for (i = 0; i < 4; i++)
+		self->params[i] = bp_param_get(saved_params[i]);
+	ASSERT_LE(0, self->params[0]);
+	self->granted = bp_debugfs_get("dionysos", "granted_pages");
+	self->held = bp_counter("remote_pages_held");
+	self->kept = bp_counter("kept_pages");
+	self->domains = bp_counter("domains");
+	ASSERT_LE(0, self->granted);
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	int i;
+
+	if (self->params[0] >= 0) {
+		for (i = 0; i < 4; i++)
+			if (self->params[i] >= 0)
+				bp_param_set_long(saved_params[i],
+						  self->params[i]);
+		chmod(BOOTPOOL_DEV, self->dev_mode);
+		/* Whatever the test did, nothing it held is left behind. */
+		EXPECT_EQ(self->granted,
+			  bp_debugfs_get("dionysos", "granted_pages"));
+		EXPECT_EQ(self->held, bp_counter("remote_pages_held"));
+		EXPECT_EQ(self->kept, bp_counter("kept_pages"));
+		EXPECT_EQ(self->domains, bp_counter("domains"));
+	}
+	if (self->cg[0])
+		rmdir(self->cg);
+}
+
+/* Sizes of the loop: what one domain may hold, plus room to overshoot. */
+#define LOOP_REMOTE_MB	2
+#define LOOP_HELD	(256 + LOOP_REMOTE_MB * 256)
+#define LOOP_MAX	(LOOP_HELD + 256)
+
+/*
+ * Child: ALLOC a page, map it, write it, FREE it, keep the mapping; until
+ * ALLOC fails. Exit codes say what went wrong; the parent checks debugfs
+ * in between (@ready, @go).
+ */
+static void alloc_map_free_loop(const char *cg, int ready, int go)
+{
+	static void *maps[LOOP_MAX];
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	int fd, n, ret;
+	char c = 0;
+
+	if (become_user(cg, TEST_UID))
+		_exit(20);
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0)
+		_exit(21);
+	for (n = 0; n < LOOP_MAX; n++) {
+		ret = bp_alloc(fd, PAGE, &a);
+		if (ret == -ENOMEM)
+			break;
+		if (ret)
+			_exit(22);
+		maps[n] = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, a.mmap_offset);
+		if (maps[n] == MAP_FAILED)
+			_exit(23);
+		memset(maps[n], 0x5a, PAGE);
+		if (bp_free(fd, a.handle))
+			_exit(24);
+	}
+	/* The pool and max_remote_mb, and not one page more. */
+	if (n != LOOP_HELD)
+		_exit(25);
+	if (bp_stats(fd, &st) || st.kept_bytes != LOOP_HELD * PAGE ||
+	    st.pool_used != 256 || st.remote_bytes != LOOP_REMOTE_MB * MiB)
+		_exit(26);
+	/* Kept blocks keep their data. */
+	if (((unsigned char *)maps[0])[PAGE - 1] != 0x5a ||
+	    ((unsigned char *)maps[n - 1])[0] != 0x5a)
+		_exit(27);
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+		_exit(28);
+
+	/* The last unmap gives each block back. */
+	while (n--)
+		munmap(maps[n], PAGE);
+	if (bp_stats(fd, &st) || st.kept_bytes || st.pool_used ||
+	    st.remote_bytes)
+		_exit(29);
+	/* And the room is there again (the domain switched: Dionysos). */
+	if (bp_alloc(fd, PAGE, &a) || bp_free(fd, a.handle))
+		_exit(30);
+	close(fd);
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(memcg, alloc_map_free_loop_stops_at_the_caps, 300)
+{
+	int ready[2], go[2];
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", LOOP_REMOTE_MB));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		alloc_map_free_loop(self->cg, ready[1], go[0]);
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) == 1) {
+		/* debugfs tells the truth about what the mappings keep. */
+		EXPECT_EQ(LOOP_HELD, bp_counter("kept_pages"));
+		EXPECT_EQ(self->held + LOOP_REMOTE_MB * 256,
+			  bp_counter("remote_pages_held"));
+		EXPECT_EQ(self->granted + LOOP_REMOTE_MB * 256,
+			  bp_debugfs_get("dionysos", "granted_pages"));
+		EXPECT_EQ(0, write(go[1], &c, 1) != 1);
+	}
+	close(go[1]);
+	close(ready[0]);
+	EXPECT_EQ(0, wait_status(pid));
+}
+
+/*
+ * Child: open with a pool of @arg pages, then hold 4 MiB from Dionysos;
+ * check that memory.current follows, within CHARGE_SLACK.
+ */
+static void charges_follow_the_pages(const char *cg)
+{
+	struct bootpool_alloc a[64];
+	long base, cur, pool = 4 * MiB, remote = 4 * MiB;
+	int fd, i;
+
+	if (become_user(cg, TEST_UID))
+		_exit(20);
+	base = cg_read(cg, "memory.current");
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0)
+		_exit(21);
+	cur = cg_read(cg, "memory.current");
+	if (cur < base + pool - (long)CHARGE_SLACK ||
+	    cur > base + pool + (long)CHARGE_SLACK)
+		_exit(22);
+	if (bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		_exit(23);
+	base = cur;
+	for (i = 0; i < 64; i++)
+		if (bp_alloc(fd, remote / 64, &a[i]))
+			_exit(24);
+	cur = cg_read(cg, "memory.current");
+	if (cur < base + remote - (long)CHARGE_SLACK ||
+	    cur > base + remote + (long)CHARGE_SLACK)
+		_exit(25);
+	for (i = 0; i < 64; i++)
+		if (bp_free(fd, a[i].handle))
+			_exit(26);
+	cur = cg_read(cg, "memory.current");
+	if (cur > base + (long)CHARGE_SLACK)
+		_exit(27);
+	close(fd);
+	cur = cg_read(cg, "memory.current");
+	if (cur > base - pool + (long)CHARGE_SLACK)
+		_exit(28);
+	_exit(0);
+}
+
+TEST_F(memcg, pool_and_dionysos_blocks_are_charged_to_the_cgroup)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, bp_param_set_long("pool_pages", 1024));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		charges_follow_the_pages(self->cg);
+	EXPECT_EQ(0, wait_status(pid));
+}
+
+/*
+ * Child: ALLOC 64 KiB blocks until it fails, in a cgroup of 8 MiB, with
+ * the caps well above that. Exit 0 when the failure was ENOMEM at
+ * memory.max and everything went back once freed.
+ */
+static void alloc_past_memory_max(const char *cg)
+{
+	static struct bootpool_alloc a[1024];
+	long base, max = cg_read(cg, "memory.max"), cur;
+	struct bootpool_stats st;
+	int fd, n, i, ret = 0;
+
+	if (become_user(cg, TEST_UID))
+		_exit(20);
+	base = cg_read(cg, "memory.current");
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		_exit(21);
+	for (n = 0; n < 1024; n++) {
+		ret = bp_alloc(fd, 64 * 1024, &a[n]);
+		if (ret)
+			break;
+	}
+	if (ret != -ENOMEM)
+		_exit(22);
+	/* Stopped by memory.max, long before the caps. */
+	if ((long)n * 64 * 1024 > max || n > 1024 / 4)
+		_exit(23);
+	if (bp_stats(fd, &st) || st.remote_bytes != (__u64)n * 64 * 1024)
+		_exit(24);
+	for (i = 0; i < n; i++)
+		if (bp_free(fd, a[i].handle))
+			_exit(25);
+	/* The room came back. */
+	if (bp_alloc(fd, 64 * 1024, &a[0]) || bp_free(fd, a[0].handle))
+		_exit(26);
+	close(fd);
+	cur = cg_read(cg, "memory.current");
+	if (cur > base + (long)CHARGE_SLACK)
+		_exit(27);
+	_exit(0);
+}
+
+TEST_F(memcg, alloc_past_memory_max_is_enomem_and_undone)
+{
+	long oom_kills;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "8M"));
+	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
+	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 256));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 64));
+	if (self->params[3] >= 0)
+		ASSERT_EQ(0, bp_param_set_long("max_user_mb", 256));
+	oom_kills = cg_event(self->cg, "oom_kill");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		alloc_past_memory_max(self->cg);
+	EXPECT_EQ(0, wait_status(pid));
+	/* ENOMEM, not the OOM killer. */
+	EXPECT_EQ(oom_kills, cg_event(self->cg, "oom_kill"));
+}
+
+#define NR_OPENERS	200
+
+/*
+ * Child: open the device as the test user in the cgroup, write 'o'
+ * (opened), 'm' (ENOMEM) or 'e' to @res, and hold it until @hold closes.
+ */
+static void open_and_hold(const char *cg, int res, int hold)
+{
+	char c = 'e';
+	int fd;
+
+	if (!become_user(cg, TEST_UID)) {
+		fd = open(BOOTPOOL_DEV, O_RDWR);
+		c = fd >= 0 ? 'o' : errno == ENOMEM ? 'm' : 'e';
+	}
+	if (write(res, &c, 1) != 1)
+		_exit(1);
+	if (read(hold, &c, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* The child's one-byte answer on @fd, or 'k' once @pid is gone. */
+static char answer_or_death(int fd, pid_t pid)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	for (;;) {
+		if (poll(&p, 1, 100) == 1 && read(fd, &c, 1) == 1)
+			return c;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return 'k';
+	}
+}
+
+TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
+{
+	int res[2], hold[2], i, n, killed = 0, counts[3] = { 0, 0, 0 };
+	long oom_kills = cg_event(self->cg, "oom_kill");
+	pid_t pids[NR_OPENERS];
+	char c;
+
+	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
+	ASSERT_EQ(0, pipe(res));
+	ASSERT_EQ(0, pipe(hold));
+	for (n = 0; n < NR_OPENERS; n++) {
+		pids[n] = fork();
+		ASSERT_LE(0, pids[n]);
+		if (!pids[n]) {
+			close(hold[1]);
+			open_and_hold(self->cg, res[1], hold[0]);
+		}
+		/*
+		 * One at a time, so that each answers before the next; one
+		 * that the cgroup's OOM killer took never answers.
+		 */
+		c = answer_or_death(res[0], pids[n]);
+		if (c == 'k') {
+			pids[n] = 0;
+			killed++;
+		} else {
+			counts[c == 'o' ? 0 : c == 'm' ? 1 : 2]++;
+		}
+	}
+	close(hold[1]);
+	close(hold[0]);
+	close(res[0]);
+	close(res[1]);
+	for (i = 0; i < n; i++)
+		if (pids[i])
+			wait_status(pids[i]);
+	oom_kills = cg_event(self->cg, "oom_kill") - oom_kills;
+	TH_LOG("opened %d, ENOMEM %d, other errors %d, killed %d (OOM kills in the cgroup %ld)",
+	       counts[0], counts[1], counts[2], killed, oom_kills);
+	/* Each open holds a 1 MiB pool: 64 MiB cannot hold 64 of them. */
+	EXPECT_GT(64, counts[0]);
+	EXPECT_EQ(0, counts[2]);
+	/*
+	 * The others got ENOMEM, or the cgroup's own OOM killer took them
+	 * (for memory the process itself needs, such as its page tables).
+	 */
+	EXPECT_EQ(NR_OPENERS, counts[0] + counts[1] + killed);
+	EXPECT_EQ(killed, oom_kills);
+}
+
+/*
+ * Child: as @uid, open and take @mb MiB from Dionysos in one block; write
+ * the result (0 or an errno) to @out and hold it until @hold closes.
+ */
+static void hold_remote(const char *cg, uid_t uid, int mb, int out, int hold)
+{
+	struct bootpool_alloc a;
+	int fd, ret;
+	char c;
+
+	if (become_user(cg, uid))
+		_exit(20);
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		_exit(21);
+	ret = -bp_alloc(fd, (__u64)mb * MiB, &a);
+	if (write(out, &ret, sizeof(ret)) != sizeof(ret))
+		_exit(22);
+	if (read(hold, &c, 1) < 0)
+		_exit(23);
+	_exit(0);
+}
+
+TEST_F(memcg, one_user_cannot_starve_another)
+{
+	int out[2], hold[2], ret[5], i;
+	pid_t pids[5];
+
+	/* Four domains of one user could take the whole budget but for it. */
+	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 8));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 2));
+	ASSERT_EQ(0, bp_param_set_long("max_user_mb", 4));
+	if (bp_debugfs_get("dionysos", "granted_pages") != 0)
+		SKIP(return, "another domain holds Dionysos memory");
+	ASSERT_EQ(0, pipe(out));
+	ASSERT_EQ(0, pipe(hold));
+	for (i = 0; i < 5; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			close(hold[1]);
+			hold_remote(self->cg, i < 4 ? TEST_UID : OTHER_UID, 2,
+				    out[1], hold[0]);
+		}
+		ASSERT_EQ(sizeof(ret[i]), read(out[0], &ret[i], sizeof(ret[i])));
+	}
+	EXPECT_EQ(0, ret[0]);
+	EXPECT_EQ(0, ret[1]);
+	EXPECT_EQ(ENOMEM, ret[2]);
+	EXPECT_EQ(ENOMEM, ret[3]);
+	/* The other user still gets its share. */
+	EXPECT_EQ(0, ret[4]);
+	EXPECT_EQ(1024, bp_debugfs_get("dionysos", "user_pages_65534"));
+	EXPECT_EQ(512, bp_debugfs_get("dionysos", "user_pages_65533"));
+	close(hold[1]);
+	close(hold[0]);
+	close(out[0]);
+	close(out[1]);
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(0, wait_status(pids[i]));
+	EXPECT_EQ(-1, bp_debugfs_get("dionysos", "user_pages_65534"));
+}
+
+TEST_HARNESS_MAIN
