@@ -247,7 +247,8 @@ struct dentry;
  * @state: BOOTPOOL_REQ_PENDING, then DONE (the requester takes the reply)
  *	or ABANDONED (the requester died; Dionysos takes the reply back).
  * @tgid: requesting process, for tracing.
- * @memcg: memory cgroup the granted block is charged to (a reference).
+ * @memcg: memory cgroup the granted block is charged to: the domain's
+ *	reference while the requester waits, its own once abandoned.
  * @order: log2 of the pages requested.
  * @from_cpu: CPU the request was made on.
  * @cur_cpu: CPU the request is on now.
@@ -287,7 +288,9 @@ int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
 void bootpool_dionysos_enqueue(struct bootpool_request *req);
 void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
 void bootpool_dionysos_reap(struct bootpool_request *req);
-void bootpool_dionysos_release(struct page *page, unsigned int order);
+void bootpool_dionysos_release(struct page *page, unsigned int order,
+			       struct mem_cgroup *memcg, bool dirty);
+void bootpool_dionysos_purge(struct mem_cgroup *memcg);
 void bootpool_dionysos_show(struct seq_file *m);
 void bootpool_dionysos_debugfs_init(struct dentry *dir);
 void bootpool_dionysos_queue_enter(void);
@@ -299,6 +302,5 @@ unsigned long bootpool_dionysos_max_depth(void);
 int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page);
 void bootpool_request_complete(struct bootpool_request *req, int status);
-void bootpool_request_free(struct bootpool_request *req);
 
 #endif /* _BOOTPOOL_H */

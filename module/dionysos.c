@@ -20,17 +20,25 @@
  * to, whichever context allocates it: the allocation runs inside
  * set_active_memcg() with the requester's memcg, which the kernel honours
  * in the IPI handler and in the thread alike. The charge stays with the
- * pages until they are freed. Dionysos therefore keeps no reserve of its
- * own: a page allocated ahead of time could not be charged to the domain
- * it is later granted to (the kernel exports no call that charges a page
- * already allocated), and every page Dionysos hands out must be.
+ * pages until they are freed.
  *
- * Freed blocks go back to Dionysos's budget and their pages to the page
- * allocator, which uncharges them, when their last user, for instance a
- * pipe that still holds a page, lets go.
+ * A charge cannot move from one page to another, nor be added to a page
+ * already allocated (the kernel exports no call for it), so Dionysos
+ * cannot keep a reserve allocated ahead of time for whoever asks next.
+ * It keeps freed blocks instead: a freed block of up to 8 pages that no
+ * one else holds goes, zeroed if it was ever mapped, into a small reserve
+ * with the memcg it is charged to, and serves the next request of that
+ * order charged to the same memcg, without allocating. The reserve holds
+ * at most ``BOOTPOOL_RESERVE_MAX`` blocks per order; its pages count
+ * against no cap and no budget, but stay charged to their memcg, and a
+ * memcg's blocks leave it when a domain of that memcg is torn down.
+ * Other freed blocks go back to the page allocator, which uncharges them,
+ * when their last user, for instance a pipe that still holds a page,
+ * lets go.
  */
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
+#include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/llist.h>
 #include <linux/memcontrol.h>
@@ -38,20 +46,35 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "bootpool.h"
 #include "bootpool_trace.h"
 
 /* Orders (1 to 8 pages) served without the thread, in atomic context. */
 #define BOOTPOOL_ATOMIC_ORDERS	4
+/* Freed blocks kept per order for the next grant to the same memcg. */
+#define BOOTPOOL_RESERVE_MAX	4
+
+/**
+ * struct bootpool_reserved - a freed block kept for reuse
+ * @page: first of its pages, zeroed, each holding its own reference.
+ * @memcg: the memcg its pages are charged to (a reference).
+ */
+struct bootpool_reserved {
+	struct page *page;
+	struct mem_cgroup *memcg;
+};
 
 /**
  * struct bootpool_dionysos - the memory service
  * @task: the ``dionysos`` thread.
- * @lock: protects @granted and @served_atomic; taken from the IPI
- *	handler, so always with interrupts disabled. A grant and a return
- *	take it once, and no other shared cache line: the budget is charged
- *	under it.
+ * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
+ *	the IPI handler, so always with interrupts disabled. A grant and a
+ *	return take it once, and no other shared cache line: the budget is
+ *	charged under it.
+ * @reserve: freed blocks kept for reuse, per order.
+ * @nr: blocks in @reserve, per order.
  * @granted: pages granted and not yet returned (against the budget).
  * @served_atomic: requests served in the IPI handler or on the spot.
  * @depth: requests on their way to Dionysos and not yet answered. A
@@ -64,7 +87,10 @@
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
-	spinlock_t lock;	/* protects the two fields below */
+	spinlock_t lock;	/* protects the four fields below */
+	struct bootpool_reserved reserve[BOOTPOOL_ATOMIC_ORDERS]
+					[BOOTPOOL_RESERVE_MAX];
+	unsigned int nr[BOOTPOOL_ATOMIC_ORDERS];
 	unsigned long granted;
 	unsigned long served_atomic;
 	atomic_t depth;
@@ -196,9 +222,35 @@ void bootpool_dionysos_queue_enter(void)
 }
 
 /*
+ * Take a reserved block of @order charged to @memcg, or NULL.
+ * Context: dionysos.lock held.
+ */
+static struct page *bootpool_reserve_take(unsigned int order,
+					  struct mem_cgroup *memcg)
+{
+	struct bootpool_reserved *r = dionysos.reserve[order];
+	unsigned int i, n = dionysos.nr[order];
+	struct page *page;
+
+	lockdep_assert_held(&dionysos.lock);
+	for (i = n; i-- > 0;) {
+		if (r[i].memcg != memcg)
+			continue;
+		page = r[i].page;
+		/* Its memcg reference goes with the charge, to the domain. */
+		mem_cgroup_put(r[i].memcg);
+		r[i] = r[n - 1];
+		WRITE_ONCE(dionysos.nr[order], n - 1);
+		return page;
+	}
+	return NULL;
+}
+
+/*
  * Grant a block of @order without sleeping, charged to the budget and to
- * @memcg. GFP_NOWAIT, not GFP_ATOMIC: a memcg at its limit must refuse
- * the charge (__GFP_HIGH would force it past memory.max).
+ * @memcg: a reserved block of that memcg, or a new one. GFP_NOWAIT, not
+ * GFP_ATOMIC: a memcg at its limit must refuse the charge (__GFP_HIGH
+ * would force it past memory.max).
  * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
  * fault point fires, -EAGAIN when the thread must serve it.
  */
@@ -215,8 +267,11 @@ static int bootpool_grant_nowait(unsigned int order, struct mem_cgroup *memcg,
 
 	spin_lock_irqsave(&dionysos.lock, flags);
 	ret = bootpool_budget_charge(order);
+	*page = ret ? NULL : bootpool_reserve_take(order, memcg);
+	if (*page)
+		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);
 	spin_unlock_irqrestore(&dionysos.lock, flags);
-	if (ret)
+	if (ret || *page)
 		return ret;
 
 	*page = bootpool_block_alloc(order, memcg, GFP_NOWAIT);
@@ -315,20 +370,105 @@ void bootpool_dionysos_reap(struct bootpool_request *req)
  * bootpool_dionysos_release() - return a granted block
  * @page: first page of the block.
  * @order: log2 of its pages.
+ * @memcg: the memcg the block is charged to.
+ * @dirty: the block may hold user data (it was mapped); it is zeroed
+ *	before it is reserved. A block never mapped was never written.
  *
- * The block leaves Dionysos's budget at once; each page goes back to the
- * page allocator, and leaves its memcg, when its last user lets go.
+ * The block leaves Dionysos's budget at once. A block whose pages no one
+ * else holds is reserved for the next grant charged to @memcg if there
+ * is room; any other goes back to the page allocator, and leaves its
+ * memcg, when its last user lets go.
  *
- * Context: any.
+ * Context: process context.
  */
-void bootpool_dionysos_release(struct page *page, unsigned int order)
+void bootpool_dionysos_release(struct page *page, unsigned int order,
+			       struct mem_cgroup *memcg, bool dirty)
 {
+	bool reuse = memcg && order < BOOTPOOL_ATOMIC_ORDERS &&
+		     READ_ONCE(dionysos.nr[order]) < BOOTPOOL_RESERVE_MAX;
 	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; reuse && i < (1U << order); i++)
+		if (page_count(page + i) != 1)
+			reuse = false;
+	if (reuse && dirty)
+		for (i = 0; i < (1U << order); i++)
+			clear_highpage(page + i);
 
 	spin_lock_irqsave(&dionysos.lock, flags);
 	bootpool_budget_uncharge(order);
+	if (reuse && dionysos.nr[order] < BOOTPOOL_RESERVE_MAX) {
+		css_get(&memcg->css);
+		dionysos.reserve[order][dionysos.nr[order]] =
+			(struct bootpool_reserved){ page, memcg };
+		WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] + 1);
+		page = NULL;
+	}
 	spin_unlock_irqrestore(&dionysos.lock, flags);
-	bootpool_block_put(page, order);
+	if (page)
+		bootpool_block_put(page, order);
+}
+
+/*
+ * Move the reserved blocks charged to @memcg (every block when @memcg is
+ * NULL) to @out; return how many. Context: dionysos.lock held.
+ */
+static unsigned int bootpool_reserve_collect(struct mem_cgroup *memcg,
+					     struct bootpool_reserved *out,
+					     unsigned int *orders)
+{
+	unsigned int order, i, n = 0;
+	struct bootpool_reserved *r;
+
+	lockdep_assert_held(&dionysos.lock);
+	for (order = 0; order < BOOTPOOL_ATOMIC_ORDERS; order++) {
+		r = dionysos.reserve[order];
+		for (i = dionysos.nr[order]; i-- > 0;) {
+			if (memcg && r[i].memcg != memcg)
+				continue;
+			orders[n] = order;
+			out[n++] = r[i];
+			r[i] = r[dionysos.nr[order] - 1];
+			WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] - 1);
+		}
+	}
+	return n;
+}
+
+/**
+ * bootpool_dionysos_purge() - free the reserved blocks of a memcg
+ * @memcg: the memcg, or NULL for every block.
+ *
+ * Called when a domain of @memcg is torn down, so that the reserve never
+ * keeps a memcg's pages charged (nor the memcg itself alive) for long
+ * after its domains are gone.
+ *
+ * Context: process context.
+ */
+void bootpool_dionysos_purge(struct mem_cgroup *memcg)
+{
+	unsigned int orders[BOOTPOOL_ATOMIC_ORDERS * BOOTPOOL_RESERVE_MAX];
+	struct bootpool_reserved out[ARRAY_SIZE(orders)];
+	unsigned int i, n;
+
+	spin_lock_irq(&dionysos.lock);
+	n = bootpool_reserve_collect(memcg, out, orders);
+	spin_unlock_irq(&dionysos.lock);
+	for (i = 0; i < n; i++) {
+		bootpool_block_put(out[i].page, orders[i]);
+		mem_cgroup_put(out[i].memcg);
+	}
+}
+
+static unsigned long bootpool_reserve_pages(void)
+{
+	unsigned long pages = 0;
+	unsigned int order;
+
+	for (order = 0; order < BOOTPOOL_ATOMIC_ORDERS; order++)
+		pages += (unsigned long)READ_ONCE(dionysos.nr[order]) << order;
+	return pages;
 }
 
 static void bootpool_dionysos_serve_queue(void)
@@ -371,9 +511,12 @@ static void bootpool_dionysos_reap_all(void)
 	list = llist_del_all(&dionysos.reap);
 	llist_for_each_entry_safe(req, next, list, llnode) {
 		if (!req->status && req->page)
-			bootpool_dionysos_release(req->page, req->order);
+			bootpool_dionysos_release(req->page, req->order,
+						  req->memcg, false);
 		bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
-		bootpool_request_free(req);
+		/* The reference the requester took when it gave up. */
+		mem_cgroup_put(req->memcg);
+		kfree(req);
 	}
 }
 
@@ -441,6 +584,7 @@ void bootpool_dionysos_stop(void)
 	kthread_stop(dionysos.task);
 	bootpool_dionysos_serve_queue();
 	bootpool_dionysos_reap_all();
+	bootpool_dionysos_purge(NULL);
 	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",
 	     dionysos.granted);
 }
@@ -484,5 +628,6 @@ void bootpool_dionysos_show(struct seq_file *m)
 		   READ_ONCE(dionysos.served_atomic));
 	seq_printf(m, "served_by_thread %lu\n",
 		   READ_ONCE(dionysos.served_thread));
+	seq_printf(m, "reserve_pages %lu\n", bootpool_reserve_pages());
 	bootpool_users_show(m);
 }

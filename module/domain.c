@@ -487,7 +487,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 			continue;
 		bootpool_rb_decode(rb[idx], &blk);
 		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
-		bootpool_dionysos_release(blk.page, blk.order);
+		bootpool_dionysos_release(blk.page, blk.order, NULL, false);
 		blocks++;
 	}
 	kvfree(rb);
@@ -500,6 +500,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	bootpool_user_uncharge(dom->user, remote_pages);
 	bootpool_user_put(dom->user);
 	dom->user = NULL;
+	bootpool_dionysos_purge(dom->memcg);
 	mem_cgroup_put(dom->memcg);
 	dom->memcg = NULL;
 
@@ -755,7 +756,8 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 		ret = bootpool_rb_insert(dom, &blk, &idx);
 		if (ret) {
 			spin_unlock(&dom->lock);
-			bootpool_dionysos_release(blk.page, order);
+			bootpool_dionysos_release(blk.page, order, dom->memcg,
+						  false);
 			spin_lock(&dom->lock);
 		}
 	}
@@ -846,7 +848,8 @@ static void bootpool_rb_release(struct bootpool_domain *dom, u32 idx,
 
 	bootpool_user_uncharge(dom->user, pages);
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(long)pages);
-	bootpool_dionysos_release(blk->page, blk->order);
+	bootpool_dionysos_release(blk->page, blk->order, dom->memcg,
+				  blk->mapped);
 }
 
 static int bootpool_domain_free_remote(struct bootpool_domain *dom,

@@ -163,6 +163,13 @@ static int bootpool_request_wait(struct bootpool_request *req)
 	if (!wait_var_event_killable(&req->state, bootpool_request_done(req)))
 		return 0;
 	/*
+	 * An abandoned request outlives its domain, and with it the domain's
+	 * reference on the memcg the reply is charged to: it takes its own
+	 * now, while the domain still holds one, and the reaper drops it.
+	 */
+	if (req->memcg)
+		css_get(&req->memcg->css);
+	/*
 	 * Fully ordered: whoever comes second, the requester here or the
 	 * cmpxchg in bootpool_request_complete(), sees the other's state.
 	 */
@@ -170,6 +177,7 @@ static int bootpool_request_wait(struct bootpool_request *req)
 			   BOOTPOOL_REQ_ABANDONED) == BOOTPOOL_REQ_PENDING)
 		return -EINTR;
 	/* The reply won the race: take it as usual (pairs as above). */
+	mem_cgroup_put(req->memcg);
 	smp_rmb();
 	return 0;
 }
@@ -182,22 +190,8 @@ static void bootpool_request_init(struct bootpool_request *req,
 	atomic_set(&req->state, BOOTPOOL_REQ_PENDING);
 	req->tgid = current->tgid;
 	req->order = order;
-	/* The request may outlive its domain: it holds its own reference. */
-	if (memcg)
-		css_get(&memcg->css);
+	/* The domain's reference, while the requester waits. */
 	req->memcg = memcg;
-}
-
-/**
- * bootpool_request_free() - free a request and its memcg reference
- * @req: the request.
- *
- * Context: any but hard interrupt.
- */
-void bootpool_request_free(struct bootpool_request *req)
-{
-	mem_cgroup_put(req->memcg);
-	kfree(req);
 }
 
 /* How a request made on @from_cpu reached Dionysos, for the ALLOC reply. */
@@ -276,6 +270,6 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	bootpool_reply(arg, req->from_cpu, req->hops, req->ipis);
 	if (!ret)
 		*page = req->page;
-	bootpool_request_free(req);
+	kfree(req);
 	return ret;
 }
