@@ -6,6 +6,7 @@
 #define _BOOTPOOL_H
 
 #include <linux/atomic.h>
+#include <linux/memcontrol.h>
 #include <linux/mmu_notifier.h>
 #include <linux/percpu.h>
 #include <linux/smp.h>
@@ -80,6 +81,15 @@ static inline u16 bootpool_handle_gen(u64 handle)
 	return (handle >> BOOTPOOL_HANDLE_SLOT_BITS) & 0xffff;
 }
 
+/* A reference on @memcg (NULL, or any memcg without CONFIG_MEMCG: none). */
+static inline void bootpool_memcg_get(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	if (memcg)
+		css_get(&memcg->css);
+#endif
+}
+
 /* ---- stats.c: global counters and debugfs ---- */
 
 enum bootpool_counter {
@@ -143,7 +153,6 @@ struct bootpool_remote_block {
 };
 
 struct bootpool_user;
-struct mem_cgroup;
 
 /**
  * struct bootpool_domain - the bootpool state of one process
@@ -290,6 +299,7 @@ void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
 void bootpool_dionysos_reap(struct bootpool_request *req);
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       struct mem_cgroup *memcg, bool dirty);
+void bootpool_dionysos_return(struct page *page, unsigned int order);
 void bootpool_dionysos_purge(struct mem_cgroup *memcg);
 void bootpool_dionysos_show(struct seq_file *m);
 void bootpool_dionysos_debugfs_init(struct dentry *dir);

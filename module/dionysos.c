@@ -384,7 +384,7 @@ void bootpool_dionysos_reap(struct bootpool_request *req)
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       struct mem_cgroup *memcg, bool dirty)
 {
-	bool reuse = memcg && order < BOOTPOOL_ATOMIC_ORDERS &&
+	bool reuse = order < BOOTPOOL_ATOMIC_ORDERS &&
 		     READ_ONCE(dionysos.nr[order]) < BOOTPOOL_RESERVE_MAX;
 	unsigned long flags;
 	unsigned int i;
@@ -399,7 +399,7 @@ void bootpool_dionysos_release(struct page *page, unsigned int order,
 	spin_lock_irqsave(&dionysos.lock, flags);
 	bootpool_budget_uncharge(order);
 	if (reuse && dionysos.nr[order] < BOOTPOOL_RESERVE_MAX) {
-		css_get(&memcg->css);
+		bootpool_memcg_get(memcg);
 		dionysos.reserve[order][dionysos.nr[order]] =
 			(struct bootpool_reserved){ page, memcg };
 		WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] + 1);
@@ -408,6 +408,27 @@ void bootpool_dionysos_release(struct page *page, unsigned int order,
 	spin_unlock_irqrestore(&dionysos.lock, flags);
 	if (page)
 		bootpool_block_put(page, order);
+}
+
+/**
+ * bootpool_dionysos_return() - return a granted block, not to be reused
+ * @page: first page of the block.
+ * @order: log2 of its pages.
+ *
+ * The block leaves Dionysos's budget at once and its pages go back to
+ * the page allocator when their last user lets go: for a domain's
+ * teardown, whose memcg's reserved blocks are freed anyway.
+ *
+ * Context: any.
+ */
+void bootpool_dionysos_return(struct page *page, unsigned int order)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dionysos.lock, flags);
+	bootpool_budget_uncharge(order);
+	spin_unlock_irqrestore(&dionysos.lock, flags);
+	bootpool_block_put(page, order);
 }
 
 /*

@@ -487,7 +487,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 			continue;
 		bootpool_rb_decode(rb[idx], &blk);
 		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
-		bootpool_dionysos_release(blk.page, blk.order, NULL, false);
+		bootpool_dionysos_return(blk.page, blk.order);
 		blocks++;
 	}
 	kvfree(rb);

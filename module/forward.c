@@ -167,8 +167,7 @@ static int bootpool_request_wait(struct bootpool_request *req)
 	 * reference on the memcg the reply is charged to: it takes its own
 	 * now, while the domain still holds one, and the reaper drops it.
 	 */
-	if (req->memcg)
-		css_get(&req->memcg->css);
+	bootpool_memcg_get(req->memcg);
 	/*
 	 * Fully ordered: whoever comes second, the requester here or the
 	 * cmpxchg in bootpool_request_complete(), sees the other's state.
