@@ -38,6 +38,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -528,7 +530,8 @@ static const struct mmu_notifier_ops bootpool_mn_ops = {
  *
  * Context: process context, may sleep.
  * Return: the domain, with a reference for the new descriptor, or an
- * ERR_PTR: -ENOMEM when the pool cannot be reserved.
+ * ERR_PTR: -ENOMEM when the pool cannot be reserved, -EPERM when the
+ * caller shares the address space of another process's domain.
  */
 struct bootpool_domain *bootpool_domain_attach(void)
 {
@@ -543,6 +546,12 @@ struct bootpool_domain *bootpool_domain_attach(void)
 		return ERR_CAST(mn);
 	}
 	dom = to_domain(mn);
+	/* The address space's domain belongs to another process. */
+	if (dom->files && dom->tgid != current->tgid) {
+		mmu_notifier_put(mn);
+		mutex_unlock(&bootpool_attach_lock);
+		return ERR_PTR(-EPERM);
+	}
 	if (!dom->files) {
 		ret = bootpool_domain_init(dom);
 		if (ret) {
@@ -976,6 +985,47 @@ int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 }
 
 /**
+ * bootpool_domain_alloc_undo() - take back an ALLOC whose reply was lost
+ * @dom: the caller's domain.
+ * @arg: the request as bootpool_domain_alloc() served it.
+ *
+ * For an ALLOC that fails after it was served, because its reply cannot
+ * be written back: the block is freed, and every counter the ALLOC and
+ * the FREE moved is moved back, so that the failed request changes only
+ * ``failed_allocs``. A switch the request caused stays: the domain's
+ * policy did see the request.
+ *
+ * Context: process context, may sleep; takes the domain's lock.
+ */
+void bootpool_domain_alloc_undo(struct bootpool_domain *dom,
+				const struct bootpool_alloc *arg)
+{
+	bool remote = arg->source == BOOTPOOL_SOURCE_DIONYSOS;
+
+	if (bootpool_domain_free(dom, arg->handle))
+		return;
+	spin_lock(&dom->lock);
+	dom->stats.frees--;
+	if (remote)
+		dom->stats.remote_allocs--;
+	else
+		dom->stats.pool_allocs--;
+	dom->stats.bytes_requested -= arg->size;
+	dom->stats.bytes_granted -= arg->granted;
+	dom->stats.ipis -= arg->ipis;
+	dom->stats.hops -= arg->hops;
+	bootpool_alloc_failed(dom);
+	spin_unlock(&dom->lock);
+
+	bootpool_count(remote ? BOOTPOOL_CNT_REMOTE_ALLOCS :
+				BOOTPOOL_CNT_POOL_ALLOCS, -1);
+	bootpool_count(remote ? BOOTPOOL_CNT_REMOTE_FREES :
+				BOOTPOOL_CNT_POOL_FREES, -1);
+	bootpool_count(BOOTPOOL_CNT_IPIS, -(long)arg->ipis);
+	bootpool_count(BOOTPOOL_CNT_HOPS, -(long)arg->hops);
+}
+
+/**
  * bootpool_domain_stats() - fill a STATS reply
  * @dom: the domain.
  * @st: the reply.
@@ -1175,7 +1225,13 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 	if (!first)
 		return -EINVAL;
 
-	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
+	/*
+	 * VM_IO as well as VM_DONTCOPY: madvise(MADV_DOFORK) refuses it, so
+	 * no process can make a fork inherit the mapping; and no
+	 * get_user_pages() user (vmsplice(), O_DIRECT) can hold the pages
+	 * past the mapping's life.
+	 */
+	vma->vm_flags |= VM_IO | VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
 	for (i = 0; i < npages && !ret; i++)
 		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
 				     first + i);
@@ -1205,9 +1261,14 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 		"none", "exhausted", "oversize", "early"
 	};
 	struct bootpool_stats st;
+	pid_t pid;
 
 	bootpool_domain_stats(dom, &st);
-	seq_printf(m, "%spid:\t%d\n", prefix, dom->tgid);
+	/* As /proc shows it: in the reader's pid namespace, 0 if not there. */
+	rcu_read_lock();
+	pid = pid_vnr(find_pid_ns(dom->tgid, &init_pid_ns));
+	rcu_read_unlock();
+	seq_printf(m, "%spid:\t%d\n", prefix, pid);
 	seq_printf(m, "%spolicy:\t%s\n", prefix, policy[st.policy]);
 	seq_printf(m, "%sswitched:\t%u\n", prefix, st.switched);
 	seq_printf(m, "%sswitch_reason:\t%s\n", prefix,

@@ -113,12 +113,17 @@ MODULE_PARM_DESC(max_user_mb,
 module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
 MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
 
-/* A descriptor serves only the process that opened it. */
+/*
+ * A descriptor serves only the process (thread group) that opened it: not
+ * a forked child, not the receiver of a passed descriptor, and not a
+ * process that shares its address space (clone(CLONE_VM) without
+ * CLONE_THREAD, or a vfork() child before it execs).
+ */
 static struct bootpool_domain *bootpool_file_domain(struct file *file)
 {
 	struct bootpool_domain *dom = file->private_data;
 
-	if (dom->notifier.mm != current->mm)
+	if (dom->notifier.mm != current->mm || dom->tgid != current->tgid)
 		return NULL;
 	return dom;
 }
@@ -243,7 +248,7 @@ static long bootpool_batch_one(struct bootpool_domain *dom,
 	if (ret)
 		return ret;
 	if (copy_to_user(uptr, &a, min(usize, ksize))) {
-		bootpool_domain_free(dom, a.handle);
+		bootpool_domain_alloc_undo(dom, &a);
 		return -EFAULT;
 	}
 	return 0;
@@ -276,7 +281,7 @@ static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
 	if (done && bootpool_alloc_put(uptr, a, done)) {
 		/* The caller cannot learn these handles: take them back. */
 		for (i = 0; i < done; i++)
-			bootpool_domain_free(dom, a[i].handle);
+			bootpool_domain_alloc_undo(dom, &a[i]);
 		*err = -EFAULT;
 		return 0;
 	}
@@ -409,7 +414,7 @@ static long bootpool_ioctl_alloc(struct bootpool_domain *dom,
 		return ret;
 	if (bootpool_alloc_put(uarg, &a, 1)) {
 		/* The caller cannot learn the handle: take the block back. */
-		bootpool_domain_free(dom, a.handle);
+		bootpool_domain_alloc_undo(dom, &a);
 		return -EFAULT;
 	}
 	return 0;
@@ -468,7 +473,7 @@ bootpool_ioctl_generic(struct bootpool_domain *dom, unsigned int cmd,
 	    (usize > ksize && clear_user(uarg + ksize, usize - ksize))) {
 		/* The caller cannot learn the handle: take the block back. */
 		if (kcmd == BOOTPOOL_IOC_ALLOC)
-			bootpool_domain_free(dom, karg.alloc.handle);
+			bootpool_domain_alloc_undo(dom, &karg.alloc);
 		return -EFAULT;
 	}
 	return 0;

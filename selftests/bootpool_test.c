@@ -897,6 +897,200 @@ TEST_F(dev, fdinfo_shows_the_domain)
 	EXPECT_NE(NULL, strstr(buf, "bootpool_policy:\tlate\n"));
 }
 
+/* Reads the fdinfo of @fd into @buf; its length, or -1. */
+static ssize_t read_fdinfo(int fd, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, len - 1);
+	close(f);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
+/* Child in a new pid namespace, where it is pid 1. */
+static void child_reads_own_pid(int unused, int arg)
+{
+	char buf[4096];
+	int fd;
+
+	if (getpid() != 1)
+		_exit(1);
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || read_fdinfo(fd, buf, sizeof(buf)) <= 0)
+		_exit(2);
+	/* As /proc shows pids: in the reader's namespace. */
+	_exit(strstr(buf, "bootpool_pid:\t1\n") ? 0 : 3);
+}
+
+TEST_F(dev, fdinfo_shows_pids_in_the_readers_namespace)
+{
+	char buf[4096], want[64];
+
+	ASSERT_LT(0, read_fdinfo(self->fd, buf, sizeof(buf)));
+	snprintf(want, sizeof(want), "bootpool_pid:\t%d\n", getpid());
+	EXPECT_NE(NULL, strstr(buf, want));
+	if (unshare(CLONE_NEWPID))
+		SKIP(return, "no pid namespaces: %s", strerror(errno));
+	/* Only children enter the new namespace. */
+	EXPECT_EQ(0, bp_run_child(child_reads_own_pid, self->fd, 0));
+}
+
+struct clone_vm_arg {
+	int fd;
+	__u64 handle;
+};
+
+/* A process of its own that shares the caller's address space. */
+static int clone_vm_child(void *p)
+{
+	struct clone_vm_arg *c = p;
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	void *m;
+	int fd;
+
+	if (bp_alloc(c->fd, 1, &a) != -EPERM)
+		return 1;
+	if (bp_free(c->fd, c->handle) != -EPERM)
+		return 2;
+	if (bp_stats(c->fd, &st) != -EPERM)
+		return 3;
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, c->fd, c->handle * PAGE);
+	if (m != MAP_FAILED || errno != EPERM)
+		return 4;
+	/* Nor can it open a domain of its own on that address space. */
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd >= 0 || errno != EPERM)
+		return 5;
+	return 0;
+}
+
+TEST_F(dev, process_sharing_the_address_space_is_refused)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct clone_vm_arg c = { .fd = self->fd };
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
+	c.handle = a.handle;
+	pid = clone(clone_vm_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, &c);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* A vfork() child is such a process too, until it execs. */
+	pid = vfork();
+	if (!pid)
+		_exit(bp_alloc(self->fd, 1, &a) == -EPERM ? 0 : 1);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* The block is still the parent's, and no other came. */
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.pool_used);
+	EXPECT_EQ(0, bp_free(self->fd, c.handle));
+}
+
+static void *parent_mapping;
+
+/* Child: the parent's mapping must not be there. */
+static void child_has_no_mapping(int unused, int arg)
+{
+	unsigned char vec;
+
+	_exit(mincore(parent_mapping, PAGE, &vec) && errno == ENOMEM ? 0 : 1);
+}
+
+TEST_F(dev, mapping_cannot_be_made_inheritable)
+{
+	struct bootpool_alloc a;
+	unsigned char *p;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	parent_mapping = p;
+	p[0] = 0x5a;
+	/* MADV_DOFORK would clear VM_DONTCOPY: refused. */
+	EXPECT_EQ(-1, madvise(p, PAGE, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, bp_run_child(child_has_no_mapping, self->fd, 0));
+	EXPECT_EQ(0, bp_free(self->fd, a.handle));
+	munmap(p, PAGE);
+}
+
+/* An ALLOC whose argument is in a read-only page: EFAULT. */
+static int alloc_readonly(int fd, __u64 size)
+{
+	struct bootpool_alloc *ro;
+	int ret;
+
+	ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ro == MAP_FAILED)
+		return -ENOMEM;
+	ro->size = size;
+	mprotect(ro, PAGE, PROT_READ);
+	ret = ioctl(fd, BOOTPOOL_IOC_ALLOC, ro) ? -errno : 0;
+	munmap(ro, PAGE);
+	return ret;
+}
+
+static const char * const undo_counters[] = {
+	"pool_allocs", "pool_frees", "remote_allocs", "remote_frees",
+	"pool_pages_used", "remote_pages_held", "ipis", "hops",
+};
+
+TEST_F(dev, alloc_that_cannot_reply_changes_only_failed_allocs)
+{
+	long before[8], failed = bp_counter("failed_allocs");
+	struct bootpool_stats st0, st;
+	int i, round;
+
+	for (round = 0; round < 2; round++) {
+		/* A pool block, then (a switch later) a Dionysos block. */
+		__u64 size = round ? 2 * PAGE : 1;
+
+		ASSERT_EQ(0, bp_stats(self->fd, &st0));
+		for (i = 0; i < 8; i++)
+			before[i] = bp_counter(undo_counters[i]);
+		EXPECT_EQ(-EFAULT, alloc_readonly(self->fd, size));
+		ASSERT_EQ(0, bp_stats(self->fd, &st));
+		EXPECT_EQ(st0.failed_allocs + 1, st.failed_allocs);
+		EXPECT_EQ(st0.pool_allocs, st.pool_allocs);
+		EXPECT_EQ(st0.remote_allocs, st.remote_allocs);
+		EXPECT_EQ(st0.frees, st.frees);
+		EXPECT_EQ(st0.bytes_requested, st.bytes_requested);
+		EXPECT_EQ(st0.bytes_granted, st.bytes_granted);
+		EXPECT_EQ(st0.ipis, st.ipis);
+		EXPECT_EQ(st0.hops, st.hops);
+		EXPECT_EQ(st0.pool_used, st.pool_used);
+		EXPECT_EQ(st0.remote_bytes, st.remote_bytes);
+		for (i = 0; i < 8; i++) {
+			long now = bp_counter(undo_counters[i]);
+
+			if (now != before[i])
+				printf("# counter %s: %ld, was %ld\n",
+				       undo_counters[i], now, before[i]);
+			EXPECT_EQ(before[i], now);
+		}
+		EXPECT_EQ(failed + round + 1, bp_counter("failed_allocs"));
+	}
+}
+
 /* Forwarding: needs a second CPU and Dionysos on CPU 0. */
 FIXTURE(fwd) {
 	int fd;

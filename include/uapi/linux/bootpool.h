@@ -25,15 +25,19 @@
  * must be ``MAP_SHARED``. It fails with ``EINVAL`` for a private mapping,
  * an offset that names no block of the process, or a longer length, and
  * with ``ENOMEM`` when memory ran out. The mapping is not inherited by
- * fork(). A block freed while it is mapped is *kept*: its handle is dead
+ * fork(), whatever the process does (madvise(MADV_DOFORK) fails with
+ * ``EINVAL``), and get_user_pages() cannot reach it (``VM_IO``). A block freed while it is mapped is *kept*: its handle is dead
  * at once, but its pages stay in the mapping, and the block keeps its
  * pool slot or its place against the caps (and is reported in
  * @kept_bytes of STATS) until its last mapping is unmapped.
  *
  * Every ioctl and mmap() through a descriptor fails with ``EPERM`` when
  * called by a process other than the one that opened it: a forked child or
- * the receiver of a passed descriptor must open /dev/bootpool itself. An
- * ioctl number bootpool does not know fails with ``ENOTTY``.
+ * the receiver of a passed descriptor must open /dev/bootpool itself, and
+ * a process that shares the opener's address space (clone(CLONE_VM)
+ * without CLONE_THREAD, a vfork() child) can use neither the descriptor
+ * nor open() a domain of its own on that address space. An ioctl number
+ * bootpool does not know fails with ``ENOTTY``.
  */
 #ifndef _UAPI_LINUX_BOOTPOOL_H
 #define _UAPI_LINUX_BOOTPOOL_H
@@ -174,7 +178,9 @@ struct bootpool_policy {
  * @pool_allocs: requests served by the pool.
  * @remote_allocs: requests served by Dionysos.
  * @frees: successful FREEs.
- * @failed_allocs: ALLOC requests that failed.
+ * @failed_allocs: ALLOC requests that passed their argument checks and
+ *	then failed (``ENOMEM``, ``ENXIO``, ``EINTR``, or ``EFAULT`` writing
+ *	the reply back, after which every other counter is as it was).
  * @ipis: inter-processor interrupts sent for the domain's requests.
  * @hops: message hops travelled by the domain's requests.
  * @bytes_requested: sum of @size over successful ALLOCs.
