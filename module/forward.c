@@ -175,8 +175,12 @@ static int bootpool_request_wait(struct bootpool_request *req)
 	if (atomic_cmpxchg(&req->state, BOOTPOOL_REQ_PENDING,
 			   BOOTPOOL_REQ_ABANDONED) == BOOTPOOL_REQ_PENDING)
 		return -EINTR;
-	/* The reply won the race: take it as usual (pairs as above). */
 	mem_cgroup_put(req->memcg);
+	/*
+	 * The reply won the race: take it as usual. The failed cmpxchg is
+	 * not ordered; this orders the reads of the reply after it, pairing
+	 * with the cmpxchg in bootpool_request_complete().
+	 */
 	smp_rmb();
 	return 0;
 }

@@ -975,7 +975,8 @@ static int clone_vm_child(void *p)
 
 TEST_F(dev, process_sharing_the_address_space_is_refused)
 {
-	static char stack[64 * 1024] __attribute__((aligned(16)));
+	const size_t stack_size = 64 * 1024;
+	char *stack = malloc(stack_size);
 	struct clone_vm_arg c = { .fd = self->fd };
 	struct bootpool_stats st;
 	struct bootpool_alloc a;
@@ -984,9 +985,11 @@ TEST_F(dev, process_sharing_the_address_space_is_refused)
 
 	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
 	c.handle = a.handle;
-	pid = clone(clone_vm_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, &c);
+	ASSERT_NE(NULL, stack);
+	pid = clone(clone_vm_child, stack + stack_size, CLONE_VM | SIGCHLD, &c);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	free(stack);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 

@@ -26,8 +26,9 @@
  * an offset that names no block of the process, or a longer length, and
  * with ``ENOMEM`` when memory ran out. The mapping is not inherited by
  * fork(), whatever the process does (madvise(MADV_DOFORK) fails with
- * ``EINVAL``), and get_user_pages() cannot reach it (``VM_IO``). A block freed while it is mapped is *kept*: its handle is dead
- * at once, but its pages stay in the mapping, and the block keeps its
+ * ``EINVAL``), and get_user_pages() cannot reach it (``VM_IO``). A block
+ * freed while it is mapped is *kept*: its handle is dead at once, but its
+ * pages stay in the mapping, and the block keeps its
  * pool slot or its place against the caps (and is reported in
  * @kept_bytes of STATS) until its last mapping is unmapped.
  *
