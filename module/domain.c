@@ -1133,6 +1133,17 @@ static const struct vm_operations_struct bootpool_vm_ops = {
 	.close	= bootpool_vm_close,
 };
 
+/* vma->vm_flags is read-only from 6.3 on, where vm_flags_set() came. */
+static void bootpool_vm_flags_set(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+#ifdef BOOTPOOL_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
 /* Allocate the pool's mapping counts at the first mmap of a pool block. */
 static int bootpool_pool_maps_init(struct bootpool_domain *dom)
 {
@@ -1231,7 +1242,8 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 	 * get_user_pages() user (vmsplice(), O_DIRECT) can hold the pages
 	 * past the mapping's life.
 	 */
-	vma->vm_flags |= VM_IO | VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
+	bootpool_vm_flags_set(vma, VM_IO | VM_DONTCOPY | VM_DONTEXPAND |
+				   VM_DONTDUMP);
 	for (i = 0; i < npages && !ret; i++)
 		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
 				     first + i);
