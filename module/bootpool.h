@@ -25,7 +25,7 @@ extern unsigned int bootpool_forward_hops;
 extern unsigned int bootpool_max_user_mb;
 extern int bootpool_default_policy;
 
-/* Largest order Dionysos grants, and the largest it keeps in reserve. */
+/* Largest order Dionysos grants. */
 #define BOOTPOOL_MAX_ORDER	get_order(BOOTPOOL_MAX_ALLOC_SIZE)
 #define BOOTPOOL_MAX_HOPS	8
 #define BOOTPOOL_MAX_POOL_PAGES	4096

@@ -369,6 +369,15 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 	trace_bootpool_switch(dom->tgid, reason, dom->nr_free);
 }
 
+/* Drop the domain's references on its user and its memcg. */
+static void bootpool_domain_put_owner(struct bootpool_domain *dom)
+{
+	bootpool_user_put(dom->user);
+	dom->user = NULL;
+	mem_cgroup_put(dom->memcg);
+	dom->memcg = NULL;
+}
+
 /* Free the pool's bookkeeping (not its pages, nor the array of them). */
 static void bootpool_domain_free_arrays(struct bootpool_domain *dom)
 {
@@ -432,10 +441,7 @@ out_free_arrays:
 	bootpool_domain_free_arrays(dom);
 	kfree(dom->pages);
 	dom->pages = NULL;
-	mem_cgroup_put(dom->memcg);
-	dom->memcg = NULL;
-	bootpool_user_put(dom->user);
-	dom->user = NULL;
+	bootpool_domain_put_owner(dom);
 	return -ENOMEM;
 }
 
@@ -500,11 +506,8 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	kfree(pages);
 	bootpool_domain_free_arrays(dom);
 	bootpool_user_uncharge(dom->user, remote_pages);
-	bootpool_user_put(dom->user);
-	dom->user = NULL;
 	bootpool_dionysos_purge(dom->memcg);
-	mem_cgroup_put(dom->memcg);
-	dom->memcg = NULL;
+	bootpool_domain_put_owner(dom);
 
 	bootpool_count(BOOTPOOL_CNT_POOL_PAGES, -(long)nr);
 	bootpool_count(BOOTPOOL_CNT_POOL_USED, -(long)used);

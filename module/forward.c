@@ -7,8 +7,9 @@
  * made on any other CPU travels to ``dionysos_cpu`` by IPI
  * (smp_call_function_single_async()) and is served in the IPI handler of
  * its last hop; only when that cannot be done without sleeping is it
- * queued for the ``dionysos`` thread. The reply is written into the request, and the
- * requester, which spins briefly and then sleeps killably, picks it up.
+ * queued for the ``dionysos`` thread. The reply is written into the
+ * request, and the requester, which spins briefly and then sleeps
+ * killably, picks it up.
  *
  * ``forward_hops`` emulates the routed path of the Barrelfish original,
  * where a capability sent to core 1 took three message hops instead of one:
