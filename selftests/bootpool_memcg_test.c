@@ -64,19 +64,10 @@ static long cg_read(const char *dir, const char *file)
 /* Reads "@key N" from @dir/memory.events; -1 when absent. */
 static long cg_event(const char *dir, const char *key)
 {
-	char path[256], k[64];
-	long val, found = -1;
-	FILE *f;
+	char path[256];
 
 	snprintf(path, sizeof(path), "%s/memory.events", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", k, &val) == 2)
-		if (!strcmp(k, key))
-			found = val;
-	fclose(f);
-	return found;
+	return bp_kv_get(path, key);
 }
 
 /*

@@ -877,26 +877,6 @@ TEST_F_TIMEOUT(dev, eight_threads_leave_counters_balanced, 180)
 	EXPECT_EQ(0, st.failed_allocs);
 }
 
-TEST_F(dev, fdinfo_shows_the_domain)
-{
-	char path[64], buf[4096];
-	struct bootpool_alloc a;
-	ssize_t n;
-	int fd;
-
-	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", self->fd);
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	ASSERT_LT(0, n);
-	buf[n] = 0;
-	EXPECT_NE(NULL, strstr(buf, "bootpool_pool_pages:\t256\n"));
-	EXPECT_NE(NULL, strstr(buf, "bootpool_pool_used:\t1\n"));
-	EXPECT_NE(NULL, strstr(buf, "bootpool_policy:\tlate\n"));
-}
-
 /* Reads the fdinfo of @fd into @buf; its length, or -1. */
 static ssize_t read_fdinfo(int fd, char *buf, size_t len)
 {
@@ -913,6 +893,18 @@ static ssize_t read_fdinfo(int fd, char *buf, size_t len)
 	if (n >= 0)
 		buf[n] = 0;
 	return n;
+}
+
+TEST_F(dev, fdinfo_shows_the_domain)
+{
+	struct bootpool_alloc a;
+	char buf[4096];
+
+	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
+	ASSERT_LT(0, read_fdinfo(self->fd, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "bootpool_pool_pages:\t256\n"));
+	EXPECT_NE(NULL, strstr(buf, "bootpool_pool_used:\t1\n"));
+	EXPECT_NE(NULL, strstr(buf, "bootpool_policy:\tlate\n"));
 }
 
 /* Child in a new pid namespace, where it is pid 1. */

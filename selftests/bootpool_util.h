@@ -110,14 +110,13 @@ static inline int bp_param_set_long(const char *name, long val)
 	return bp_param_set(name, buf);
 }
 
-/* Reads a line "name value" of a debugfs file; -1 when absent. */
-static inline long bp_debugfs_get(const char *file, const char *name)
+/* Reads the line "@name value" of the file at @path; -1 when absent. */
+static inline long bp_kv_get(const char *path, const char *name)
 {
-	char path[256], key[64];
+	char key[64];
 	long val, found = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), BOOTPOOL_DEBUGFS "%s", file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -129,6 +128,15 @@ static inline long bp_debugfs_get(const char *file, const char *name)
 	}
 	fclose(f);
 	return found;
+}
+
+/* Reads a line "name value" of a debugfs file; -1 when absent. */
+static inline long bp_debugfs_get(const char *file, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), BOOTPOOL_DEBUGFS "%s", file);
+	return bp_kv_get(path, name);
 }
 
 static inline long bp_counter(const char *name)
