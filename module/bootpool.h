@@ -31,23 +31,33 @@ extern int bootpool_default_policy;
 #define BOOTPOOL_MAX_POOL_PAGES	4096
 
 /*
- * Handles name a block within one domain. Pool blocks carry the slot and a
- * generation that changes whenever the slot is freed, so a stale handle
- * never names a new block; Dionysos blocks carry an index in the domain's
- * table of remote blocks and a generation stored with the block, for the
- * same reason. The mmap offset of a block is its handle in pages.
+ * Handles name a block within one domain, and never name another one: a
+ * handle carries the block's index (its pool slot, or its entry in the
+ * domain's table of Dionysos blocks) and the generation the index had when
+ * the block was handed out. Each index counts its own generations; one
+ * whose generations are used up is retired, never handed out again (after
+ * 2^50 ALLOC+FREE cycles of one pool slot or 2^43 Dionysos blocks in one
+ * table entry), so a handle cannot come back.
+ *
+ *   pool:     0 | generation (51 bits, odd while in use) | slot (12 bits)
+ *   Dionysos: 1 | generation (43 bits, from 1)           | index (20 bits)
+ *
+ * The mmap offset of a block is its index in pages, pool slots first, so
+ * that it fits a 32-bit program's mmap2() and off_t: it names the block
+ * while the block is allocated, and a later block may reuse it.
  */
-#define BOOTPOOL_HANDLE_REMOTE		BIT_ULL(32)
-#define BOOTPOOL_HANDLE_SLOT_BITS	16
+#define BOOTPOOL_HANDLE_REMOTE		BIT_ULL(63)
+#define BOOTPOOL_HANDLE_SLOT_BITS	12
 #define BOOTPOOL_HANDLE_REMOTE_BITS	20
 #define BOOTPOOL_HANDLE_REMOTE_LIMIT	((1U << BOOTPOOL_HANDLE_REMOTE_BITS) - 1)
-#define BOOTPOOL_HANDLE_REMOTE_GEN	0xfffU	/* 12 bits above the index */
+#define BOOTPOOL_POOL_GEN_MAX		(BIT_ULL(63 - BOOTPOOL_HANDLE_SLOT_BITS) - 1)
+#define BOOTPOOL_REMOTE_GEN_MAX		(BIT_ULL(63 - BOOTPOOL_HANDLE_REMOTE_BITS) - 1)
 
-static inline u64 bootpool_remote_handle(u32 idx, u32 gen)
+static_assert(BOOTPOOL_MAX_POOL_PAGES <= 1U << BOOTPOOL_HANDLE_SLOT_BITS);
+
+static inline u64 bootpool_remote_handle(u32 idx, u64 gen)
 {
-	return BOOTPOOL_HANDLE_REMOTE |
-	       ((u64)(gen & BOOTPOOL_HANDLE_REMOTE_GEN) <<
-		BOOTPOOL_HANDLE_REMOTE_BITS) | idx;
+	return BOOTPOOL_HANDLE_REMOTE | gen << BOOTPOOL_HANDLE_REMOTE_BITS | idx;
 }
 
 static inline u32 bootpool_handle_remote_idx(u64 handle)
@@ -55,15 +65,14 @@ static inline u32 bootpool_handle_remote_idx(u64 handle)
 	return handle & BOOTPOOL_HANDLE_REMOTE_LIMIT;
 }
 
-static inline u32 bootpool_handle_remote_gen(u64 handle)
+static inline u64 bootpool_handle_remote_gen(u64 handle)
 {
-	return (handle >> BOOTPOOL_HANDLE_REMOTE_BITS) &
-	       BOOTPOOL_HANDLE_REMOTE_GEN;
+	return (handle & ~BOOTPOOL_HANDLE_REMOTE) >> BOOTPOOL_HANDLE_REMOTE_BITS;
 }
 
-static inline u64 bootpool_pool_handle(unsigned int slot, u16 gen)
+static inline u64 bootpool_pool_handle(unsigned int slot, u64 gen)
 {
-	return ((u64)gen << BOOTPOOL_HANDLE_SLOT_BITS) | slot;
+	return gen << BOOTPOOL_HANDLE_SLOT_BITS | slot;
 }
 
 static inline bool bootpool_handle_is_remote(u64 handle)
@@ -76,9 +85,24 @@ static inline unsigned int bootpool_handle_slot(u64 handle)
 	return handle & ((1U << BOOTPOOL_HANDLE_SLOT_BITS) - 1);
 }
 
-static inline u16 bootpool_handle_gen(u64 handle)
+static inline u64 bootpool_handle_gen(u64 handle)
 {
-	return (handle >> BOOTPOOL_HANDLE_SLOT_BITS) & 0xffff;
+	return handle >> BOOTPOOL_HANDLE_SLOT_BITS;
+}
+
+/*
+ * The mmap page offset of the block a handle names: pool slots from page 1
+ * (offset 0 names no block), Dionysos blocks after the largest pool.
+ */
+#define BOOTPOOL_PGOFF_POOL		1UL
+#define BOOTPOOL_PGOFF_REMOTE		(BOOTPOOL_PGOFF_POOL + BOOTPOOL_MAX_POOL_PAGES)
+
+static inline unsigned long bootpool_handle_pgoff(u64 handle)
+{
+	if (bootpool_handle_is_remote(handle))
+		return BOOTPOOL_PGOFF_REMOTE +
+		       bootpool_handle_remote_idx(handle);
+	return BOOTPOOL_PGOFF_POOL + bootpool_handle_slot(handle);
 }
 
 /* A reference on @memcg (NULL, or any memcg without CONFIG_MEMCG: none). */
@@ -136,7 +160,7 @@ void bootpool_debugfs_exit(void);
  * @page: first of its 2^@order pages; the pages are split, each holds its
  *	own reference.
  * @order: log2 of the number of pages.
- * @gen: generation of its handle.
+ * @gen: generation of its handle, from the domain's @rb_gen.
  * @mapped: the block was mapped, so it may hold user data.
  * @freed: FREE was called while it was mapped; it is kept, and counted,
  *	until its last mapping goes.
@@ -147,12 +171,13 @@ void bootpool_debugfs_exit(void);
 struct bootpool_remote_block {
 	struct page *page;
 	unsigned int order;
-	u32 gen;
+	u64 gen;
 	bool mapped;
 	bool freed;
 };
 
 struct bootpool_user;
+struct dentry;
 
 /**
  * struct bootpool_domain - the bootpool state of one process
@@ -176,7 +201,8 @@ struct bootpool_user;
  * @nr_pages: pages in the pool.
  * @nr_free: entries on @free_stack.
  * @pages: the pool's pages, indexed by slot.
- * @gen: generation of each slot's handle.
+ * @gen: generation of each slot's handle: odd while in use, even while
+ *	free, past %BOOTPOOL_POOL_GEN_MAX once retired.
  * @free_stack: free slots, most recently freed on top.
  * @dirty: slots whose page was mapped since it was last zeroed.
  * @pool_maps: mappings of each slot's page; allocated at the first mmap.
@@ -185,7 +211,10 @@ struct bootpool_user;
  * @rb_size: entries in @rb and @rb_free.
  * @rb_nr_free: entries on @rb_free.
  * @rb_maps: mappings of each entry's block.
- * @remote_gen: generation given to the next remote block.
+ * @rb_gen: generation of each entry's latest block; an entry at
+ *	%BOOTPOOL_REMOTE_GEN_MAX is retired once that block goes.
+ * @gen_base: where the generations of new slots and entries start
+ *	(debugfs ``gen_base`` at attach, for tests; normally 0).
  * @remote_pages: Dionysos pages held or being requested, including those
  *	of freed blocks kept by their mappings.
  * @kept_pages: pages of blocks freed while mapped, held until their last
@@ -209,7 +238,7 @@ struct bootpool_domain {
 	unsigned int nr_pages;
 	unsigned int nr_free;
 	struct page **pages;
-	u16 *gen;
+	u64 *gen;
 	u16 *free_stack;
 	unsigned long *dirty;
 	unsigned int *pool_maps;
@@ -218,7 +247,8 @@ struct bootpool_domain {
 	u32 rb_size;
 	u32 rb_nr_free;
 	u32 *rb_maps;
-	u32 remote_gen;
+	u64 *rb_gen;
+	u64 gen_base;
 	unsigned long remote_pages;
 	unsigned long kept_pages;
 	struct bootpool_stats stats;
@@ -245,10 +275,9 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 int bootpool_domains_show(struct seq_file *m, void *unused);
 void bootpool_domains_synchronize(void);
 void bootpool_users_show(struct seq_file *m);
+void bootpool_domain_debugfs_init(struct dentry *dir);
 
 /* ---- dionysos.c: the memory service ---- */
-
-struct dentry;
 
 /**
  * struct bootpool_request - one request to Dionysos

@@ -32,6 +32,7 @@
  * mremap and fork).
  */
 #include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
@@ -177,17 +178,34 @@ static struct bootpool_domain *to_domain(struct mmu_notifier *mn)
 }
 
 /*
+ * Where new domains start the generations of their handles; debugfs
+ * ``gen_base``, for tests that reach the end of the generation space.
+ */
+static u64 bootpool_gen_base;
+
+/**
+ * bootpool_domain_debugfs_init() - add the ``gen_base`` file
+ * @dir: bootpool's debugfs directory.
+ *
+ * Context: module init.
+ */
+void bootpool_domain_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_u64("gen_base", 0600, dir, &bootpool_gen_base);
+}
+
+/*
  * A Dionysos block is kept in the domain's table of remote blocks as one
- * word: page frame, handle generation, present, mapped and freed flags,
- * and order. Indices come from a stack of free ones, so a remote ALLOC+FREE
- * allocates no memory for bookkeeping once the table holds an entry.
+ * word: page frame, present, mapped and freed flags, and order; the
+ * generation of its handle is in the table's @rb_gen. Indices come from a
+ * stack of free ones, so a remote ALLOC+FREE allocates no memory for
+ * bookkeeping once the table holds an entry.
  */
 #define BOOTPOOL_RB_ORDER_BITS	4
 #define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
 #define BOOTPOOL_RB_PRESENT	BIT(BOOTPOOL_RB_ORDER_BITS + 1)
 #define BOOTPOOL_RB_FREED	BIT(BOOTPOOL_RB_ORDER_BITS + 2)
-#define BOOTPOOL_RB_GEN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
-#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_GEN_SHIFT + 12)
+#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
 #define BOOTPOOL_RB_MIN		16	/* entries in a new table */
 
 static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
@@ -195,7 +213,6 @@ static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
 static unsigned long bootpool_rb_entry(const struct bootpool_remote_block *blk)
 {
 	return page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
-	       (unsigned long)blk->gen << BOOTPOOL_RB_GEN_SHIFT |
 	       BOOTPOOL_RB_PRESENT | (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) |
 	       (blk->freed ? BOOTPOOL_RB_FREED : 0) | blk->order;
 }
@@ -204,7 +221,6 @@ static void bootpool_rb_decode(unsigned long v,
 			       struct bootpool_remote_block *blk)
 {
 	blk->page = pfn_to_page(v >> BOOTPOOL_RB_PFN_SHIFT);
-	blk->gen = (v >> BOOTPOOL_RB_GEN_SHIFT) & BOOTPOOL_HANDLE_REMOTE_GEN;
 	blk->mapped = v & BOOTPOOL_RB_MAPPED;
 	blk->freed = v & BOOTPOOL_RB_FREED;
 	blk->order = v & (BIT(BOOTPOOL_RB_ORDER_BITS) - 1);
@@ -222,12 +238,14 @@ static long bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
 	u32 idx = bootpool_handle_remote_idx(handle);
 	unsigned long v;
 
-	if (handle >> 33 || idx >= dom->rb_size)
+	if (!bootpool_handle_is_remote(handle) || idx >= dom->rb_size)
 		return -1;
-	v = dom->rb[array_index_nospec(idx, dom->rb_size)];
+	idx = array_index_nospec(idx, dom->rb_size);
+	v = dom->rb[idx];
 	if (!(v & BOOTPOOL_RB_PRESENT))
 		return -1;
 	bootpool_rb_decode(v, blk);
+	blk->gen = dom->rb_gen[idx];
 	if (blk->freed || blk->gen != bootpool_handle_remote_gen(handle))
 		return -1;
 	return idx;
@@ -242,9 +260,11 @@ static long bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
  */
 static int bootpool_rb_grow(struct bootpool_domain *dom)
 {
+	u64 gen = min(dom->gen_base, BOOTPOOL_REMOTE_GEN_MAX - 1);
 	unsigned long *rb = NULL, *old_rb = NULL;
 	u32 *rb_free = NULL, *old_free = NULL;
 	u32 *rb_maps = NULL, *old_maps = NULL;
+	u64 *rb_gen = NULL, *old_gen = NULL;
 	u32 size, old_size, i, n = 0;
 	int ret = 0;
 
@@ -257,7 +277,8 @@ static int bootpool_rb_grow(struct bootpool_domain *dom)
 	rb = kvcalloc(size, sizeof(*rb), GFP_KERNEL_ACCOUNT);
 	rb_free = kvmalloc_array(size, sizeof(*rb_free), GFP_KERNEL_ACCOUNT);
 	rb_maps = kvcalloc(size, sizeof(*rb_maps), GFP_KERNEL_ACCOUNT);
-	if (!rb || !rb_free || !rb_maps) {
+	rb_gen = kvmalloc_array(size, sizeof(*rb_gen), GFP_KERNEL_ACCOUNT);
+	if (!rb || !rb_free || !rb_maps || !rb_gen) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -269,39 +290,46 @@ static int bootpool_rb_grow(struct bootpool_domain *dom)
 			memcpy(rb, dom->rb, old_size * sizeof(*rb));
 			memcpy(rb_maps, dom->rb_maps,
 			       old_size * sizeof(*rb_maps));
+			memcpy(rb_gen, dom->rb_gen, old_size * sizeof(*rb_gen));
 		}
 		/* The lowest new index on top. */
-		for (i = size; i-- > old_size;)
+		for (i = size; i-- > old_size;) {
 			rb_free[n++] = i;
+			rb_gen[i] = gen;
+		}
 		old_rb = dom->rb;
 		old_free = dom->rb_free;
 		old_maps = dom->rb_maps;
+		old_gen = dom->rb_gen;
 		dom->rb = rb;
 		dom->rb_free = rb_free;
 		dom->rb_maps = rb_maps;
+		dom->rb_gen = rb_gen;
 		dom->rb_size = size;
 		dom->rb_nr_free = n;
 		rb = old_rb;
 		rb_free = old_free;
 		rb_maps = old_maps;
+		rb_gen = old_gen;
 	}
 	spin_unlock(&dom->lock);
 out_free:
 	kvfree(rb);
 	kvfree(rb_free);
 	kvfree(rb_maps);
+	kvfree(rb_gen);
 	return ret;
 }
 
 /*
- * Record a remote block; return its table index in *@idx. Grows the table
- * when it is full, dropping the lock to do so.
+ * Record a remote block; return its table index in *@idx and the
+ * generation of its handle in @blk. Grows the table when it is full,
+ * dropping the lock to do so.
  * Context: process context, may sleep; the domain's lock held, dropped
  * and taken again. Return: 0, or -ENOMEM.
  */
 static int bootpool_rb_insert(struct bootpool_domain *dom,
-			      const struct bootpool_remote_block *blk,
-			      u32 *idx)
+			      struct bootpool_remote_block *blk, u32 *idx)
 	__must_hold(&dom->lock)
 {
 	int ret;
@@ -315,15 +343,21 @@ static int bootpool_rb_insert(struct bootpool_domain *dom,
 	}
 	*idx = dom->rb_free[--dom->rb_nr_free];
 	dom->rb[*idx] = bootpool_rb_entry(blk);
+	blk->gen = ++dom->rb_gen[*idx];
 	return 0;
 }
 
-/* Context: the domain's lock held. */
+/*
+ * Empty the entry at @idx; it is retired, not reused, when its
+ * generations are used up.
+ * Context: the domain's lock held.
+ */
 static void bootpool_rb_erase(struct bootpool_domain *dom, u32 idx)
 	__must_hold(&dom->lock)
 {
 	dom->rb[idx] = 0;
-	dom->rb_free[dom->rb_nr_free++] = idx;
+	if (likely(dom->rb_gen[idx] < BOOTPOOL_REMOTE_GEN_MAX))
+		dom->rb_free[dom->rb_nr_free++] = idx;
 }
 
 static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
@@ -397,12 +431,15 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	unsigned int nr = min_t(unsigned int, READ_ONCE(bootpool_pool_pages),
 				BOOTPOOL_MAX_POOL_PAGES);
 	unsigned int i;
+	u64 gen;
 
 	lockdep_assert_held(&bootpool_attach_lock);
 	dom->user = bootpool_user_get(current_uid());
 	if (!dom->user)
 		return -ENOMEM;
 	dom->memcg = get_mem_cgroup_from_mm(current->mm);
+	dom->gen_base = READ_ONCE(bootpool_gen_base);
+	gen = min(dom->gen_base, BOOTPOOL_POOL_GEN_MAX) & ~1ULL;
 	dom->pages = kcalloc(nr, sizeof(*dom->pages), BOOTPOOL_GFP_ATTACH);
 	dom->gen = kcalloc(nr, sizeof(*dom->gen), BOOTPOOL_GFP_ATTACH);
 	dom->free_stack = kcalloc(nr, sizeof(*dom->free_stack),
@@ -418,6 +455,7 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 			goto out_free_pages;
 		/* Slot 0 on top: a fresh pool hands out slots in order. */
 		dom->free_stack[i] = nr - 1 - i;
+		dom->gen[i] = gen;	/* even: free */
 	}
 	dom->nr_pages = nr;
 	dom->nr_free = nr;
@@ -460,6 +498,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	unsigned int nr, used, blocks;
 	struct page **pages;
 	u32 *rb_free, *rb_maps, idx, rb_size;
+	u64 *rb_gen;
 
 	spin_lock(&dom->lock);
 	if (dom->dead || !dom->pages) {
@@ -477,10 +516,12 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	rb = dom->rb;
 	rb_free = dom->rb_free;
 	rb_maps = dom->rb_maps;
+	rb_gen = dom->rb_gen;
 	rb_size = dom->rb_size;
 	dom->rb = NULL;
 	dom->rb_free = NULL;
 	dom->rb_maps = NULL;
+	dom->rb_gen = NULL;
 	dom->rb_size = 0;
 	dom->rb_nr_free = 0;
 	remote_pages = dom->remote_pages;
@@ -501,6 +542,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	kvfree(rb);
 	kvfree(rb_free);
 	kvfree(rb_maps);
+	kvfree(rb_gen);
 
 	bootpool_pool_free(pages, nr);
 	kfree(pages);
@@ -646,7 +688,7 @@ out_unlock:
 static __always_inline void
 bootpool_alloc_traced(struct bootpool_domain *dom, struct bootpool_alloc *arg)
 {
-	arg->mmap_offset = arg->handle << PAGE_SHIFT;
+	arg->mmap_offset = (u64)bootpool_handle_pgoff(arg->handle) << PAGE_SHIFT;
 	trace_bootpool_alloc(dom->tgid, arg->size, arg->granted, arg->source,
 			     arg->cpu);
 }
@@ -754,7 +796,6 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	    !bootpool_user_charge(dom->user, pages))
 		return -ENOMEM;
 	dom->remote_pages += pages;
-	blk.gen = dom->remote_gen++ & BOOTPOOL_HANDLE_REMOTE_GEN;
 	spin_unlock(&dom->lock);
 
 	ret = bootpool_forward_request(dom, order, arg, &blk.page);
@@ -898,12 +939,31 @@ static __always_inline int bootpool_pool_slot(struct bootpool_domain *dom,
 	__must_hold(&dom->lock)
 {
 	unsigned int slot = bootpool_handle_slot(handle);
-	u16 gen = bootpool_handle_gen(handle);
+	u64 gen = bootpool_handle_gen(handle);
 
-	if (dom->dead || handle >> 32 || slot >= dom->nr_pages ||
-	    !(gen & 1) || dom->gen[slot] != gen)
+	if (dom->dead || slot >= dom->nr_pages || !(gen & 1))
+		return -1;
+	slot = array_index_nospec(slot, dom->nr_pages);
+	if (dom->gen[slot] != gen)
 		return -1;
 	return slot;
+}
+
+/*
+ * Put a free slot back on the free stack, unless its generations are used
+ * up: then it is retired, and its page stays out of the pool (counted as
+ * used) until the domain ends.
+ * Context: the domain's lock held.
+ * Return: true when the slot is free again.
+ */
+static __always_inline bool bootpool_pool_put(struct bootpool_domain *dom,
+					      unsigned int slot)
+	__must_hold(&dom->lock)
+{
+	if (unlikely(dom->gen[slot] > BOOTPOOL_POOL_GEN_MAX))
+		return false;
+	dom->free_stack[dom->nr_free++] = slot;
+	return true;
 }
 
 /*
@@ -917,6 +977,7 @@ static void bootpool_pool_recycle(struct bootpool_domain *dom,
 				  unsigned int slot)
 {
 	struct page *page;
+	bool put = false;
 
 	spin_lock(&dom->lock);
 	page = dom->dead ? NULL : dom->pages[slot];
@@ -929,10 +990,11 @@ static void bootpool_pool_recycle(struct bootpool_domain *dom,
 	spin_lock(&dom->lock);
 	if (!dom->dead) {
 		__clear_bit(slot, dom->dirty);
-		dom->free_stack[dom->nr_free++] = slot;
+		put = bootpool_pool_put(dom, slot);
 	}
 	spin_unlock(&dom->lock);
-	bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
+	if (put)
+		bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
 }
 
 /**
@@ -948,7 +1010,7 @@ static void bootpool_pool_recycle(struct bootpool_domain *dom,
  */
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 {
-	bool dirty, kept = false;
+	bool dirty, put = false, kept = false;
 	int slot;
 
 	if (bootpool_handle_is_remote(handle))
@@ -968,7 +1030,7 @@ int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 	 */
 	dirty = test_bit(slot, dom->dirty);
 	if (!dirty) {
-		dom->free_stack[dom->nr_free++] = slot;
+		put = bootpool_pool_put(dom, slot);
 	} else if (dom->pool_maps[slot]) {
 		/* Kept, slot and all, until its last mapping goes. */
 		dom->kept_pages++;
@@ -978,11 +1040,11 @@ int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
 
 	bootpool_count(BOOTPOOL_CNT_POOL_FREES, 1);
 	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE, BOOTPOOL_SOURCE_POOL);
-	if (!dirty)
+	if (put)
 		bootpool_count(BOOTPOOL_CNT_POOL_USED, -1);
 	else if (kept)
 		bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, 1);
-	else
+	else if (dirty)
 		bootpool_pool_recycle(dom, slot);
 	return 0;
 }
@@ -1170,6 +1232,34 @@ static int bootpool_pool_maps_init(struct bootpool_domain *dom)
 }
 
 /*
+ * The handle of the block allocated at mmap page offset @pgoff, or 0.
+ * Context: the domain's lock held.
+ */
+static u64 bootpool_pgoff_handle(struct bootpool_domain *dom,
+				 unsigned long pgoff)
+	__must_hold(&dom->lock)
+{
+	unsigned long i;
+	u64 gen;
+
+	if (pgoff >= BOOTPOOL_PGOFF_REMOTE) {
+		i = pgoff - BOOTPOOL_PGOFF_REMOTE;
+		if (i >= dom->rb_size)
+			return 0;
+		i = array_index_nospec(i, dom->rb_size);
+		return bootpool_remote_handle(i, dom->rb_gen[i]);
+	}
+	i = pgoff - BOOTPOOL_PGOFF_POOL;
+	if (pgoff < BOOTPOOL_PGOFF_POOL || i >= dom->nr_pages)
+		return 0;
+	i = array_index_nospec(i, dom->nr_pages);
+	gen = dom->gen[i];
+	if (!(gen & 1) || gen > BOOTPOOL_POOL_GEN_MAX)
+		return 0;
+	return bootpool_pool_handle(i, gen);
+}
+
+/*
  * Find the block @handle names, check that @npages fit in it, mark it
  * mapped and count one more mapping of it.
  * Return: its first page, with *@key set, or NULL.
@@ -1205,7 +1295,7 @@ static struct page *bootpool_block_map(struct bootpool_domain *dom,
 /**
  * bootpool_domain_mmap() - map a block
  * @dom: the caller's domain.
- * @vma: the mapping; its offset in pages is the block's handle.
+ * @vma: the mapping; its offset names the block (bootpool_handle_pgoff()).
  *
  * The mapping holds its own references on the pages, and its block counts
  * it: a block freed while mapped is kept until its last mapping goes. It
@@ -1220,13 +1310,12 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 			 struct vm_area_struct *vma)
 {
 	unsigned long i, key, npages = vma_pages(vma);
-	u64 handle = vma->vm_pgoff;
 	struct page *first;
 	int ret = 0;
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (!bootpool_handle_is_remote(handle)) {
+	if (vma->vm_pgoff < BOOTPOOL_PGOFF_REMOTE) {
 		ret = bootpool_pool_maps_init(dom);
 		if (ret)
 			return ret;
@@ -1234,7 +1323,8 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 
 	/* Counted before the lock is dropped, so that FREE keeps the block. */
 	spin_lock(&dom->lock);
-	first = bootpool_block_map(dom, handle, npages, &key);
+	first = bootpool_block_map(dom, bootpool_pgoff_handle(dom, vma->vm_pgoff),
+				   npages, &key);
 	spin_unlock(&dom->lock);
 	if (!first)
 		return -EINVAL;

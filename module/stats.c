@@ -13,7 +13,9 @@
  * - ``counters``: one ``name value`` line per counter;
  * - ``domains``: one block of ``key: value`` lines per live domain;
  * - ``dionysos``: Dionysos's budget, grants, reserve and queue;
- * - ``max_queue_depth``: the deepest Dionysos queue seen; write 0 to reset.
+ * - ``max_queue_depth``: the deepest Dionysos queue seen; write 0 to reset;
+ * - ``fail_dionysos``: a fault point (dionysos.c);
+ * - ``gen_base``: where new domains' handle generations start (domain.c).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -133,6 +135,7 @@ int bootpool_debugfs_init(void)
 	debugfs_create_file_unsafe("max_queue_depth", 0644, dir, NULL,
 				   &bootpool_max_depth_fops);
 	bootpool_dionysos_debugfs_init(dir);
+	bootpool_domain_debugfs_init(dir);
 	bootpool_debugfs_dir = dir;
 	return 0;
 }

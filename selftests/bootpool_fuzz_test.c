@@ -41,6 +41,7 @@ struct fuzz_thread {
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static __u64 handles[NR_HANDLES];
 static __u64 granted[NR_HANDLES];
+static __u64 offsets[NR_HANDLES];
 
 static uint64_t rnd(struct fuzz_thread *t)
 {
@@ -89,13 +90,27 @@ static __u64 pick_handle(struct fuzz_thread *t)
 	return h;
 }
 
-static void remember(struct fuzz_thread *t, __u64 handle, __u64 size)
+/* The mmap offset of a block remembered, or a random one. */
+static __u64 pick_offset(struct fuzz_thread *t)
+{
+	__u64 off;
+
+	if (rnd_below(t, 8) == 0)
+		return rnd_value(t) & ~4095ULL;
+	pthread_mutex_lock(&handles_lock);
+	off = offsets[rnd_below(t, NR_HANDLES)];
+	pthread_mutex_unlock(&handles_lock);
+	return off;
+}
+
+static void remember(struct fuzz_thread *t, const struct bootpool_alloc *a)
 {
 	int i = rnd_below(t, NR_HANDLES);
 
 	pthread_mutex_lock(&handles_lock);
-	handles[i] = handle;
-	granted[i] = size;
+	handles[i] = a->handle;
+	granted[i] = a->granted;
+	offsets[i] = a->mmap_offset;
 	pthread_mutex_unlock(&handles_lock);
 }
 
@@ -193,7 +208,7 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 	if (ret == 0 && cmd == BOOTPOOL_IOC_ALLOC && arg == t->scratch + off) {
 		struct bootpool_alloc *a = arg;
 
-		remember(t, a->handle, a->granted);
+		remember(t, a);
 	}
 	if (ret && !ioctl_errno_ok(errno))
 		report(t, "ioctl", cmd, (unsigned long)arg, errno);
@@ -210,7 +225,7 @@ static void fuzz_alloc_free(struct fuzz_thread *t)
 
 		ret = bp_alloc(t->fd, size, &a);
 		if (!ret)
-			remember(t, a.handle, a.granted);
+			remember(t, &a);
 		else if (ret != -EINVAL && ret != -ENOMEM)
 			report(t, "ALLOC", size, 0, -ret);
 	} else {
@@ -233,9 +248,7 @@ static void fuzz_mmap(struct fuzz_thread *t)
 	void *p;
 
 	if (rnd_below(t, 4)) {
-		__u64 h = pick_handle(t);
-
-		off = (off_t)(h << 12);
+		off = (off_t)pick_offset(t);
 		len = 4096 * (1 + rnd_below(t, 3) * rnd_below(t, 4));
 	} else {
 		off = (off_t)(rnd_value(t) & ~4095ULL);

@@ -25,6 +25,7 @@ struct shared_handles {
 	int fd;
 	atomic_ullong h[NR_SHARED];
 	atomic_ullong size[NR_SHARED];
+	atomic_ullong off[NR_SHARED];
 	atomic_int stop;
 	atomic_long bad;
 	atomic_long ops;
@@ -44,6 +45,7 @@ static void *churn_thread(void *p)
 		int i = rand_r(&seed) % NR_SHARED;
 		__u64 h = atomic_load(&s->h[i]);
 		__u64 size = atomic_load(&s->size[i]);
+		off_t off = (off_t)atomic_load(&s->off[i]);
 		struct bootpool_alloc a;
 		void *m;
 		int ret;
@@ -56,7 +58,7 @@ static void *churn_thread(void *p)
 			break;
 		case 1:	/* map, write, unmap; the block may be gone */
 			m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				 s->fd, h << 12);
+				 s->fd, off);
 			if (m == MAP_FAILED) {
 				if (errno != EINVAL)
 					atomic_fetch_add(&s->bad, 1);
@@ -66,7 +68,7 @@ static void *churn_thread(void *p)
 			munmap(m, size);
 			break;
 		case 2:	/* map and keep it while others free */
-			m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s->fd, h << 12);
+			m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s->fd, off);
 			if (m != MAP_FAILED) {
 				__atomic_load_n((char *)m, __ATOMIC_RELAXED);
 				sched_yield();
@@ -82,6 +84,7 @@ static void *churn_thread(void *p)
 				__u64 old = atomic_exchange(&s->h[i], a.handle);
 
 				atomic_store(&s->size[i], a.granted);
+				atomic_store(&s->off[i], a.mmap_offset);
 				/* The displaced handle must still be freeable once. */
 				ret = bp_free(s->fd, old);
 				if (ret && ret != -EINVAL && ret != -ENOMEM)
@@ -110,6 +113,7 @@ static void free_map_unmap(struct __test_metadata *_metadata, __u32 policy)
 		ASSERT_EQ(0, bp_alloc(s.fd, i % 5 ? 4096 : 8192, &a));
 		atomic_store(&s.h[i], a.handle);
 		atomic_store(&s.size[i], a.granted);
+		atomic_store(&s.off[i], a.mmap_offset);
 	}
 	for (i = 0; i < 6; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, churn_thread, &s));

@@ -359,17 +359,120 @@ TEST_F(dev, bad_free_requests_are_einval_and_change_nothing)
 TEST_F(dev, stale_remote_handle_never_names_a_new_block)
 {
 	struct bootpool_alloc a, b;
+	struct bootpool_stats st;
 	void *p;
 
 	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
 	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
 	ASSERT_EQ(0, bp_free(self->fd, a.handle));
-	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &b));
-	EXPECT_NE(a.handle, b.handle);
 	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, a.mmap_offset);
 	EXPECT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &b));
+	EXPECT_NE(a.handle, b.handle);
 	EXPECT_EQ(-EINVAL, bp_free(self->fd, a.handle));
+	/* b is still held, and still maps. */
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(PAGE, st.remote_bytes);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, b.mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, PAGE);
 	EXPECT_EQ(0, bp_free(self->fd, b.handle));
+}
+
+/*
+ * FREE and ALLOC of one block, @cycles times: the slot or table entry is
+ * reused every time (last in, first out), its handle never. The first
+ * handle stays dead while the last block lives.
+ */
+static void handle_never_comes_back(struct __test_metadata *_metadata,
+				    int fd, unsigned int cycles,
+				    __u32 source)
+{
+	struct bootpool_alloc first, a;
+	struct bootpool_stats st;
+	unsigned int i;
+
+	ASSERT_EQ(0, bp_alloc(fd, PAGE, &first));
+	ASSERT_EQ(source, first.source);
+	a = first;
+	for (i = 0; i < cycles; i++) {
+		ASSERT_EQ(0, bp_free(fd, a.handle));
+		ASSERT_EQ(0, bp_alloc(fd, PAGE, &a));
+		ASSERT_NE(first.handle, a.handle) TH_LOG("cycle %u", i);
+	}
+	/* The offset names the slot or entry, and comes back. */
+	EXPECT_EQ(first.mmap_offset, a.mmap_offset);
+	EXPECT_EQ(-EINVAL, bp_free(fd, first.handle));
+	ASSERT_EQ(0, bp_stats(fd, &st));
+	EXPECT_EQ(cycles, st.frees);
+	EXPECT_EQ(source == BOOTPOOL_SOURCE_POOL ? 1 : 0, st.pool_used);
+	EXPECT_EQ(source == BOOTPOOL_SOURCE_POOL ? 0 : PAGE, st.remote_bytes);
+	EXPECT_EQ(0, bp_free(fd, a.handle));
+}
+
+TEST_F(dev, pool_handle_does_not_repeat_after_65536_cycles)
+{
+	handle_never_comes_back(_metadata, self->fd, 65536 + 2,
+				BOOTPOOL_SOURCE_POOL);
+}
+
+TEST_F(dev, remote_handle_does_not_repeat_after_8192_allocs)
+{
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	handle_never_comes_back(_metadata, self->fd, 8192 + 2,
+				BOOTPOOL_SOURCE_DIONYSOS);
+}
+
+/*
+ * In a domain whose generations start two blocks short of the end
+ * (debugfs gen_base: a pool slot takes two generations a block, odd in
+ * use, a Dionysos table entry one), one pool slot or one table entry uses
+ * up its generations and is retired: the third block takes the next
+ * index, and no handle repeats.
+ */
+static void retire_one_index(struct __test_metadata *_metadata, int *fd,
+			     __u32 policy, unsigned long long gen_base)
+{
+	struct bootpool_alloc a[3];
+	struct bootpool_stats st;
+	char buf[32];
+	int i;
+
+	close(*fd);
+	snprintf(buf, sizeof(buf), "%llu", gen_base);
+	ASSERT_EQ(0, bp_write_file(BOOTPOOL_DEBUGFS "gen_base", buf));
+	*fd = open(BOOTPOOL_DEV, O_RDWR);
+	ASSERT_EQ(0, bp_write_file(BOOTPOOL_DEBUGFS "gen_base", "0"));
+	ASSERT_LE(0, *fd);
+	ASSERT_EQ(0, bp_set_policy(*fd, policy));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, bp_alloc(*fd, PAGE, &a[i]));
+		ASSERT_NE(0, a[i].handle);
+		ASSERT_EQ(0, bp_free(*fd, a[i].handle));
+	}
+	EXPECT_EQ(a[0].mmap_offset, a[1].mmap_offset);
+	EXPECT_EQ(a[1].mmap_offset + PAGE, a[2].mmap_offset);
+	EXPECT_NE(a[0].handle, a[1].handle);
+	EXPECT_NE(a[1].handle, a[2].handle);
+	EXPECT_NE(a[0].handle, a[2].handle);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-EINVAL, bp_free(*fd, a[i].handle));
+	ASSERT_EQ(0, bp_stats(*fd, &st));
+	EXPECT_EQ(3, st.frees);
+	EXPECT_EQ(0, st.remote_bytes);
+	/* A retired slot's page stays out of the pool. */
+	EXPECT_EQ(policy == BOOTPOOL_POLICY_LATE ? 1 : 0, st.pool_used);
+}
+
+TEST_F(dev, index_with_used_up_generations_is_retired)
+{
+	if (access(BOOTPOOL_DEBUGFS "gen_base", W_OK))
+		SKIP(return, "no debugfs gen_base");
+	/* Generations end at 2^51 - 1 (pool) and 2^43 - 1 (Dionysos). */
+	retire_one_index(_metadata, &self->fd, BOOTPOOL_POLICY_LATE,
+			 (1ULL << 51) - 4);
+	retire_one_index(_metadata, &self->fd, BOOTPOOL_POLICY_EARLY,
+			 (1ULL << 43) - 3);
 }
 
 /*

@@ -146,14 +146,17 @@ static void bootpool_size_order_test(struct kunit *test)
 
 static void bootpool_pool_handle_test(struct kunit *test)
 {
-	static const unsigned int slots[] = { 0, 1, 255, 4095,
-		(1U << BOOTPOOL_HANDLE_SLOT_BITS) - 1 };
-	static const u16 gens[] = { 1, 3, 0x7fff, 0xffff };
+	static const unsigned int slots[] = { 0, 1, 255,
+		BOOTPOOL_MAX_POOL_PAGES - 1 };
+	static const u64 gens[] = { 1, 3, 0xffff, 0x10001,
+		BOOTPOOL_POOL_GEN_MAX };
 	unsigned int i, j;
 
 	/* The largest pool fits in the slot field. */
 	KUNIT_EXPECT_LE(test, BOOTPOOL_MAX_POOL_PAGES,
 			1 << BOOTPOOL_HANDLE_SLOT_BITS);
+	/* At least 2^50 ALLOC+FREE cycles of one slot. */
+	KUNIT_EXPECT_GE(test, BOOTPOOL_POOL_GEN_MAX, BIT_ULL(51) - 1);
 
 	for (i = 0; i < ARRAY_SIZE(slots); i++) {
 		for (j = 0; j < ARRAY_SIZE(gens); j++) {
@@ -164,31 +167,44 @@ static void bootpool_pool_handle_test(struct kunit *test)
 			KUNIT_EXPECT_FALSE(test, bootpool_handle_is_remote(h));
 			/* In-use generations are odd: a handle is never 0. */
 			KUNIT_EXPECT_NE(test, h, 0ULL);
-			/* The mmap offset (handle in pages) fits in an off_t. */
-			KUNIT_EXPECT_LT(test, h, 1ULL << (63 - PAGE_SHIFT));
+			/* The mmap offset fits a 32-bit off_t, and is not 0. */
+			KUNIT_EXPECT_LT(test, (u64)bootpool_handle_pgoff(h),
+					1ULL << (31 - PAGE_SHIFT));
+			KUNIT_EXPECT_NE(test, bootpool_handle_pgoff(h), 0UL);
 		}
 	}
 	/* A new generation of the same slot is a different handle. */
 	KUNIT_EXPECT_NE(test, bootpool_pool_handle(7, 1),
 			bootpool_pool_handle(7, 3));
+	KUNIT_EXPECT_NE(test, bootpool_pool_handle(7, 1),
+			bootpool_pool_handle(7, 1 + BIT_ULL(16)));
 }
 
 static void bootpool_remote_handle_test(struct kunit *test)
 {
-	u64 first = BOOTPOOL_HANDLE_REMOTE | 1;
-	u64 last = BOOTPOOL_HANDLE_REMOTE | BOOTPOOL_HANDLE_REMOTE_LIMIT;
-	u64 pool_max = bootpool_pool_handle((1U << BOOTPOOL_HANDLE_SLOT_BITS) - 1,
-					    0xffff);
+	u64 first = bootpool_remote_handle(0, 1);
+	u64 last = bootpool_remote_handle(BOOTPOOL_HANDLE_REMOTE_LIMIT,
+					  BOOTPOOL_REMOTE_GEN_MAX);
+	u64 pool_max = bootpool_pool_handle(BOOTPOOL_MAX_POOL_PAGES - 1,
+					    BOOTPOOL_POOL_GEN_MAX);
 
+	/* At least 2^43 blocks in one table entry. */
+	KUNIT_EXPECT_GE(test, BOOTPOOL_REMOTE_GEN_MAX, BIT_ULL(43) - 1);
 	KUNIT_EXPECT_TRUE(test, bootpool_handle_is_remote(first));
 	KUNIT_EXPECT_TRUE(test, bootpool_handle_is_remote(last));
-	/* Remote and pool handles never collide. */
-	KUNIT_EXPECT_LT(test, pool_max, BOOTPOOL_HANDLE_REMOTE);
-	KUNIT_EXPECT_EQ(test, last & ~BOOTPOOL_HANDLE_REMOTE,
-			(u64)BOOTPOOL_HANDLE_REMOTE_LIMIT);
-	KUNIT_EXPECT_LT(test, last, 1ULL << (63 - PAGE_SHIFT));
-	KUNIT_EXPECT_FALSE(test,
-			   bootpool_handle_is_remote(BOOTPOOL_HANDLE_REMOTE - 1));
+	KUNIT_EXPECT_EQ(test, bootpool_handle_remote_idx(last),
+			BOOTPOOL_HANDLE_REMOTE_LIMIT);
+	KUNIT_EXPECT_EQ(test, bootpool_handle_remote_gen(last),
+			BOOTPOOL_REMOTE_GEN_MAX);
+	KUNIT_EXPECT_EQ(test, bootpool_handle_remote_gen(first), 1ULL);
+	/* Remote and pool handles never collide, nor do their offsets. */
+	KUNIT_EXPECT_FALSE(test, bootpool_handle_is_remote(pool_max));
+	KUNIT_EXPECT_LT(test, bootpool_handle_pgoff(pool_max),
+			bootpool_handle_pgoff(first));
+	/* Every offset fits the 32-bit page offset of a 32-bit mmap2(). */
+	KUNIT_EXPECT_LT(test, (u64)bootpool_handle_pgoff(last), 1ULL << 32);
+	KUNIT_EXPECT_NE(test, bootpool_remote_handle(3, 1),
+			bootpool_remote_handle(3, 1 + BIT_ULL(12)));
 }
 
 static struct kunit_case bootpool_kunit_cases[] = {

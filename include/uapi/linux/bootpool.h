@@ -22,9 +22,11 @@
  *
  * mmap() maps one block: the offset is the block's @mmap_offset from
  * ALLOC, the length at most the block's granted size, and the mapping
- * must be ``MAP_SHARED``. It fails with ``EINVAL`` for a private mapping,
- * an offset that names no block of the process, or a longer length, and
- * with ``ENOMEM`` when memory ran out. The mapping is not inherited by
+ * must be ``MAP_SHARED``. An offset names its block while the block is
+ * allocated; a later block may reuse it once the block is freed. mmap()
+ * fails with ``EINVAL`` for a private mapping, an offset that names no
+ * block of the process, or a longer length, and with ``ENOMEM`` when
+ * memory ran out. The mapping is not inherited by
  * fork(), whatever the process does (madvise(MADV_DOFORK) fails with
  * ``EINVAL``), and get_user_pages() cannot reach it (``VM_IO``). A block
  * freed while it is mapped is *kept*: its handle is dead at once, but its
@@ -97,10 +99,13 @@ enum bootpool_switch_reason {
  * @size: (in) bytes requested, 1 to %BOOTPOOL_MAX_ALLOC_SIZE.
  * @flags: (in) must be 0.
  * @source: (out) an &enum bootpool_source.
- * @handle: (out) names the block for FREE; never 0.
+ * @handle: (out) names the block for FREE; never 0, and never given twice
+ *	in one domain.
  * @granted: (out) bytes granted: one page from the pool, a power-of-two
  *	number of pages from Dionysos.
- * @mmap_offset: (out) offset to pass to mmap() to map this block.
+ * @mmap_offset: (out) offset to pass to mmap() to map this block; below
+ *	4 GiB + 16 MiB, so that it fits the 32-bit page offset of a 32-bit
+ *	program's mmap2().
  * @cpu: (out) CPU the request was made on.
  * @served_cpu: (out) CPU that served it (Dionysos's CPU for
  *	%BOOTPOOL_SOURCE_DIONYSOS).
