@@ -66,8 +66,14 @@ KBUILD_OUTPUTS := *.o *.ko *.mod *.mod.c .*.cmd *.a *.symvers modules.order \
 SELFTEST_CC := $(CROSS_COMPILE)gcc
 SELFTEST_OUT := $(GUEST_BUILD)/selftests
 KSFT_INSTALL := $(GUEST_BUILD)/kselftest
+# 32-bit programs on the 64-bit guest kernel (compat ioctl, mmap2()). For
+# -m32, gcc-N-multilib without the gcc-multilib metapackage (which
+# conflicts with the cross compilers) has no /usr/include/asm; x86's uapi
+# asm headers serve both word sizes.
+COMPAT_CC := $(if $(filter arm64,$(GUEST_ARCH)),arm-linux-gnueabihf-gcc,\
+	gcc -m32 -idirafter /usr/include/x86_64-linux-gnu)
 SELFTEST_ARGS := -C selftests CC=$(SELFTEST_CC) KSFT_DIR=$(KSFT_DIR) \
-	OUTPUT=$(SELFTEST_OUT)
+	OUTPUT=$(SELFTEST_OUT) COMPAT_CC="$(COMPAT_CC)"
 
 # Hooks for stages added later (demo, bench, lint, check-debug): they
 # build into $(GUEST_BUILD) and the VM picks up $(GUEST_BUILD)/userspace-demo/.

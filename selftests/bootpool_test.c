@@ -711,6 +711,42 @@ TEST_F(dev, mmap_of_dionysos_block_covers_it)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/*
+ * Built as bootpool_test32 too: a 32-bit program maps pool and Dionysos
+ * blocks with a 32-bit off_t, and ALLOC_BATCH reads its array through a
+ * 32-bit pointer.
+ */
+TEST_F(dev, mmap_offsets_fit_a_32_bit_off_t)
+{
+	struct bootpool_alloc a[3] = {
+		{ .size = PAGE }, { .size = 2 * PAGE }, { .size = PAGE },
+	};
+	struct bootpool_alloc_batch b = {
+		.allocs = (uintptr_t)a, .count = 3, .stride = sizeof(a[0]),
+	};
+	unsigned char *p;
+	int i;
+
+	TH_LOG("%zu-bit program, %zu-bit off_t", 8 * sizeof(long),
+	       8 * sizeof(off_t));
+	ASSERT_EQ(0, ioctl(self->fd, BOOTPOOL_IOC_ALLOC_BATCH, &b));
+	/* The second request switches the domain (late, oversize). */
+	ASSERT_EQ(3, b.done);
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, a[0].source);
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a[1].source);
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a[2].source);
+	for (i = 0; i < 3; i++) {
+		ASSERT_GT(1ULL << 31, a[i].mmap_offset);
+		p = mmap(NULL, a[i].granted, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, (off_t)a[i].mmap_offset);
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("block %d", i);
+		EXPECT_EQ(0, p[a[i].granted - 1]);
+		p[0] = i + 1;
+		EXPECT_EQ(0, munmap(p, a[i].granted));
+		EXPECT_EQ(0, bp_free(self->fd, a[i].handle));
+	}
+}
+
 TEST_F(dev, bad_mmap_requests_are_einval)
 {
 	struct bootpool_alloc a;

@@ -12,7 +12,9 @@
  * to where it came from, mmap() maps a block, STATS reports the domain's
  * counters.
  *
- * All structures have fixed-width fields and no implicit padding. The size
+ * All structures have fixed-width fields and no implicit padding, so a
+ * 32-bit program on a 64-bit kernel uses the same structures and ioctl
+ * numbers (user pointers are carried in __u64 fields). The size
  * encoded in an ioctl number may differ from the size of the structure known
  * to the kernel: a shorter (older) structure is accepted down to its
  * ``*_SIZE_VER0``, missing input fields read as zero and missing output
