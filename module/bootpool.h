@@ -265,7 +265,7 @@ unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
 					    unsigned int n);
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle);
 void bootpool_domain_alloc_undo(struct bootpool_domain *dom,
-				const struct bootpool_alloc *arg);
+				const struct bootpool_alloc *arg, bool failed);
 void bootpool_domain_stats(struct bootpool_domain *dom,
 			   struct bootpool_stats *st);
 int bootpool_domain_mmap(struct bootpool_domain *dom,

@@ -248,44 +248,71 @@ static long bootpool_batch_one(struct bootpool_domain *dom,
 	if (ret)
 		return ret;
 	if (copy_to_user(uptr, &a, min(usize, ksize))) {
-		bootpool_domain_alloc_undo(dom, &a);
+		bootpool_domain_alloc_undo(dom, &a, true);
 		return -EFAULT;
 	}
 	return 0;
 }
 
 /*
- * Serve up to @n elements of our own stride with one copy in and one copy
- * out. Return: elements served and written back; *@err is the errno that
- * stopped it early, if any.
+ * Write back the replies of @n served elements of our own stride. When one
+ * cannot be written, it and those after it are taken back, newest first:
+ * it counts as a failed ALLOC, those after it as never made.
+ * Return: replies written; *@err is -EFAULT if not all.
+ */
+static u32 bootpool_batch_put(struct bootpool_domain *dom,
+			      struct bootpool_alloc __user *uptr,
+			      const struct bootpool_alloc *a, u32 n, long *err)
+{
+	u32 i, done = 0;
+
+	if (!bootpool_alloc_put(uptr, a, n))
+		return n;
+	while (done < n && !bootpool_alloc_put(uptr + done, &a[done], 1))
+		done++;
+	for (i = n; i-- > done;)
+		bootpool_domain_alloc_undo(dom, &a[i], i == done);
+	*err = -EFAULT;
+	return done;
+}
+
+/*
+ * Serve up to @n elements of our own stride with one copy in, and one copy
+ * out for each run of pool blocks and for each other element, so that an
+ * element whose reply cannot be written back stops the batch where it is.
+ * An element that cannot be read is found by serving the elements one at
+ * a time. Return: elements served and written back; *@err is the errno
+ * that stopped it early, if any.
  */
 static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
 				struct bootpool_alloc __user *uptr, u32 n,
 				long *err)
 {
 	struct bootpool_alloc a[BOOTPOOL_BATCH_CHUNK];
-	u32 i, done;
+	u32 i = 0, run, done;
 
-	*err = bootpool_alloc_get(a, uptr, n);
-	if (*err)
-		return 0;
-	for (i = 0; i < n; i++) {
-		i += bootpool_domain_alloc_pool_run(dom, &a[i], n - i);
-		if (i == n)
-			break;
-		*err = bootpool_domain_alloc(dom, &a[i]);
-		if (*err)
+	if (bootpool_alloc_get(a, uptr, n)) {
+		for (i = 0; i < n; i++) {
+			*err = bootpool_batch_one(dom, uptr + i, sizeof(a[0]));
+			if (*err)
+				break;
+		}
+		return i;
+	}
+	while (i < n) {
+		run = bootpool_domain_alloc_pool_run(dom, &a[i], n - i);
+		if (!run) {
+			*err = bootpool_domain_alloc(dom, &a[i]);
+			if (*err)
+				break;
+			run = 1;
+		}
+		done = bootpool_batch_put(dom, uptr + i, &a[i], run, err);
+		i += done;
+		if (done < run)
 			break;
 	}
-	done = i;
-	if (done && bootpool_alloc_put(uptr, a, done)) {
-		/* The caller cannot learn these handles: take them back. */
-		for (i = 0; i < done; i++)
-			bootpool_domain_alloc_undo(dom, &a[i]);
-		*err = -EFAULT;
-		return 0;
-	}
-	return done;
+	return i;
 }
 
 /*
@@ -414,7 +441,7 @@ static long bootpool_ioctl_alloc(struct bootpool_domain *dom,
 		return ret;
 	if (bootpool_alloc_put(uarg, &a, 1)) {
 		/* The caller cannot learn the handle: take the block back. */
-		bootpool_domain_alloc_undo(dom, &a);
+		bootpool_domain_alloc_undo(dom, &a, true);
 		return -EFAULT;
 	}
 	return 0;
@@ -473,7 +500,7 @@ bootpool_ioctl_generic(struct bootpool_domain *dom, unsigned int cmd,
 	    (usize > ksize && clear_user(uarg + ksize, usize - ksize))) {
 		/* The caller cannot learn the handle: take the block back. */
 		if (kcmd == BOOTPOOL_IOC_ALLOC)
-			bootpool_domain_alloc_undo(dom, &karg.alloc);
+			bootpool_domain_alloc_undo(dom, &karg.alloc, true);
 		return -EFAULT;
 	}
 	return 0;

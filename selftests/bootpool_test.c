@@ -635,6 +635,67 @@ TEST_F(dev, batch_stops_at_first_failure)
 	EXPECT_EQ(-EINVAL, bp_batch(self->fd, &allocs[1], 2, &done));
 }
 
+/*
+ * A batch of @count elements whose first sits at the end of a writable
+ * page and the others in a page with protection @prot: the second element
+ * fails (unreadable, or its reply unwritable), which ends the batch with
+ * success and done 1, whatever the policy and the chunking. Only the
+ * first element's block is held; an unwritable reply counts one failed
+ * ALLOC, the elements after it nothing.
+ */
+static void batch_with_bad_second(struct __test_metadata *_metadata, int fd,
+				  __u32 policy, int prot, __u32 count)
+{
+	struct bootpool_stats before, after;
+	struct bootpool_alloc *a;
+	__u32 done = 99, i;
+	char *mem;
+
+	mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	a = (struct bootpool_alloc *)(mem + PAGE) - 1;
+	for (i = 0; i < count; i++)
+		a[i].size = PAGE;
+	ASSERT_EQ(0, mprotect(mem + PAGE, PAGE, prot));
+	ASSERT_EQ(0, bp_set_policy(fd, policy));
+	ASSERT_EQ(0, bp_stats(fd, &before));
+	EXPECT_EQ(0, bp_batch(fd, a, count, &done));
+	EXPECT_EQ(1, done);
+	ASSERT_EQ(0, bp_stats(fd, &after));
+	EXPECT_EQ(before.pool_allocs + (policy != BOOTPOOL_POLICY_EARLY),
+		  after.pool_allocs);
+	EXPECT_EQ(before.remote_allocs + (policy == BOOTPOOL_POLICY_EARLY),
+		  after.remote_allocs);
+	EXPECT_EQ(before.failed_allocs + (prot == PROT_READ), after.failed_allocs);
+	EXPECT_EQ(before.frees, after.frees);
+	EXPECT_EQ(before.bytes_granted + PAGE, after.bytes_granted);
+	EXPECT_EQ(before.pool_used + (policy != BOOTPOOL_POLICY_EARLY),
+		  after.pool_used);
+	EXPECT_EQ(before.remote_bytes + (policy == BOOTPOOL_POLICY_EARLY) * PAGE,
+		  after.remote_bytes);
+	EXPECT_EQ(0, bp_free(fd, a[0].handle));
+	munmap(mem, 2 * PAGE);
+}
+
+TEST_F(dev, batch_stops_at_unreadable_later_element)
+{
+	batch_with_bad_second(_metadata, self->fd, BOOTPOOL_POLICY_LATE,
+			      PROT_NONE, 2);
+}
+
+TEST_F(dev, batch_stops_at_unwritable_later_reply)
+{
+	batch_with_bad_second(_metadata, self->fd, BOOTPOOL_POLICY_LATE,
+			      PROT_READ, 3);
+}
+
+TEST_F(dev, batch_stops_at_unwritable_later_reply_from_dionysos)
+{
+	batch_with_bad_second(_metadata, self->fd, BOOTPOOL_POLICY_EARLY,
+			      PROT_READ, 3);
+}
+
 TEST_F(dev, bad_batch_requests_are_refused_and_change_nothing)
 {
 	struct bootpool_alloc allocs[2] = { { .size = 1 }, { .size = 1 } };

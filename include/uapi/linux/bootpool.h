@@ -240,9 +240,14 @@ struct bootpool_stats {
  * @done: (out) requests served, in array order.
  *
  * A domain's start-up makes hundreds of requests; one call serves them in
- * order and stops at the first that fails. Served requests keep their
- * blocks. The call fails only when no request was served, with that first
- * request's errno; otherwise it succeeds and @done tells how far it got.
+ * order, each like one ALLOC, and stops at the first that fails, whatever
+ * the reason: its argument checks (``EINVAL``, ``E2BIG``), reading it or
+ * writing its reply back (``EFAULT``; a block it was served is taken back
+ * and it counts in @failed_allocs of STATS), or serving it. Requests before
+ * it keep their blocks and replies; requests after it are not made. The
+ * call fails only when the first request failed, with its errno; otherwise
+ * it succeeds and @done tells how far it got. Like ALLOC, the first
+ * request that passes its argument checks seals the domain's policy.
  *
  * Errors: ``EINVAL`` for @count 0 or above %BOOTPOOL_BATCH_MAX, a @stride
  * below %BOOTPOOL_ALLOC_SIZE_VER0 or above the page size, or unknown
