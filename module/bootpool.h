@@ -9,6 +9,7 @@
 #include <linux/memcontrol.h>
 #include <linux/mmu_notifier.h>
 #include <linux/percpu.h>
+#include <linux/sizes.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -29,6 +30,10 @@ extern int bootpool_default_policy;
 #define BOOTPOOL_MAX_ORDER	get_order(BOOTPOOL_MAX_ALLOC_SIZE)
 #define BOOTPOOL_MAX_HOPS	8
 #define BOOTPOOL_MAX_POOL_PAGES	4096
+/* Largest dionysos_mb and max_user_mb (1 TiB), and max_remote_mb. */
+#define BOOTPOOL_MAX_MB		BIT(20)
+/* As many pages as a domain's table has entries (2^20). */
+#define BOOTPOOL_MAX_REMOTE_MB	4096
 
 /*
  * Handles name a block within one domain, and never name another one: a
@@ -54,6 +59,8 @@ extern int bootpool_default_policy;
 #define BOOTPOOL_REMOTE_GEN_MAX		(BIT_ULL(63 - BOOTPOOL_HANDLE_REMOTE_BITS) - 1)
 
 static_assert(BOOTPOOL_MAX_POOL_PAGES <= 1U << BOOTPOOL_HANDLE_SLOT_BITS);
+static_assert(BOOTPOOL_MAX_REMOTE_MB * (SZ_1M / PAGE_SIZE) <=
+	      BOOTPOOL_HANDLE_REMOTE_LIMIT + 1);
 
 static inline u64 bootpool_remote_handle(u32 idx, u64 gen)
 {

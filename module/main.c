@@ -44,35 +44,30 @@ unsigned int bootpool_max_user_mb = 32;
 int bootpool_default_policy = BOOTPOOL_POLICY_LATE;
 static ushort bootpool_device_mode = 0600;
 
-static int bootpool_param_set_pool_pages(const char *val,
-					 const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 0, BOOTPOOL_MAX_POOL_PAGES);
-}
+/* A writable uint parameter; values outside [@min, @max] are -EINVAL. */
+#define BOOTPOOL_PARAM_UINT(name, min, max, desc)				\
+static int bootpool_param_set_##name(const char *val,			\
+				     const struct kernel_param *kp)	\
+{									\
+	return param_set_uint_minmax(val, kp, min, max);		\
+}									\
+static const struct kernel_param_ops bootpool_##name##_ops = {		\
+	.set = bootpool_param_set_##name,				\
+	.get = param_get_uint,						\
+};									\
+module_param_cb(name, &bootpool_##name##_ops, &bootpool_##name, 0644);	\
+MODULE_PARM_DESC(name, desc)
 
-static const struct kernel_param_ops bootpool_pool_pages_ops = {
-	.set = bootpool_param_set_pool_pages,
-	.get = param_get_uint,
-};
-module_param_cb(pool_pages, &bootpool_pool_pages_ops, &bootpool_pool_pages,
-		0644);
-MODULE_PARM_DESC(pool_pages,
-		 "Pages in each new domain's pool, 0-4096 (default 256)");
-
-static int bootpool_param_set_hops(const char *val,
-				   const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, BOOTPOOL_MAX_HOPS);
-}
-
-static const struct kernel_param_ops bootpool_hops_ops = {
-	.set = bootpool_param_set_hops,
-	.get = param_get_uint,
-};
-module_param_cb(forward_hops, &bootpool_hops_ops, &bootpool_forward_hops,
-		0644);
-MODULE_PARM_DESC(forward_hops,
-		 "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
+BOOTPOOL_PARAM_UINT(pool_pages, 0, BOOTPOOL_MAX_POOL_PAGES,
+		    "Pages in each new domain's pool, 0-4096 (default 256)");
+BOOTPOOL_PARAM_UINT(forward_hops, 1, BOOTPOOL_MAX_HOPS,
+		    "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
+BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
+		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
+BOOTPOOL_PARAM_UINT(max_remote_mb, 0, BOOTPOOL_MAX_REMOTE_MB,
+		    "MiB one domain may hold from Dionysos, 0-4096 (default 16)");
+BOOTPOOL_PARAM_UINT(max_user_mb, 0, BOOTPOOL_MAX_MB,
+		    "MiB the domains of one user may hold from Dionysos together, 0-1048576 (default 32)");
 
 static int bootpool_param_set_policy(const char *val,
 				     const struct kernel_param *kp)
@@ -102,14 +97,6 @@ MODULE_PARM_DESC(default_policy,
 
 module_param_named(dionysos_cpu, bootpool_dionysos_cpu, uint, 0444);
 MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
-module_param_named(dionysos_mb, bootpool_dionysos_mb, uint, 0644);
-MODULE_PARM_DESC(dionysos_mb, "Dionysos's budget in MiB (default 64)");
-module_param_named(max_remote_mb, bootpool_max_remote_mb, uint, 0644);
-MODULE_PARM_DESC(max_remote_mb,
-		 "MiB one domain may hold from Dionysos (default 16)");
-module_param_named(max_user_mb, bootpool_max_user_mb, uint, 0644);
-MODULE_PARM_DESC(max_user_mb,
-		 "MiB the domains of one user may hold from Dionysos together (default 32)");
 module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
 MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
 

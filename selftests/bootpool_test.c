@@ -1388,6 +1388,61 @@ FIXTURE_TEARDOWN(limits)
 		close(self->fd);
 }
 
+/* Out of their documented ranges, writes are EINVAL and change nothing. */
+TEST_F(limits, parameters_out_of_range_are_einval)
+{
+	static const struct {
+		const char *name;
+		const char *bad;
+	} cases[] = {
+		{ "dionysos_mb", "1048577" }, { "max_remote_mb", "4097" },
+		{ "max_user_mb", "1048577" }, { "max_user_mb", "-1" },
+		{ "pool_pages", "4097" }, { "forward_hops", "0" },
+		{ "forward_hops", "9" },
+	};
+	long before, user_mb = bp_param_get("max_user_mb");
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		before = bp_param_get(cases[i].name);
+		EXPECT_EQ(-EINVAL, bp_param_set(cases[i].name, cases[i].bad))
+			TH_LOG("%s=%s", cases[i].name, cases[i].bad);
+		EXPECT_EQ(before, bp_param_get(cases[i].name));
+	}
+	/* The ends of the ranges are taken. */
+	EXPECT_EQ(0, bp_param_set("max_remote_mb", "4096"));
+	EXPECT_EQ(0, bp_param_set("dionysos_mb", "1048576"));
+	EXPECT_EQ(0, bp_param_set("dionysos_mb", "0"));
+	bp_param_set_long("max_user_mb", user_mb);
+}
+
+/*
+ * A late domain switches at its first oversize request even when
+ * Dionysos refuses it: documented, and the next small request goes to
+ * Dionysos, not to the pool.
+ */
+TEST_F(limits, refused_oversize_request_still_switches_a_late_domain)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_LATE));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 0));
+	EXPECT_EQ(-ENOMEM, bp_alloc(self->fd, 2 * PAGE, &a));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.switched);
+	EXPECT_EQ(BOOTPOOL_SWITCH_OVERSIZE, st.switch_reason);
+	EXPECT_EQ(1, st.failed_allocs);
+	EXPECT_EQ(-ENOMEM, bp_alloc(self->fd, PAGE, &a));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", self->max_remote_mb));
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.pool_used);
+	EXPECT_EQ(2, st.failed_allocs);
+	EXPECT_EQ(0, bp_free(self->fd, a.handle));
+}
+
 TEST_F(limits, dionysos_budget_exhaustion_is_enomem_until_free)
 {
 	struct bootpool_alloc a[17];

@@ -55,7 +55,7 @@
  * @BOOTPOOL_POLICY_LATE: serve requests of at most one page from the pool,
  *	sub-page ones with a whole page; switch to Dionysos for good at the
  *	first request the pool cannot serve (pool exhausted, or larger than a
- *	page).
+ *	page), even when Dionysos then refuses that request (``ENOMEM``).
  * @BOOTPOOL_POLICY_EARLY: switch at attach: every request goes to Dionysos
  *	while the pool stays reserved and unused.
  * @BOOTPOOL_POLICY_HYBRID: never switch: pool pages are used while any are
@@ -109,11 +109,17 @@ enum bootpool_switch_reason {
  *	4 GiB + 16 MiB, so that it fits the 32-bit page offset of a 32-bit
  *	program's mmap2().
  * @cpu: (out) CPU the request was made on.
- * @served_cpu: (out) CPU that served it (Dionysos's CPU for
- *	%BOOTPOOL_SOURCE_DIONYSOS).
- * @hops: (out) cross-CPU message hops the request travelled to Dionysos;
- *	0 for the pool and for requests made on Dionysos's CPU.
- * @ipis: (out) inter-processor interrupts bootpool sent for this request.
+ * @served_cpu: (out) CPU that served it: @cpu for %BOOTPOOL_SOURCE_POOL,
+ *	Dionysos's CPU for %BOOTPOOL_SOURCE_DIONYSOS.
+ * @hops: (out) cross-CPU message hops the request travelled to Dionysos
+ *	(``forward_hops`` from another CPU); 0 for the pool and for requests
+ *	made on Dionysos's CPU.
+ * @ipis: (out) inter-processor interrupts that carried the request: one
+ *	for each hop whose next CPU is not the one it is on. A hop from
+ *	Dionysos's CPU to itself (an even ``forward_hops`` with no third CPU
+ *	online) counts as a hop, not an IPI; the wake-ups of the ``dionysos``
+ *	thread and of the sleeping requester are not counted. This is the
+ *	one definition; @ipis of STATS and the ``ipis`` counters sum it.
  *
  * Errors: ``EINVAL`` for size 0, a size above %BOOTPOOL_MAX_ALLOC_SIZE or
  * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``), the
@@ -189,8 +195,8 @@ struct bootpool_policy {
  * @failed_allocs: ALLOC requests that passed their argument checks and
  *	then failed (``ENOMEM``, ``ENXIO``, ``EINTR``, or ``EFAULT`` writing
  *	the reply back, after which every other counter is as it was).
- * @ipis: inter-processor interrupts sent for the domain's requests.
- * @hops: message hops travelled by the domain's requests.
+ * @ipis: sum of @ipis of the domain's successful ALLOCs.
+ * @hops: sum of @hops of the domain's successful ALLOCs.
  * @bytes_requested: sum of @size over successful ALLOCs.
  * @bytes_granted: sum of @granted over successful ALLOCs.
  * @remote_bytes: bytes currently held from Dionysos, kept blocks included.
