@@ -548,14 +548,17 @@ static bool bootpool_dionysos_has_work(void)
 
 static int bootpool_dionysos_thread(void *unused)
 {
-	while (!kthread_should_stop()) {
+	for (;;) {
 		/*
-		 * The barrier in set_current_state() before the queues are
-		 * looked at pairs with the one in wake_up_process() after
-		 * llist_add(): a request added meanwhile is seen here, or
-		 * its wake-up finds the thread asleep.
+		 * The barrier in set_current_state() before the stop flag and
+		 * the queues are looked at pairs with the one in
+		 * wake_up_process() after kthread_stop() sets the flag and
+		 * after llist_add(): a stop or a request that comes meanwhile
+		 * is seen here, or its wake-up finds the thread asleep.
 		 */
 		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
 		if (!bootpool_dionysos_has_work()) {
 			schedule();
 			continue;
@@ -565,6 +568,7 @@ static int bootpool_dionysos_thread(void *unused)
 		bootpool_dionysos_reap_all();
 		cond_resched();
 	}
+	__set_current_state(TASK_RUNNING);
 	return 0;
 }
 
