@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/memcontrol.h>
 #include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sizes.h>
 #include <linux/smp.h>
@@ -190,15 +191,17 @@ struct dentry;
  * struct bootpool_domain - the bootpool state of one process
  * @notifier: one per mm (mmu_notifier_get()); its release callback tears
  *	the domain down when the process exits, however it dies.
- * @lock: protects every field below it, the pool's and the remote blocks'
- *	alike, so that an ALLOC or a FREE takes one lock once. Taken only by
- *	the owning process, by its exit, and by debugfs readers: never shared
- *	between processes on the allocation path.
+ * @files_lock: serializes attach and detach of the domain's descriptors:
+ *	protects @files and the (re)initialization of the domain.
+ * @files: open descriptors.
+ * @lock: protects the fields from @tgid to @stats, the pool's and the
+ *	remote blocks' alike, so that an ALLOC or a FREE takes one lock
+ *	once. Taken only by the owning process, by its exit, and by debugfs
+ *	readers: never shared between processes on the allocation path.
  * @tgid: the owning process.
  * @memcg: the memory cgroup of the process at attach, charged for every
  *	page the domain holds.
  * @user: the owner's share of Dionysos (max_user_mb).
- * @files: open descriptors (under bootpool_attach_lock).
  * @dead: torn down; every operation fails.
  * @sealed: the first ALLOC was made; the policy can no longer change.
  * @policy: an &enum bootpool_policy_id.
@@ -227,15 +230,16 @@ struct dentry;
  * @kept_pages: pages of blocks freed while mapped, held until their last
  *	mapping goes (pool slots and Dionysos pages alike).
  * @stats: counters reported by STATS.
- * @node: entry in the list of domains (debugfs).
+ * @node: entry in the list of domains (debugfs), under bootpool_domains_lock.
  */
 struct bootpool_domain {
 	struct mmu_notifier notifier;
-	spinlock_t lock;	/* protects the fields below */
+	struct mutex files_lock;	/* protects @files */
+	unsigned int files;
+	spinlock_t lock;	/* protects @tgid to @stats */
 	pid_t tgid;
 	struct mem_cgroup *memcg;
 	struct bootpool_user *user;
-	unsigned int files;
 	bool dead;
 	bool sealed;
 	u32 policy;

@@ -48,8 +48,13 @@
 #include "bootpool.h"
 #include "bootpool_trace.h"
 
-/* Serializes attach with the last detach; protects bootpool_domains. */
-static DEFINE_MUTEX(bootpool_attach_lock);
+/*
+ * Protects bootpool_domains, the list debugfs walks. Held only to add or
+ * remove an entry and to walk the list: never while a pool is allocated
+ * or zeroed, nor across mmu_notifier_get() (mm_take_all_locks()), so that
+ * no process's open or exit waits behind another's.
+ */
+static DEFINE_MUTEX(bootpool_domains_lock);
 static LIST_HEAD(bootpool_domains);
 
 /*
@@ -77,47 +82,53 @@ struct bootpool_user {
 	atomic_long_t pages;
 };
 
-/*
- * Users with a live domain. Lookups and inserts happen at attach, under
- * bootpool_attach_lock as well; the last put may come from a process's
- * exit and takes only bootpool_users_lock.
- */
+/* Users with a live domain, under bootpool_users_lock. */
 static DEFINE_HASHTABLE(bootpool_users, 6);
 static DEFINE_SPINLOCK(bootpool_users_lock);
 
+/* Context: bootpool_users_lock held. Return: @uid's entry, referenced. */
 static struct bootpool_user *bootpool_user_find(kuid_t uid)
 {
 	struct bootpool_user *u;
 
-	spin_lock(&bootpool_users_lock);
+	lockdep_assert_held(&bootpool_users_lock);
 	hash_for_each_possible(bootpool_users, u, node, __kuid_val(uid)) {
 		if (uid_eq(u->uid, uid)) {
 			refcount_inc(&u->ref);
-			spin_unlock(&bootpool_users_lock);
 			return u;
 		}
 	}
-	spin_unlock(&bootpool_users_lock);
 	return NULL;
 }
 
-/* Context: bootpool_attach_lock held, so that no two inserts race. */
+/*
+ * Find or add @uid's entry. A new entry is allocated before the lock is
+ * taken and dropped if another attach added one meanwhile.
+ * Context: process context, may sleep.
+ */
 static struct bootpool_user *bootpool_user_get(kuid_t uid)
 {
-	struct bootpool_user *u = bootpool_user_find(uid);
+	struct bootpool_user *u, *new;
 
-	lockdep_assert_held(&bootpool_attach_lock);
+	spin_lock(&bootpool_users_lock);
+	u = bootpool_user_find(uid);
+	spin_unlock(&bootpool_users_lock);
 	if (u)
 		return u;
-	u = kzalloc(sizeof(*u), BOOTPOOL_GFP_ATTACH);
-	if (!u)
+	new = kzalloc(sizeof(*new), BOOTPOOL_GFP_ATTACH);
+	if (!new)
 		return NULL;
-	u->uid = uid;
-	refcount_set(&u->ref, 1);
-	atomic_long_set(&u->pages, 0);
+	new->uid = uid;
+	refcount_set(&new->ref, 1);
+	atomic_long_set(&new->pages, 0);
 	spin_lock(&bootpool_users_lock);
-	hash_add(bootpool_users, &u->node, __kuid_val(uid));
+	u = bootpool_user_find(uid);
+	if (!u) {
+		hash_add(bootpool_users, &new->node, __kuid_val(uid));
+		swap(u, new);
+	}
 	spin_unlock(&bootpool_users_lock);
+	kfree(new);
 	return u;
 }
 
@@ -367,6 +378,7 @@ static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 	if (!dom)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&dom->lock);
+	mutex_init(&dom->files_lock);
 	INIT_LIST_HEAD(&dom->node);
 	return &dom->notifier;
 }
@@ -425,7 +437,11 @@ static void bootpool_domain_free_arrays(struct bootpool_domain *dom)
 	dom->gen = NULL;
 }
 
-/* Reserve the pool of a new domain. Context: bootpool_attach_lock held. */
+/*
+ * Reserve the pool of a new domain, or of one whose last descriptor was
+ * closed and which another open found before it left the mm: every field
+ * starts afresh. Context: the domain's files_lock held, no descriptor.
+ */
 static int bootpool_domain_init(struct bootpool_domain *dom)
 {
 	unsigned int nr = min_t(unsigned int, READ_ONCE(bootpool_pool_pages),
@@ -433,7 +449,7 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	unsigned int i;
 	u64 gen;
 
-	lockdep_assert_held(&bootpool_attach_lock);
+	lockdep_assert_held(&dom->files_lock);
 	dom->user = bootpool_user_get(current_uid());
 	if (!dom->user)
 		return -ENOMEM;
@@ -457,10 +473,18 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 		dom->free_stack[i] = nr - 1 - i;
 		dom->gen[i] = gen;	/* even: free */
 	}
+	spin_lock(&dom->lock);
 	dom->nr_pages = nr;
 	dom->nr_free = nr;
 	dom->tgid = current->tgid;
 	dom->policy = READ_ONCE(bootpool_default_policy);
+	dom->sealed = false;
+	dom->switched = false;
+	dom->switch_reason = BOOTPOOL_SWITCH_NONE;
+	dom->switch_pages_left = 0;
+	memset(&dom->stats, 0, sizeof(dom->stats));
+	dom->dead = false;
+	spin_unlock(&dom->lock);
 
 	bootpool_count(BOOTPOOL_CNT_DOMAINS, 1);
 	bootpool_count(BOOTPOOL_CNT_ATTACHES, 1);
@@ -573,7 +597,8 @@ static const struct mmu_notifier_ops bootpool_mn_ops = {
 /**
  * bootpool_domain_attach() - find or create the caller's domain
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep; takes no global lock while the
+ * domain is found in the mm or its pool is reserved.
  * Return: the domain, with a reference for the new descriptor, or an
  * ERR_PTR: -ENOMEM when the pool cannot be reserved, -EPERM when the
  * caller shares the address space of another process's domain.
@@ -582,32 +607,32 @@ struct bootpool_domain *bootpool_domain_attach(void)
 {
 	struct bootpool_domain *dom;
 	struct mmu_notifier *mn;
-	int ret;
+	int ret = 0;
 
-	mutex_lock(&bootpool_attach_lock);
 	mn = mmu_notifier_get(&bootpool_mn_ops, current->mm);
-	if (IS_ERR(mn)) {
-		mutex_unlock(&bootpool_attach_lock);
+	if (IS_ERR(mn))
 		return ERR_CAST(mn);
-	}
 	dom = to_domain(mn);
+
+	mutex_lock(&dom->files_lock);
 	/* The address space's domain belongs to another process. */
 	if (dom->files && dom->tgid != current->tgid) {
-		mmu_notifier_put(mn);
-		mutex_unlock(&bootpool_attach_lock);
-		return ERR_PTR(-EPERM);
-	}
-	if (!dom->files) {
+		ret = -EPERM;
+	} else if (!dom->files) {
 		ret = bootpool_domain_init(dom);
-		if (ret) {
-			mmu_notifier_put(mn);
-			mutex_unlock(&bootpool_attach_lock);
-			return ERR_PTR(ret);
+		if (!ret) {
+			mutex_lock(&bootpool_domains_lock);
+			list_add_tail(&dom->node, &bootpool_domains);
+			mutex_unlock(&bootpool_domains_lock);
 		}
-		list_add_tail(&dom->node, &bootpool_domains);
 	}
-	dom->files++;
-	mutex_unlock(&bootpool_attach_lock);
+	if (!ret)
+		dom->files++;
+	mutex_unlock(&dom->files_lock);
+	if (ret) {
+		mmu_notifier_put(mn);
+		return ERR_PTR(ret);
+	}
 	return dom;
 }
 
@@ -616,24 +641,22 @@ struct bootpool_domain *bootpool_domain_attach(void)
  * @dom: the domain.
  *
  * The last descriptor tears the domain down if the process's exit has not
- * already done so.
+ * already done so. An open of the process that finds the domain before
+ * mmu_notifier_put() takes it out of the mm sets it up again.
  *
  * Context: process context, may sleep.
  */
 void bootpool_domain_detach(struct bootpool_domain *dom)
 {
-	mutex_lock(&bootpool_attach_lock);
+	mutex_lock(&dom->files_lock);
 	if (!--dom->files) {
 		bootpool_domain_teardown(dom);
+		mutex_lock(&bootpool_domains_lock);
 		list_del_init(&dom->node);
+		mutex_unlock(&bootpool_domains_lock);
 	}
-	/*
-	 * Under the lock: a domain torn down by its last close must be gone
-	 * from the mm before another open of the process can look it up, or
-	 * that open would find it with no descriptor and set it up again.
-	 */
+	mutex_unlock(&dom->files_lock);
 	mmu_notifier_put(&dom->notifier);
-	mutex_unlock(&bootpool_attach_lock);
 }
 
 /**
@@ -1398,18 +1421,18 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
  * @m: the seq_file.
  * @unused: unused.
  *
- * Context: process context; takes bootpool_attach_lock.
+ * Context: process context; takes bootpool_domains_lock.
  * Return: 0.
  */
 int bootpool_domains_show(struct seq_file *m, void *unused)
 {
 	struct bootpool_domain *dom;
 
-	mutex_lock(&bootpool_attach_lock);
+	mutex_lock(&bootpool_domains_lock);
 	list_for_each_entry(dom, &bootpool_domains, node) {
 		bootpool_domain_show(m, dom, "");
 		seq_putc(m, '\n');
 	}
-	mutex_unlock(&bootpool_attach_lock);
+	mutex_unlock(&bootpool_domains_lock);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -1533,6 +1534,64 @@ static void child_allocates_and_exits(int unused_fd, int cpu)
 static const char * const gauges[] = {
 	"domains", "pool_pages_reserved", "pool_pages_used", "remote_pages_held",
 };
+
+struct open_close_arg {
+	atomic_int bad;
+	int rounds;
+};
+
+/* Open, allocate, check, free and close, over and over. */
+static void *open_close_thread(void *p)
+{
+	struct open_close_arg *arg = p;
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	int i, fd;
+
+	for (i = 0; i < arg->rounds; i++) {
+		fd = open(BOOTPOOL_DEV, O_RDWR);
+		if (fd < 0 || bp_alloc(fd, PAGE, &a) || bp_stats(fd, &st) ||
+		    st.pool_pages != POOL_PAGES || st.switched ||
+		    bp_free(fd, a.handle))
+			atomic_fetch_add(&arg->bad, 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * Threads of one process open and close descriptors at once, so that the
+ * last close of a domain races with the next open, which finds the domain
+ * torn down but still in the mm and sets it up again: every descriptor
+ * works, each domain starts afresh, and nothing is left afterwards.
+ */
+TEST(concurrent_open_and_last_close_of_one_process)
+{
+	struct open_close_arg arg = { .rounds = 300 };
+	long domains, reserved;
+	pthread_t th[4];
+	int i, fd;
+
+	fd = bp_open_or_skip(_metadata);
+	if (fd < 0)
+		return;
+	close(fd);
+	if (bp_counter("domains") < 0)
+		SKIP(return, "bootpool debugfs not available");
+	if (bp_param_get("pool_pages") != POOL_PAGES)
+		SKIP(return, "pool_pages is not the default");
+	domains = bp_counter("domains");
+	reserved = bp_counter("pool_pages_reserved");
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, open_close_thread, &arg));
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(0, atomic_load(&arg.bad));
+	EXPECT_EQ(domains, bp_counter("domains"));
+	EXPECT_EQ(reserved, bp_counter("pool_pages_reserved"));
+	EXPECT_EQ(0, bp_counter("pool_pages_used"));
+}
 
 TEST(exit_returns_everything)
 {
