@@ -433,7 +433,8 @@ static char answer_or_death(int fd, pid_t pid)
 
 TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 {
-	int res[2], hold[2], i, n, killed = 0, counts[3] = { 0, 0, 0 };
+	int res[2], hold[2], i, n, killed = 0, killed_holding = 0;
+	int counts[3] = { 0, 0, 0 };
 	long oom_kills = cg_event(self->cg, "oom_kill");
 	pid_t pids[NR_OPENERS];
 	char c;
@@ -464,12 +465,16 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 	close(hold[0]);
 	close(res[0]);
 	close(res[1]);
+	/*
+	 * The cgroup's OOM killer may also take a child that answered and
+	 * holds its descriptor (6.12 picks the largest task of the cgroup).
+	 */
 	for (i = 0; i < n; i++)
-		if (pids[i])
-			wait_status(pids[i]);
+		if (pids[i] && wait_status(pids[i]) == 128 + SIGKILL)
+			killed_holding++;
 	oom_kills = cg_event(self->cg, "oom_kill") - oom_kills;
-	TH_LOG("opened %d, ENOMEM %d, other errors %d, killed %d (OOM kills in the cgroup %ld)",
-	       counts[0], counts[1], counts[2], killed, oom_kills);
+	TH_LOG("opened %d, ENOMEM %d, other errors %d, killed %d, then %d holding (OOM kills in the cgroup %ld)",
+	       counts[0], counts[1], counts[2], killed, killed_holding, oom_kills);
 	/* Each open holds a 1 MiB pool: 64 MiB cannot hold 64 of them. */
 	EXPECT_GT(64, counts[0]);
 	EXPECT_EQ(0, counts[2]);
@@ -478,7 +483,7 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 	 * (for memory the process itself needs, such as its page tables).
 	 */
 	EXPECT_EQ(NR_OPENERS, counts[0] + counts[1] + killed);
-	EXPECT_EQ(killed, oom_kills);
+	EXPECT_EQ(killed + killed_holding, oom_kills);
 }
 
 /*
