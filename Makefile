@@ -11,6 +11,9 @@
 #   make ARCH=arm64       cross-build against Debian's arm64 headers
 #   make ARCH=x86_64      build against Debian's amd64 headers
 #   make KDIR=/path       build against any configured kernel tree
+#   make ARCH=arm64 KSERIES=6.12
+#                         build against Debian's 6.12 headers (the kernel
+#                         matrix of make check), in build/arm64-6.12/
 
 BOOTPOOL_CACHE ?= $(HOME)/.cache/bootpool
 export BOOTPOOL_CACHE
@@ -36,6 +39,16 @@ else ifeq ($(ARCH),)
 ifneq ($(wildcard $(HOST_KDIR)/Makefile),)
 KDIR := $(HOST_KDIR)
 BUILD_NAME := host
+endif
+endif
+# KSERIES: a newer kernel series of the matrix (scripts/setup fetches 6.12
+# from bookworm-security) instead of Debian 12's own 6.1.
+KSERIES ?=
+ifneq ($(KSERIES),)
+ifeq ($(KDIR),)
+KDIR := $(BOOTPOOL_CACHE)/$(KSERIES)/$(GUEST_ARCH)/build
+BUILD_NAME := $(GUEST_ARCH)-$(KSERIES)
+NEED_SETUP := $(SETUP_STAMP)
 endif
 endif
 ifeq ($(KDIR),)
@@ -136,8 +149,15 @@ demo: ## Run the demo in the guest (ARCH, default arm64) [N= TRACE= POLICIES= PL
 		$(if $(TRACE),--trace $(TRACE)) $(if $(POLICIES),--policies $(POLICIES)) \
 		$(if $(PLACEMENTS),--placements $(PLACEMENTS)) $(if $(MODES),--modes $(MODES))
 
-vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [ACCEL=] [TIMEOUT=s]
+vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [KSERIES=6.12]
+ifneq ($(KSERIES),)
+	rm -rf $(BUILD_DIR)/kselftest $(BUILD_DIR)/userspace-demo
+	cp -a $(GUEST_BUILD)/kselftest $(GUEST_BUILD)/userspace-demo $(BUILD_DIR)/
+	KERNEL=$(BOOTPOOL_CACHE)/$(KSERIES)/$(GUEST_ARCH)/vmlinuz \
+		scripts/vm --arch $(GUEST_ARCH) --build $(BUILD_DIR)
+else
 	scripts/vm --arch $(GUEST_ARCH) --build $(GUEST_BUILD)
+endif
 
 # The benchmark's guest defaults to arm64, whatever the host.
 BENCH_ARGS ?=
