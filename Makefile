@@ -102,7 +102,7 @@ export CHECK_STAGES
 # Options of `make vm`, read by scripts/vm from the environment.
 export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
-.PHONY: all modules setup selftests guest-modules vm check check-debug clean help \
+.PHONY: all modules setup selftests emit_tests guest-modules vm check check-debug clean help \
 	lint install dkms-check \
 	bench bench-build \
 	userspace-demo demo
@@ -139,6 +139,9 @@ selftests: $(SETUP_STAMP) userspace-demo ## Build and install the kselftests as 
 		{ echo "make: $(KSFT_INSTALL)/kselftest-list.txt holds more than test names" >&2; exit 1; }
 	cp -a $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest $(KSFT_DIR)/ftrace $(KSFT_INSTALL)/
 	@echo "installed: $(KSFT_INSTALL) ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
+
+emit_tests: ## Print the kselftest names for ARCH, as kselftest-list.txt holds them
+	@$(MAKE) -s --no-print-directory $(SELFTEST_ARGS) emit_tests
 
 userspace-demo: $(SETUP_STAMP) ## Build the demo (static) for ARCH into build/<arch>/userspace-demo/
 	$(MAKE) -C $(DEMO_DIR) CC=$(SELFTEST_CC) OUTPUT=$(DEMO_OUT)
