@@ -40,7 +40,6 @@ struct fuzz_thread {
 
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static __u64 handles[NR_HANDLES];
-static __u64 granted[NR_HANDLES];
 static __u64 offsets[NR_HANDLES];
 
 static uint64_t rnd(struct fuzz_thread *t)
@@ -109,7 +108,6 @@ static void remember(struct fuzz_thread *t, const struct bootpool_alloc *a)
 
 	pthread_mutex_lock(&handles_lock);
 	handles[i] = a->handle;
-	granted[i] = a->granted;
 	offsets[i] = a->mmap_offset;
 	pthread_mutex_unlock(&handles_lock);
 }
