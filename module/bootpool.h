@@ -303,9 +303,11 @@ void bootpool_domain_debugfs_init(struct dentry *dir);
  * @order: log2 of the pages requested.
  * @from_cpu: CPU the request was made on.
  * @cur_cpu: CPU the request is on now.
- * @hops_total: hops to travel to Dionysos.
+ * @hops_total: hops to travel to Dionysos: ``forward_hops``, and one
+ *	more each time Dionysos moved away from the CPU the last one reached.
  * @hops: hops travelled.
  * @ipis: IPIs sent.
+ * @served_cpu: the CPU that served it, valid once DONE with @status 0.
  * @status: 0 or a negative errno, valid once DONE.
  * @page: the granted block, valid once DONE with @status 0.
  */
@@ -321,6 +323,7 @@ struct bootpool_request {
 	unsigned int hops_total;
 	unsigned int hops;
 	unsigned int ipis;
+	int served_cpu;
 	int status;
 	struct page *page;
 };
@@ -337,7 +340,8 @@ int bootpool_dionysos_grant_atomic(struct bootpool_request *req);
 int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
 				  struct page **page);
 void bootpool_dionysos_enqueue(struct bootpool_request *req);
-void bootpool_dionysos_refuse(struct bootpool_request *req, int status);
+void bootpool_dionysos_answer(struct bootpool_request *req, int status);
+unsigned int bootpool_dionysos_serving_cpu(void);
 void bootpool_dionysos_reap(struct bootpool_request *req);
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       struct mem_cgroup *memcg, bool dirty);

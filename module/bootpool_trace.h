@@ -131,22 +131,39 @@ TRACE_EVENT(bootpool_forward,
 
 TRACE_EVENT(bootpool_dionysos_serve,
 	TP_PROTO(pid_t pid, unsigned int order, unsigned int queue_depth,
-		 int status),
-	TP_ARGS(pid, order, queue_depth, status),
+		 int status, int cpu),
+	TP_ARGS(pid, order, queue_depth, status, cpu),
 	TP_STRUCT__entry(
 		__field(pid_t, pid)
 		__field(unsigned int, order)
 		__field(unsigned int, queue_depth)
 		__field(int, status)
+		__field(int, cpu)
 	),
 	TP_fast_assign(
 		__entry->pid = pid;
 		__entry->order = order;
 		__entry->queue_depth = queue_depth;
 		__entry->status = status;
+		__entry->cpu = cpu;
 	),
-	TP_printk("pid=%d order=%u queue_depth=%u status=%d", __entry->pid,
-		  __entry->order, __entry->queue_depth, __entry->status)
+	TP_printk("pid=%d order=%u queue_depth=%u status=%d cpu=%d",
+		  __entry->pid, __entry->order, __entry->queue_depth,
+		  __entry->status, __entry->cpu)
+);
+
+TRACE_EVENT(bootpool_dionysos_move,
+	TP_PROTO(unsigned int from_cpu, unsigned int to_cpu),
+	TP_ARGS(from_cpu, to_cpu),
+	TP_STRUCT__entry(
+		__field(unsigned int, from_cpu)
+		__field(unsigned int, to_cpu)
+	),
+	TP_fast_assign(
+		__entry->from_cpu = from_cpu;
+		__entry->to_cpu = to_cpu;
+	),
+	TP_printk("from_cpu=%u to_cpu=%u", __entry->from_cpu, __entry->to_cpu)
 );
 
 TRACE_EVENT(bootpool_detach,

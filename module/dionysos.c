@@ -36,6 +36,8 @@
  * when their last user, for instance a pipe that still holds a page,
  * lets go.
  */
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
@@ -68,7 +70,14 @@ struct bootpool_reserved {
 
 /**
  * struct bootpool_dionysos - the memory service
- * @task: the ``dionysos`` thread.
+ * @task: the ``dionysos`` thread; NULL once stopped.
+ * @cpu: the CPU Dionysos serves on: ``dionysos_cpu``, or while that is
+ *	offline the one it moved to. Written only by the hotplug callbacks
+ *	of the CPU it leaves or reaches, so it cannot change under a reader
+ *	on either of them that has preemption or interrupts disabled.
+ * @moves: how often Dionysos moved (hotplug callbacks only).
+ * @hp_state: the dynamic hotplug state of the callbacks.
+ * @started: the thread has disabled migration.
  * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
  *	the IPI handler, so always with interrupts disabled. A grant and a
  *	return take it once, and no other shared cache line: the budget is
@@ -87,6 +96,10 @@ struct bootpool_reserved {
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
+	unsigned int cpu;
+	unsigned long moves;
+	enum cpuhp_state hp_state;
+	struct completion started;
 	spinlock_t lock;	/* protects the four fields below */
 	struct bootpool_reserved reserve[BOOTPOOL_ATOMIC_ORDERS]
 					[BOOTPOOL_RESERVE_MAX];
@@ -102,7 +115,21 @@ struct bootpool_dionysos {
 
 static struct bootpool_dionysos dionysos = {
 	.lock = __SPIN_LOCK_UNLOCKED(dionysos.lock),
+	.started = COMPLETION_INITIALIZER(dionysos.started),
 };
+
+/**
+ * bootpool_dionysos_serving_cpu() - the CPU Dionysos serves on now
+ *
+ * Context: any. The answer stays true while the caller keeps preemption
+ * disabled on the CPU it names (see &struct bootpool_dionysos.cpu).
+ * Return: ``dionysos_cpu``, or the CPU Dionysos moved to while that is
+ * offline.
+ */
+unsigned int bootpool_dionysos_serving_cpu(void)
+{
+	return READ_ONCE(dionysos.cpu);
+}
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 /*
@@ -201,11 +228,27 @@ static void bootpool_dionysos_note_depth(int depth)
 		;
 }
 
-static void bootpool_dionysos_served(struct bootpool_request *req, int status)
+/**
+ * bootpool_dionysos_answer() - answer a request counted on its way
+ * @req: the request, with @req->page and @req->served_cpu set when
+ *	@status is 0.
+ * @status: 0 or a negative errno for the requester.
+ *
+ * The depth drops only after bootpool_request_complete() has handed the
+ * reply to its requester or, if the requester gave up, put the request on
+ * the reap list: bootpool_dionysos_stop() waits for a zero depth before
+ * it stops the thread and reaps what is left, so no abandoned reply can
+ * slip in after its last look.
+ *
+ * Context: any, including hard interrupt.
+ */
+void bootpool_dionysos_answer(struct bootpool_request *req, int status)
 {
-	int depth = atomic_fetch_dec(&dionysos.depth);
-
-	trace_bootpool_dionysos_serve(req->tgid, req->order, depth, status);
+	trace_bootpool_dionysos_serve(req->tgid, req->order,
+				      atomic_read(&dionysos.depth), status,
+				      req->served_cpu);
+	bootpool_request_complete(req, status);
+	atomic_dec(&dionysos.depth);
 }
 
 /**
@@ -289,18 +332,15 @@ static int bootpool_grant_nowait(unsigned int order, struct mem_cgroup *memcg,
  * @req: the request, counted by bootpool_dionysos_queue_enter(); on
  *	success @req->page is set, charged to @req->memcg.
  *
- * Context: in the IPI handler on ``dionysos_cpu``, or there with
+ * Context: in the IPI handler on Dionysos's CPU, or there with
  * preemption disabled. Never sleeps.
- * Return: 0 when served, -ENOMEM when the budget is exhausted (the request
- * is answered), -EAGAIN when the thread must serve it (not answered).
+ * Return: 0 when served, -ENOMEM when the budget is exhausted, -EAGAIN
+ * when the thread must serve it. The caller answers the request.
  */
 int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
 {
-	int ret = bootpool_grant_nowait(req->order, req->memcg, &req->page);
-
-	if (ret != -EAGAIN)
-		bootpool_dionysos_served(req, ret);
-	return ret;
+	req->served_cpu = smp_processor_id();
+	return bootpool_grant_nowait(req->order, req->memcg, &req->page);
 }
 
 /**
@@ -312,7 +352,7 @@ int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
  * The request is served on the spot, so it never waits in a queue: it is
  * not counted in the queue depth, only compared with the deepest seen.
  *
- * Context: on ``dionysos_cpu`` with preemption disabled.
+ * Context: on Dionysos's CPU with preemption disabled.
  * Return: like bootpool_dionysos_grant_atomic(); on -EAGAIN the caller
  * sends the request to the thread.
  */
@@ -325,21 +365,9 @@ int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
 	bootpool_dionysos_note_depth(depth);
 	ret = bootpool_grant_nowait(order, memcg, page);
 	if (ret != -EAGAIN)
-		trace_bootpool_dionysos_serve(current->tgid, order, depth, ret);
+		trace_bootpool_dionysos_serve(current->tgid, order, depth, ret,
+					      smp_processor_id());
 	return ret;
-}
-
-/**
- * bootpool_dionysos_refuse() - answer a request that cannot reach Dionysos
- * @req: the request.
- * @status: a negative errno for the requester.
- *
- * Context: any, including hard interrupt.
- */
-void bootpool_dionysos_refuse(struct bootpool_request *req, int status)
-{
-	bootpool_dionysos_served(req, status);
-	bootpool_request_complete(req, status);
 }
 
 /**
@@ -519,8 +547,9 @@ static void bootpool_dionysos_serve_queue(void)
 			}
 		}
 		WRITE_ONCE(dionysos.served_thread, dionysos.served_thread + 1);
-		bootpool_dionysos_served(req, ret);
-		bootpool_request_complete(req, ret);
+		/* The thread runs with migration disabled. */
+		req->served_cpu = raw_smp_processor_id();
+		bootpool_dionysos_answer(req, ret);
 	}
 }
 
@@ -546,8 +575,38 @@ static bool bootpool_dionysos_has_work(void)
 	return !llist_empty(&dionysos.queue) || !llist_empty(&dionysos.reap);
 }
 
+/*
+ * Follow bootpool_dionysos_move() to the CPU Dionysos now serves on. The
+ * mover sets the thread's affinity to that one CPU, and waits, before the
+ * thread lets the scheduler move it: the thread polls until it sees the
+ * new mask, so it never runs with migration enabled on a CPU outside its
+ * mask, where the scheduler would widen its affinity.
+ */
+static void bootpool_dionysos_follow(unsigned int cpu)
+{
+	while (!cpumask_test_cpu(cpu, &current->cpus_mask))
+		schedule_timeout_uninterruptible(1);
+	migrate_enable();
+	/*
+	 * migrate_enable() queued the stopper that moves the thread; without
+	 * kernel preemption it runs only when the thread lets it.
+	 */
+	cond_resched();
+	migrate_disable();
+}
+
+/*
+ * The thread runs with migration disabled from start to end: the
+ * scheduler then leaves it on its CPU even while that CPU is on its way
+ * offline (a bound kthread woken there would otherwise be pushed to any
+ * CPU, its affinity widened), until the CPU's hotplug callback moves it.
+ */
 static int bootpool_dionysos_thread(void *unused)
 {
+	unsigned int cpu;
+
+	migrate_disable();
+	complete(&dionysos.started);
 	for (;;) {
 		/*
 		 * The barrier in set_current_state() before the stop flag and
@@ -559,6 +618,12 @@ static int bootpool_dionysos_thread(void *unused)
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
 			break;
+		cpu = READ_ONCE(dionysos.cpu);
+		if (cpu != smp_processor_id()) {
+			__set_current_state(TASK_RUNNING);
+			bootpool_dionysos_follow(cpu);
+			continue;
+		}
 		if (!bootpool_dionysos_has_work()) {
 			schedule();
 			continue;
@@ -569,6 +634,48 @@ static int bootpool_dionysos_thread(void *unused)
 		cond_resched();
 	}
 	__set_current_state(TASK_RUNNING);
+	migrate_enable();
+	return 0;
+}
+
+/*
+ * Move Dionysos to @cpu: requests are routed there from now on, and the
+ * thread goes there with its queues. Requests already on their way to the
+ * old CPU are sent on from there (bootpool_forward_ipi()).
+ * Context: a hotplug callback on the CPU Dionysos leaves or reaches.
+ */
+static void bootpool_dionysos_move(unsigned int cpu)
+{
+	unsigned int from = dionysos.cpu;
+
+	if (!dionysos.task || cpu == from)
+		return;
+	WRITE_ONCE(dionysos.cpu, cpu);
+	WRITE_ONCE(dionysos.moves, dionysos.moves + 1);
+	trace_bootpool_dionysos_move(from, cpu);
+	wake_up_process(dionysos.task);
+	/* Returns once the thread has enabled migration and moved. */
+	set_cpus_allowed_ptr(dionysos.task, cpumask_of(cpu));
+}
+
+/* ``dionysos_cpu`` is back: Dionysos returns to it. */
+static int bootpool_dionysos_cpu_online(unsigned int cpu)
+{
+	if (cpu == bootpool_dionysos_cpu)
+		bootpool_dionysos_move(cpu);
+	return 0;
+}
+
+/*
+ * Dionysos's CPU is going: it moves to the lowest-numbered other online
+ * CPU, the boot CPU unless that is the one going. The boot CPU is the one
+ * that suspend, hibernation and kexec keep to the end, so Dionysos moves
+ * once, not once for each CPU they take down.
+ */
+static int bootpool_dionysos_cpu_offline(unsigned int cpu)
+{
+	if (cpu == dionysos.cpu)
+		bootpool_dionysos_move(cpumask_any_but(cpu_online_mask, cpu));
 	return 0;
 }
 
@@ -576,29 +683,61 @@ static int bootpool_dionysos_thread(void *unused)
  * bootpool_dionysos_start() - start the ``dionysos`` thread
  *
  * kthread_create_on_cpu() would name the thread ``dionysos/N``; the thread
- * is created under its own name and bound before its first wake-up.
+ * is created under its own name and bound before its first wake-up. The
+ * hotplug lock is held until the thread has disabled migration and the
+ * hotplug callbacks that move it are in place.
  *
  * Context: process context, module init.
- * Return: 0, or a negative errno.
+ * Return: 0, -EINVAL when ``dionysos_cpu`` is not online, or another
+ * negative errno.
  */
 int bootpool_dionysos_start(void)
 {
+	unsigned int cpu = bootpool_dionysos_cpu;
 	struct task_struct *task;
+	int ret;
 
+	cpus_read_lock();
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
+		pr_err("bootpool: dionysos_cpu %u is not online\n", cpu);
+		ret = -EINVAL;
+		goto out;
+	}
 	task = kthread_create(bootpool_dionysos_thread, NULL, "dionysos");
-	if (IS_ERR(task))
-		return PTR_ERR(task);
-	kthread_bind(task, bootpool_dionysos_cpu);
+	if (IS_ERR(task)) {
+		ret = PTR_ERR(task);
+		goto out;
+	}
+	kthread_bind(task, cpu);
+	dionysos.cpu = cpu;
 	dionysos.task = task;
 	wake_up_process(task);
-	return 0;
+	wait_for_completion(&dionysos.started);
+
+	ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
+						   "bootpool:dionysos",
+						   bootpool_dionysos_cpu_online,
+						   bootpool_dionysos_cpu_offline);
+	if (ret < 0) {
+		kthread_stop(task);
+		dionysos.task = NULL;
+		goto out;
+	}
+	dionysos.hp_state = ret;
+	ret = 0;
+out:
+	cpus_read_unlock();
+	return ret;
 }
 
 /**
  * bootpool_dionysos_stop() - stop the thread
  *
  * Called once no process can send a request any more; replies still in
- * flight (of requesters that died) are waited for and taken back.
+ * flight (of requesters that died) are waited for and taken back. An
+ * answer drops the depth only after its abandoned request is on the reap
+ * list (bootpool_dionysos_answer()); the grace period after the wait lets
+ * an IPI handler that dropped it return from this module's code.
  *
  * Context: process context, module exit.
  */
@@ -606,7 +745,14 @@ void bootpool_dionysos_stop(void)
 {
 	while (atomic_read(&dionysos.depth) || !llist_empty(&dionysos.queue))
 		msleep(20);
+	synchronize_rcu();
+
+	cpus_read_lock();
 	kthread_stop(dionysos.task);
+	dionysos.task = NULL;
+	cpus_read_unlock();
+	cpuhp_remove_state_nocalls(dionysos.hp_state);
+
 	bootpool_dionysos_serve_queue();
 	bootpool_dionysos_reap_all();
 	bootpool_dionysos_purge(NULL);
@@ -643,7 +789,9 @@ void bootpool_dionysos_reset_max_depth(void)
  */
 void bootpool_dionysos_show(struct seq_file *m)
 {
-	seq_printf(m, "cpu %u\n", bootpool_dionysos_cpu);
+	seq_printf(m, "cpu %u\n", bootpool_dionysos_serving_cpu());
+	seq_printf(m, "home_cpu %u\n", bootpool_dionysos_cpu);
+	seq_printf(m, "moves %lu\n", READ_ONCE(dionysos.moves));
 	seq_printf(m, "budget_pages %lu\n", bootpool_budget_pages());
 	seq_printf(m, "granted_pages %lu\n", READ_ONCE(dionysos.granted));
 	seq_printf(m, "queue_depth %d\n", atomic_read(&dionysos.depth));

@@ -865,7 +865,7 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
  * @arg: the request; the output fields are filled on success.
  *
  * Context: process context, may sleep; takes the domain's lock.
- * Return: 0, or -EINVAL (bad size or flags), -ENOMEM, -ENXIO or -EINTR
+ * Return: 0, or -EINVAL (bad size or flags), -ENOMEM or -EINTR
  * (see bootpool_forward_request()).
  */
 int bootpool_domain_alloc(struct bootpool_domain *dom,

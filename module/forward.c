@@ -2,9 +2,10 @@
 /*
  * DOC: forwarding requests to Dionysos
  *
- * A request made on ``dionysos_cpu`` is served right there, with
- * preemption disabled and without sleeping: no IPI, no thread. A request
- * made on any other CPU travels to ``dionysos_cpu`` by IPI
+ * A request made on Dionysos's CPU (``dionysos_cpu``, or the CPU Dionysos
+ * moved to while that is offline) is served right there, with preemption
+ * disabled and without sleeping: no IPI, no thread. A request made on any
+ * other CPU travels to Dionysos's CPU by IPI
  * (smp_call_function_single_async()) and is served in the IPI handler of
  * its last hop; only when that cannot be done without sleeping is it
  * queued for the ``dionysos`` thread. The reply is written into the
@@ -15,8 +16,15 @@
  * where a capability sent to core 1 took three message hops instead of one:
  * the request is relayed over that many real cross-CPU hops. Hops alternate
  * between the requester's CPU and ``dionysos_cpu`` (from -> D -> from -> D
- * for three), so that the last one always lands on ``dionysos_cpu``; with
+ * for three), so that the last one always lands on Dionysos's CPU; with
  * an even count the first hop goes through a third CPU.
+ *
+ * CPUs come and go on the way. A hop is never sent to an offline CPU
+ * (smp_call_function_single_async() refuses it, and the next CPU is chosen
+ * again); a hop already queued on a CPU going offline is run there before
+ * it goes. A request whose last hop lands on a CPU Dionysos has just left
+ * takes one more hop, to where Dionysos is now. So every request reaches
+ * Dionysos once, however the CPUs change.
  *
  * A request lives on the heap because it may outlive its requester: a
  * requester killed while waiting marks the request abandoned, and
@@ -52,21 +60,26 @@ static int bootpool_relay_cpu(int a, int b)
 	return -1;
 }
 
+/*
+ * The CPU of the next hop: Dionysos's CPU for the last one, and before it
+ * the requester's CPU and Dionysos's in turn, or a third CPU when the
+ * requester's is where the request is, or offline.
+ */
 static int bootpool_next_cpu(struct bootpool_request *req)
 {
 	unsigned int left = req->hops_total - req->hops;
-	int dcpu = bootpool_dionysos_cpu;
+	int dcpu = bootpool_dionysos_serving_cpu();
 	int relay;
 
 	if (left & 1)
 		return dcpu;
-	if (req->cur_cpu != req->from_cpu)
+	if (req->cur_cpu != req->from_cpu && cpu_online(req->from_cpu))
 		return req->from_cpu;
-	relay = bootpool_relay_cpu(req->from_cpu, dcpu);
+	relay = bootpool_relay_cpu(req->cur_cpu, dcpu);
 	return relay < 0 ? dcpu : relay;
 }
 
-/* The request has reached ``dionysos_cpu``. */
+/* The request has reached Dionysos's CPU. */
 static void bootpool_forward_arrive(struct bootpool_request *req)
 {
 	int ret = bootpool_dionysos_grant_atomic(req);
@@ -74,7 +87,7 @@ static void bootpool_forward_arrive(struct bootpool_request *req)
 	if (ret == -EAGAIN)
 		bootpool_dionysos_enqueue(req);
 	else
-		bootpool_request_complete(req, ret);
+		bootpool_dionysos_answer(req, ret);
 }
 
 static void bootpool_forward_ipi(void *info)
@@ -86,24 +99,39 @@ static void bootpool_forward_ipi(void *info)
 	trace_bootpool_forward(req->cur_cpu, cpu, req->hops);
 	req->cur_cpu = cpu;
 
+	if (req->hops == req->hops_total &&
+	    cpu != bootpool_dionysos_serving_cpu()) {
+		/* Dionysos moved away while the request was on its way. */
+		req->hops_total++;
+	}
 	if (req->hops < req->hops_total)
 		bootpool_forward_send(req);
 	else
 		bootpool_forward_arrive(req);
 }
 
-/* Context: preemption or interrupts disabled. */
+/*
+ * Send the request on its next hop. Once sent, it may be answered and
+ * freed at any moment: @req is not touched after a successful send.
+ * Context: preemption or interrupts disabled.
+ */
 static void bootpool_forward_send(struct bootpool_request *req)
 {
-	int next = bootpool_next_cpu(req);
-	int ret;
+	int next;
 
-	if (next != smp_processor_id())
-		req->ipis++;
-	ret = smp_call_function_single_async(next, &req->csd);
-	if (ret) {
-		/* The next CPU went offline: answer on its behalf. */
-		bootpool_dionysos_refuse(req, -ENXIO);
+	for (;;) {
+		next = bootpool_next_cpu(req);
+		if (next != smp_processor_id())
+			req->ipis++;
+		if (!smp_call_function_single_async(next, &req->csd))
+			return;
+		/*
+		 * @next went offline after it was chosen (-ENXIO; the csd is
+		 * never busy, see &struct bootpool_request). Dionysos left it
+		 * before it went, so choosing again finds an online CPU.
+		 */
+		if (next != smp_processor_id())
+			req->ipis--;
 	}
 }
 
@@ -200,10 +228,10 @@ static void bootpool_request_init(struct bootpool_request *req,
 
 /* How a request made on @from_cpu reached Dionysos, for the ALLOC reply. */
 static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
-			   unsigned int hops, unsigned int ipis)
+			   int served_cpu, unsigned int hops, unsigned int ipis)
 {
 	arg->cpu = from_cpu;
-	arg->served_cpu = bootpool_dionysos_cpu;
+	arg->served_cpu = served_cpu;
 	arg->hops = hops;
 	arg->ipis = ipis;
 }
@@ -216,8 +244,8 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
  * @page: set to the first page of the granted block.
  *
  * Context: process context, may sleep; no locks held.
- * Return: 0, -ENOMEM (budget exhausted or no memory), -ENXIO (Dionysos's
- * CPU is offline) or -EINTR (fatal signal while waiting).
+ * Return: 0, -ENOMEM (budget exhausted or no memory) or -EINTR (fatal
+ * signal while waiting).
  */
 int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page)
@@ -226,15 +254,16 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	int cpu, ret;
 
 	/*
-	 * On dionysos_cpu a request that can be served without sleeping
-	 * needs no request, no queue and no IPI.
+	 * On Dionysos's CPU a request that can be served without sleeping
+	 * needs no request, no queue and no IPI. With preemption disabled
+	 * here, Dionysos cannot leave this CPU nor come to it meanwhile.
 	 */
 	cpu = get_cpu();
-	if (cpu == bootpool_dionysos_cpu) {
+	if (cpu == bootpool_dionysos_serving_cpu()) {
 		ret = bootpool_dionysos_grant_local(order, dom->memcg, page);
 		put_cpu();
 		if (ret != -EAGAIN) {
-			bootpool_reply(arg, cpu, 0, 0);
+			bootpool_reply(arg, cpu, cpu, 0, 0);
 			return ret;
 		}
 	} else {
@@ -251,14 +280,12 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	cpu = get_cpu();
 	req->from_cpu = cpu;
 	req->cur_cpu = cpu;
-	if (cpu == bootpool_dionysos_cpu) {
+	if (cpu == bootpool_dionysos_serving_cpu()) {
 		ret = bootpool_dionysos_grant_atomic(req);
-		if (ret == -EAGAIN) {
+		if (ret == -EAGAIN)
 			bootpool_dionysos_enqueue(req);
-		} else {
-			req->status = ret;
-			atomic_set(&req->state, BOOTPOOL_REQ_DONE);
-		}
+		else
+			bootpool_dionysos_answer(req, ret);
 	} else {
 		req->hops_total = clamp_val(READ_ONCE(bootpool_forward_hops),
 					    1, BOOTPOOL_MAX_HOPS);
@@ -271,7 +298,8 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 		return ret;
 
 	ret = req->status;
-	bootpool_reply(arg, req->from_cpu, req->hops, req->ipis);
+	bootpool_reply(arg, req->from_cpu, req->served_cpu, req->hops,
+		       req->ipis);
 	if (!ret)
 		*page = req->page;
 	kfree(req);

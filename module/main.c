@@ -12,7 +12,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cpuhotplug.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -551,34 +550,13 @@ static struct miscdevice bootpool_misc = {
 	.fops	= &bootpool_fops,
 };
 
-static enum cpuhp_state bootpool_cpuhp_state;
-
-/* Dionysos does not move: refuse to take its CPU offline. */
-static int bootpool_cpu_offline(unsigned int cpu)
-{
-	return cpu == bootpool_dionysos_cpu ? -EBUSY : 0;
-}
-
 static int __init bootpool_init(void)
 {
 	int ret;
 
-	if (bootpool_dionysos_cpu >= nr_cpu_ids ||
-	    !cpu_online(bootpool_dionysos_cpu)) {
-		pr_err("dionysos_cpu %u is not online\n",
-		       bootpool_dionysos_cpu);
-		return -EINVAL;
-	}
-
-	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "bootpool:online",
-					NULL, bootpool_cpu_offline);
-	if (ret < 0)
-		return ret;
-	bootpool_cpuhp_state = ret;
-
 	ret = bootpool_dionysos_start();
 	if (ret)
-		goto out_remove_cpuhp;
+		return ret;
 
 	bootpool_debugfs_init();
 
@@ -591,8 +569,6 @@ static int __init bootpool_init(void)
 out_remove_debugfs:
 	bootpool_debugfs_exit();
 	bootpool_dionysos_stop();
-out_remove_cpuhp:
-	cpuhp_remove_state_nocalls(bootpool_cpuhp_state);
 	return ret;
 }
 
@@ -602,7 +578,6 @@ static void __exit bootpool_exit(void)
 	bootpool_domains_synchronize();
 	bootpool_debugfs_exit();
 	bootpool_dionysos_stop();
-	cpuhp_remove_state_nocalls(bootpool_cpuhp_state);
 }
 
 module_init(bootpool_init);

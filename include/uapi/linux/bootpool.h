@@ -109,11 +109,14 @@ enum bootpool_switch_reason {
  *	4 GiB + 16 MiB, so that it fits the 32-bit page offset of a 32-bit
  *	program's mmap2().
  * @cpu: (out) CPU the request was made on.
- * @served_cpu: (out) CPU that served it: @cpu for %BOOTPOOL_SOURCE_POOL,
- *	Dionysos's CPU for %BOOTPOOL_SOURCE_DIONYSOS.
+ * @served_cpu: (out) CPU that served it: @cpu for %BOOTPOOL_SOURCE_POOL;
+ *	for %BOOTPOOL_SOURCE_DIONYSOS the CPU Dionysos served it on, which is
+ *	``dionysos_cpu`` unless that was offline (Dionysos then serves on
+ *	another CPU, see Documentation/admin-guide.rst).
  * @hops: (out) cross-CPU message hops the request travelled to Dionysos
- *	(``forward_hops`` from another CPU); 0 for the pool and for requests
- *	made on Dionysos's CPU.
+ *	(``forward_hops`` from another CPU, and one more each time Dionysos
+ *	moved to another CPU while the request was on its way); 0 for the
+ *	pool and for requests made on Dionysos's CPU.
  * @ipis: (out) inter-processor interrupts that carried the request: one
  *	for each hop whose next CPU is not the one it is on. A hop from
  *	Dionysos's CPU to itself (an even ``forward_hops`` with no third CPU
@@ -127,9 +130,9 @@ enum bootpool_switch_reason {
  * together (``max_user_mb``) would be exceeded (blocks freed but still
  * mapped count), or memory ran out, or the process's memory cgroup is at
  * its ``memory.max``; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
- * (whatever Dionysos granted meanwhile goes back to it); ``ENXIO`` when a
- * CPU on the way to Dionysos went offline; ``ENODEV`` when the domain was
- * already torn down (its process is exiting).
+ * (whatever Dionysos granted meanwhile goes back to it); ``ENODEV`` when
+ * the domain was already torn down (its process is exiting). CPUs going
+ * offline on the way are no error: the request goes round them.
  */
 struct bootpool_alloc {
 	__u64 size;
@@ -193,7 +196,7 @@ struct bootpool_policy {
  * @remote_allocs: requests served by Dionysos.
  * @frees: successful FREEs.
  * @failed_allocs: ALLOC requests that passed their argument checks and
- *	then failed (``ENOMEM``, ``ENXIO``, ``EINTR``, or ``EFAULT`` writing
+ *	then failed (``ENOMEM``, ``EINTR``, or ``EFAULT`` writing
  *	the reply back, after which every other counter is as it was).
  * @ipis: sum of @ipis of the domain's successful ALLOCs.
  * @hops: sum of @hops of the domain's successful ALLOCs.
