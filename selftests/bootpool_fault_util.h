@@ -61,17 +61,33 @@ static inline int bp_load(const char *path, const char *params)
 	return ret;
 }
 
-/* Is a kernel thread of this name alive? */
-static inline bool bp_thread_exists(const char *name)
+/*
+ * Why a test that reloads the module cannot run here, or NULL; on NULL,
+ * @path holds the module file to load.
+ */
+static inline const char *bp_reload_unavailable(char *path, size_t len)
+{
+	if (geteuid())
+		return "needs root";
+	if (!bp_exists("/sys/module/bootpool"))
+		return "bootpool module not loaded";
+	bp_module_path(path, len);
+	if (!bp_exists(path))
+		return "bootpool.ko not found";
+	return NULL;
+}
+
+/* The pid of a kernel thread of this name, or 0 when there is none. */
+static inline pid_t bp_thread_pid(const char *name)
 {
 	char path[300], comm[64];
 	struct dirent *de;
-	bool found = false;
+	pid_t pid = 0;
 	DIR *d = opendir("/proc");
 
 	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
+		return 0;
+	while (!pid && (de = readdir(d))) {
 		FILE *f;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
@@ -82,12 +98,28 @@ static inline bool bp_thread_exists(const char *name)
 			continue;
 		if (fgets(comm, sizeof(comm), f)) {
 			comm[strcspn(comm, "\n")] = 0;
-			found = !strcmp(comm, name);
+			if (!strcmp(comm, name))
+				pid = atoi(de->d_name);
 		}
 		fclose(f);
 	}
 	closedir(d);
-	return found;
+	return pid;
+}
+
+static inline bool bp_thread_exists(const char *name)
+{
+	return bp_thread_pid(name) != 0;
+}
+
+/* Take @cpu offline (@on 0) or bring it back; 0 or a negative errno. */
+static inline int bp_cpu_online_set(int cpu, int on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
+		 cpu);
+	return bp_write_file(path, on ? "1" : "0");
 }
 
 /*

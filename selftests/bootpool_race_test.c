@@ -2,8 +2,8 @@
 /*
  * Races: threads freeing, mapping and unmapping the same handles at once;
  * processes killed while their remote request is in flight; load, allocate
- * from every CPU, kill, unload cycles; and Dionysos's CPU going offline
- * (refused with EBUSY, while another CPU can go and come back).
+ * from every CPU, kill, unload cycles. CPU hotplug has its own file,
+ * bootpool_hotplug_test.c.
  *
  * BOOTPOOL_RACE_CYCLES sets the number of load/kill/unload cycles; by
  * default 200 on a kernel with kmemleak (the debug kernel), else 20, as
@@ -328,63 +328,6 @@ TEST_F_TIMEOUT(race, load_kill_unload_cycles, 1800)
 			waitpid(pids[i], NULL, 0);
 	}
 	EXPECT_TRUE(bp_counters_settle(10000));
-}
-
-static int cpu_online_set(int cpu, int on)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
-	return bp_write_file(path, on ? "1" : "0");
-}
-
-/*
- * Dionysos does not move: taking dionysos_cpu offline is refused with
- * EBUSY; any other CPU may go offline and come back, and requests from
- * the remaining CPUs are served meanwhile.
- */
-TEST_F_TIMEOUT(race, dionysos_cpu_offline_refused, 120)
-{
-	struct bootpool_alloc a;
-	int fd, other, ret;
-
-	if (!self->ready)
-		return;
-	if (bp_online_cpus() < 3)
-		SKIP(return, "needs 3 CPUs");
-	if (!bp_exists("/sys/devices/system/cpu/cpu1/online") ||
-	    !bp_exists("/sys/devices/system/cpu/cpu2/online"))
-		SKIP(return, "no CPU hotplug");
-	ASSERT_EQ(0, bp_unload_wait(5000));
-	ASSERT_EQ(0, bp_load(self->path, "dionysos_cpu=1"));
-	ASSERT_EQ(1, bp_param_get("dionysos_cpu"));
-
-	EXPECT_EQ(-EBUSY, cpu_online_set(1, 0));
-	other = 2;
-	ret = cpu_online_set(other, 0);
-	EXPECT_EQ(0, ret);
-
-	/* Requests from the remaining CPUs still reach Dionysos. */
-	fd = open(BOOTPOOL_DEV, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, bp_set_policy(fd, BOOTPOOL_POLICY_EARLY));
-	ASSERT_EQ(0, bp_pin_cpu(0));
-	EXPECT_EQ(0, bp_alloc(fd, 4096, &a));
-	EXPECT_EQ(1, a.served_cpu);
-	EXPECT_EQ(0, bp_alloc(fd, 64 * 4096, &a));
-	EXPECT_EQ(-EBUSY, cpu_online_set(1, 0));
-	if (!ret)
-		EXPECT_EQ(0, cpu_online_set(other, 1));
-	/* The CPU that came back sends requests again. */
-	ASSERT_EQ(0, bp_pin_cpu(other));
-	EXPECT_EQ(0, bp_alloc(fd, 8192, &a));
-	EXPECT_EQ(other, (int)a.cpu);
-	close(fd);
-	EXPECT_TRUE(bp_counters_settle(5000));
-
-	/* Back to the defaults. */
-	ASSERT_EQ(0, bp_unload_wait(5000));
-	ASSERT_EQ(0, bp_load(self->path, ""));
 }
 
 TEST_HARNESS_MAIN
