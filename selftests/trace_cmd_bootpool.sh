@@ -3,7 +3,7 @@
 #
 # Records a short bootpool run with Debian's trace-cmd and finds the
 # bootpool events in 'trace-cmd report'. Skips where the guest has no
-# trace-cmd (see scripts/fetch-trace-cmd).
+# trace-cmd (see scripts/fetch-guest-tools).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
