@@ -60,9 +60,17 @@ struct placement {
 	char name[16];
 };
 
+/*
+ * A request with a fallback (SIZE/FALLBACK in the file) is one the fixed
+ * allocator of a Barrelfish domain refuses, after which the domain asks
+ * again for FALLBACK bytes. The replay makes the second request only,
+ * unless --no-fallback is given (see replay_size()).
+ */
 struct trace {
 	uint64_t *size;
+	uint64_t *fallback;	/* 0: none */
 	int nr;
+	int retried;		/* requests with a fallback */
 	uint64_t bytes;
 };
 
@@ -73,7 +81,7 @@ struct report {
 	int32_t cpu;
 	int32_t err;		/* errno of the first failure, or 0 */
 	int32_t err_line;	/* trace request that failed */
-	int32_t pad;
+	int32_t retried;	/* requests replayed with their fallback size */
 };
 
 /* Debugfs counters read around each configuration. */
@@ -93,11 +101,13 @@ struct result {
 	int switched;
 	int reason;		/* of the first domain; -1 when they differ */
 	double pages_left;	/* free pool pages at the switch, switched only */
+	double retried;		/* requests replayed with their fallback size */
 	struct global dbg;	/* debugfs deltas, totals over all domains */
 	int failed;
 };
 
 static const char *prog = "bootpool-demo";
+static int no_fallback;	/* --no-fallback: replay SIZE of SIZE/FALLBACK */
 
 static void die(const char *fmt, ...)
 {
@@ -115,7 +125,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: bootpool-demo [-n N] [-t TRACE] [-p POLICIES] [-P PLACEMENTS]\n"
-"                     [-m MODES] [--csv FILE|-]\n"
+"                     [-m MODES] [--no-fallback] [--csv FILE|-]\n"
 "       bootpool-demo --from-ftrace [--pid PID] [FILE]\n"
 "\n"
 "Launches N domains (processes) that each open /dev/bootpool, set a policy\n"
@@ -131,14 +141,18 @@ static void usage(FILE *f)
 "                  (default on,off1,off3)\n"
 "  -m MODES        comma list of seq (one by one), burst (all released at\n"
 "                  once) (default seq,burst)\n"
+"  --no-fallback   replay SIZE of a SIZE/FALLBACK line, as if the fixed\n"
+"                  allocator took it (the seed's literal rule)\n"
 "  --csv FILE      also write the results as CSV; '-' prints them on\n"
 "                  stdout as lines prefixed 'csv:'\n"
 "  --from-ftrace   convert text ftrace output holding bootpool_alloc\n"
 "                  events (FILE or stdin) into a trace on stdout; keeps the\n"
 "                  events of --pid PID, or of the first pid seen\n"
 "\n"
-"Trace format: one request a line, 'SIZE [TAG]'; SIZE in bytes (a K or M\n"
-"suffix multiplies by 1024 or 1048576); '#' starts a comment.\n",
+"Trace format: one request a line, 'SIZE[/FALLBACK] [TAG]'; SIZE in bytes\n"
+"(a K or M suffix multiplies by 1024 or 1048576); FALLBACK, smaller than\n"
+"SIZE, is what the domain asks instead when its fixed allocator refuses\n"
+"SIZE, and what is replayed; '#' starts a comment.\n",
 		DEFAULT_TRACE);
 }
 
@@ -212,6 +226,27 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* "SIZE" or "SIZE/FALLBACK": 0 on success, @fallback 0 when there is none. */
+static int parse_request(char *tok, uint64_t *size, uint64_t *fallback)
+{
+	char *slash = strchr(tok, '/');
+	int err;
+
+	*fallback = 0;
+	if (slash) {
+		*slash = '\0';
+		if (parse_size(slash + 1, fallback) || !*fallback) {
+			*slash = '/';
+			return -1;
+		}
+	}
+	err = parse_size(tok, size) || !*size ||
+	      *size > BOOTPOOL_MAX_ALLOC_SIZE || (slash && *fallback >= *size);
+	if (slash)
+		*slash = '/';
+	return err ? -1 : 0;
+}
+
 static void load_trace(const char *path, struct trace *t)
 {
 	char line[512];
@@ -224,7 +259,7 @@ static void load_trace(const char *path, struct trace *t)
 	while (fgets(line, sizeof(line), f)) {
 		char *hash = strchr(line, '#');
 		char *tok;
-		uint64_t size;
+		uint64_t size, fallback;
 
 		lineno++;
 		if (hash)
@@ -232,19 +267,22 @@ static void load_trace(const char *path, struct trace *t)
 		tok = strtok(line, " \t\r\n");
 		if (!tok)
 			continue;
-		if (parse_size(tok, &size) || !size ||
-		    size > BOOTPOOL_MAX_ALLOC_SIZE)
-			die("%s:%d: '%s' is not a size from 1 to %llu bytes",
+		if (parse_request(tok, &size, &fallback))
+			die("%s:%d: '%s' is not SIZE or SIZE/FALLBACK, sizes from 1 to %llu bytes, FALLBACK below SIZE",
 			    path, lineno, tok,
 			    (unsigned long long)BOOTPOOL_MAX_ALLOC_SIZE);
 		if (t->nr == cap) {
 			cap = cap ? 2 * cap : 128;
 			t->size = realloc(t->size, cap * sizeof(*t->size));
-			if (!t->size)
+			t->fallback = realloc(t->fallback,
+					      cap * sizeof(*t->fallback));
+			if (!t->size || !t->fallback)
 				die("out of memory");
 		}
-		t->size[t->nr++] = size;
-		t->bytes += size;
+		t->size[t->nr] = size;
+		t->fallback[t->nr++] = fallback;
+		t->retried += !!fallback;
+		t->bytes += fallback && !no_fallback ? fallback : size;
 	}
 	fclose(f);
 	if (!t->nr)
@@ -300,6 +338,20 @@ static int from_ftrace(const char *path, long pid)
 }
 
 /* ---- one domain ---- */
+
+/*
+ * What the domain asks for at request @i. A request with a fallback is
+ * refused by the fixed allocator in the domain's own library, which costs
+ * no message, and asked again smaller: only the second request reaches
+ * the module, under every policy, since upstream makes these requests
+ * before its own switch to the memory service. --no-fallback replays the
+ * first request instead: the pool sees it and, under the late policy,
+ * switches on it.
+ */
+static uint64_t replay_size(const struct trace *t, int i)
+{
+	return t->fallback[i] && !no_fallback ? t->fallback[i] : t->size[i];
+}
 
 static void write_all(int fd, const void *buf, size_t len)
 {
@@ -362,7 +414,7 @@ static void domain(const struct trace *t, int policy, int cpu,
 	if (!r.err) {
 		start = now_ns();
 		for (i = 0; i < t->nr; i++) {
-			struct bootpool_alloc a = { .size = t->size[i] };
+			struct bootpool_alloc a = { .size = replay_size(t, i) };
 
 			if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a)) {
 				r.err = errno;
@@ -371,6 +423,7 @@ static void domain(const struct trace *t, int policy, int cpu,
 			}
 		}
 		r.lat_ns = now_ns() - start;
+		r.retried = no_fallback ? 0 : t->retried;
 		if (ioctl(fd, BOOTPOOL_IOC_STATS, &r.st) && !r.err) {
 			r.err = errno;
 			r.err_line = -2;
@@ -514,6 +567,7 @@ static void run_config(const struct trace *t, int n, struct result *res)
 		res->preq += st->pool_allocs;
 		res->ipis += st->ipis;
 		res->hops += st->hops;
+		res->retried += rep[i].retried;
 		if (st->switched) {
 			res->switched++;
 			res->pages_left += st->switch_pages_left;
@@ -531,6 +585,7 @@ static void run_config(const struct trace *t, int n, struct result *res)
 	res->preq /= n;
 	res->ipis /= n;
 	res->hops /= n;
+	res->retried /= n;
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	res->lat_med_us = (n & 1 ? lat[n / 2] : (lat[n / 2 - 1] + lat[n / 2]) / 2) / 1e3;
 	/* Nearest rank: the smallest value at or above 99% of the domains. */
@@ -577,7 +632,7 @@ static void print_table(const struct result *res, int nr)
 }
 
 static const char csv_header[] =
-	"policy,placement,forward_hops,mode,domains,mem_kib,pool_kib,dionysos_kib,dionysos_requests,pool_requests,ipis,hops,lat_median_us,lat_p99_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed";
+	"policy,placement,forward_hops,mode,domains,mem_kib,pool_kib,dionysos_kib,dionysos_requests,pool_requests,ipis,hops,lat_median_us,lat_p99_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed,retried_requests";
 
 static void write_csv(FILE *f, const char *prefix, const struct result *res,
 		      int nr)
@@ -588,7 +643,7 @@ static void write_csv(FILE *f, const char *prefix, const struct result *res,
 	for (i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
 
-		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d\n",
+		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d,%.2f\n",
 			prefix,
 			policy_names[r->policy], r->pl.name, r->pl.hops,
 			mode_names[r->mode], r->n, r->mem_kib, r->pool_kib,
@@ -596,7 +651,7 @@ static void write_csv(FILE *f, const char *prefix, const struct result *res,
 			r->lat_med_us, r->lat_p99_us, r->max_qdepth,
 			r->switched, r->switched ? reason_name(r->reason) : "none",
 			r->pages_left, r->dbg.remote_allocs, r->dbg.pool_allocs,
-			r->dbg.ipis, r->dbg.hops, r->failed);
+			r->dbg.ipis, r->dbg.hops, r->failed, r->retried);
 	}
 }
 
@@ -697,6 +752,7 @@ int main(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'c' },
 		{ "from-ftrace", no_argument, NULL, 'f' },
 		{ "pid", required_argument, NULL, 'i' },
+		{ "no-fallback", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -738,6 +794,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			pid = atol(optarg);
+			break;
+		case 'F':
+			no_fallback = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -807,6 +866,10 @@ int main(int argc, char **argv)
 
 	printf("bootpool-demo: %d domains per configuration, trace %s (%d requests, %llu bytes)\n",
 	       n, trace_path, t.nr, (unsigned long long)t.bytes);
+	if (t.retried)
+		printf("%d requests of the trace are refused by the fixed allocator; replayed %s\n",
+		       t.retried, no_fallback ? "as asked (--no-fallback)" :
+		       "with their fallback size");
 	printf("dionysos_cpu=%d, %d CPUs online, pool_pages=%ld\n\n", dionysos_cpu,
 	       nr_cpus, read_long(PARAMS "pool_pages"));
 	for (k = 0; k < nmode; k++)
