@@ -72,6 +72,7 @@ struct trace {
 	int nr;
 	int retried;		/* requests with a fallback */
 	uint64_t bytes;
+	const char *name;	/* file name without its directory */
 };
 
 /* What a domain sends its parent. */
@@ -287,6 +288,7 @@ static void load_trace(const char *path, struct trace *t)
 	fclose(f);
 	if (!t->nr)
 		die("trace %s holds no request", path);
+	t->name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 }
 
 /*
@@ -672,7 +674,8 @@ static double saved_pct(double early, double late)
 	return early > 0 ? 100.0 * (early - late) / early : 0.0;
 }
 
-static void headline(const struct result *res, int nr, int mode)
+static void headline(const struct trace *t, const struct result *res, int nr,
+		     int mode)
 {
 	const struct result *e = find(res, nr, BOOTPOOL_POLICY_EARLY, 0, mode);
 	const struct result *l = find(res, nr, BOOTPOOL_POLICY_LATE, 0, mode);
@@ -698,14 +701,15 @@ static void headline(const struct result *res, int nr, int mode)
 		snprintf(ipis, sizeof(ipis), "%.1f",
 			 saved_pct(eo->ipis, lo->ipis));
 
-	printf("\nlate vs early (%s, %s): %.0f KiB less per domain, %.1f%% fewer Dionysos requests, ",
-	       e->pl.name, mode_names[mode], e->mem_kib - l->mem_kib,
+	printf("\nlate vs early on %s (%s, %s): %.0f KiB less per domain, %.1f%% fewer Dionysos requests, ",
+	       t->name, e->pl.name, mode_names[mode], e->mem_kib - l->mem_kib,
 	       saved_pct(e->dreq, l->dreq));
 	if (eo && lo)
 		printf("%s%% fewer IPIs (%s: %.1f vs %.1f per domain)\n", ipis,
 		       eo->pl.name, lo->ipis, eo->ipis);
 	else
 		printf("IPIs not compared (needs an off-CPU placement, -P off1)\n");
+	printf("late_vs_early_trace=%s\n", t->name);
 	printf("late_vs_early_mode=%s\n", mode_names[mode]);
 	printf("late_vs_early_placement=%s\n", e->pl.name);
 	printf("late_vs_early_kib_saved_per_domain=%.0f\n", e->mem_kib - l->mem_kib);
@@ -884,7 +888,7 @@ int main(int argc, char **argv)
 	write_long(PARAMS "forward_hops", hops0);
 
 	print_table(res, nr);
-	headline(res, nr, mode[0]);
+	headline(&t, res, nr, mode[0]);
 	if (csv) {
 		if (!strcmp(csv, "-")) {
 			write_csv(stdout, "csv:", res, nr);
