@@ -127,6 +127,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: bootpool-demo [-n N] [-t TRACE] [-p POLICIES] [-P PLACEMENTS]\n"
 "                     [-m MODES] [--no-fallback] [--csv FILE|-]\n"
+"       bootpool-demo --sweep FROM:TO:STEP [-n N] [-P offH] [-t TRACE]...\n"
+"                     [--no-fallback] [--csv FILE|-]\n"
 "       bootpool-demo --from-ftrace [--pid PID] [FILE]\n"
 "\n"
 "Launches N domains (processes) that each open /dev/bootpool, set a policy\n"
@@ -146,6 +148,12 @@ static void usage(FILE *f)
 "                  allocator took it (the seed's literal rule)\n"
 "  --csv FILE      also write the results as CSV; '-' prints them on\n"
 "                  stdout as lines prefixed 'csv:'\n"
+"  --sweep F:T:S   instead: for K = F, F+S, ... T, replay K page-sized\n"
+"                  requests and then one of 16 KiB under late and early\n"
+"                  (one by one, in the first off placement of -P, default\n"
+"                  off1), and each -t TRACE as a marked point; print the\n"
+"                  saving, Dionysos requests and IPIs per domain against\n"
+"                  the pool requests before the switch\n"
 "  --from-ftrace   convert text ftrace output holding bootpool_alloc\n"
 "                  events (FILE or stdin) into a trace on stdout; keeps the\n"
 "                  events of --pid PID, or of the first pid seen\n"
@@ -719,6 +727,169 @@ static void headline(const struct trace *t, const struct result *res, int nr,
 	printf("late_vs_early_ipis_saved_pct=%s\n", ipis);
 }
 
+/*
+ * Where --csv FILE goes: stdout with a "csv:" prefix on every line for '-',
+ * else FILE. Close with close_csv().
+ */
+static FILE *open_csv(const char *csv, const char **prefix)
+{
+	FILE *f;
+
+	*prefix = "";
+	if (!strcmp(csv, "-")) {
+		*prefix = "csv:";
+		return stdout;
+	}
+	f = fopen(csv, "w");
+	if (!f)
+		die("cannot write %s: %s", csv, strerror(errno));
+	return f;
+}
+
+static void close_csv(FILE *f)
+{
+	if (f != stdout && fclose(f))
+		die("cannot write the CSV: %s", strerror(errno));
+}
+
+/* ---- sweep ---- */
+
+/*
+ * The sweep's request above a page: a 16 KiB L2 CNode, the first such
+ * request in the default trace. Its size does not change the saving: late
+ * and early both send it to Dionysos.
+ */
+#define SWEEP_OVERSIZE	16384
+#define SWEEP_MAX	1024
+
+/* One point of the sweep: a trace replayed under late and under early. */
+struct point {
+	const char *kind;	/* "sweep" or "trace" */
+	const char *name;
+	struct result late, early;
+};
+
+/* @k page-sized requests, then one of SWEEP_OVERSIZE. */
+static void sweep_trace(int k, struct trace *t)
+{
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	t->size = calloc(k + 1, sizeof(*t->size));
+	t->fallback = calloc(k + 1, sizeof(*t->fallback));
+	if (!t->size || !t->fallback)
+		die("out of memory");
+	for (i = 0; i < k; i++)
+		t->size[i] = 4096;
+	t->size[k] = SWEEP_OVERSIZE;
+	t->nr = k + 1;
+	t->bytes = 4096ULL * k + SWEEP_OVERSIZE;
+	t->name = "pages-then-16K";
+}
+
+static void run_point(const struct trace *t, int n, const struct placement *pl,
+		      struct point *p)
+{
+	p->name = t->name;
+	p->late.policy = BOOTPOOL_POLICY_LATE;
+	p->early.policy = BOOTPOOL_POLICY_EARLY;
+	p->late.pl = *pl;
+	p->early.pl = *pl;
+	p->late.mode = MODE_SEQ;
+	p->early.mode = MODE_SEQ;
+	run_config(t, n, &p->late);
+	run_config(t, n, &p->early);
+}
+
+static const char sweep_csv_header[] =
+	"kind,trace,pool_requests_before_switch,kib_saved_per_domain,late_mem_kib,early_mem_kib,late_dionysos_requests,early_dionysos_requests,placement,late_ipis,early_ipis,retried_requests,late_switch_reason,failed";
+
+static void sweep_output(const struct point *pt, int np, int n, const char *csv)
+{
+	const char *prefix;
+	FILE *f;
+	int i;
+
+	printf("%-5s %-36s %5s | %9s | %13s | %13s | %7s | %s\n", "kind",
+	       "trace", "pages", "KiB_saved", "d_reqs l / e", "ipis l / e",
+	       "retried", "late switch");
+	for (i = 0; i < np; i++) {
+		const struct point *p = &pt[i];
+
+		printf("%-5s %-36s %5.0f | %9.1f | %5.1f / %5.1f | %5.1f / %5.1f | %7.1f | %s\n",
+		       p->kind, p->name, p->late.preq,
+		       p->early.mem_kib - p->late.mem_kib, p->late.dreq,
+		       p->early.dreq, p->late.ipis, p->early.ipis,
+		       p->late.retried, p->late.switched ?
+		       reason_name(p->late.reason) : "none");
+	}
+	printf("(per domain, means over %d domains, one by one, placement %s:\n"
+	       " pages = requests the pool served before the late domain switched;\n"
+	       " KiB_saved = early's memory minus late's; l / e = late / early)\n\n",
+	       n, pt[0].late.pl.name);
+	for (i = 0; i < np; i++)
+		if (!strcmp(pt[i].kind, "trace"))
+			printf("sweep: on %s, late switches after %.0f pool requests and saves %.0f KiB per domain\n",
+			       pt[i].name, pt[i].late.preq,
+			       pt[i].early.mem_kib - pt[i].late.mem_kib);
+	if (!csv)
+		return;
+	f = open_csv(csv, &prefix);
+	fprintf(f, "%s%s\n", prefix, sweep_csv_header);
+	for (i = 0; i < np; i++) {
+		const struct point *p = &pt[i];
+
+		fprintf(f, "%s%s,%s,%.2f,%.1f,%.1f,%.1f,%.2f,%.2f,%s,%.2f,%.2f,%.2f,%s,%d\n",
+			prefix, p->kind, p->name, p->late.preq,
+			p->early.mem_kib - p->late.mem_kib, p->late.mem_kib,
+			p->early.mem_kib, p->late.dreq, p->early.dreq,
+			p->late.pl.name, p->late.ipis, p->early.ipis,
+			p->late.retried, p->late.switched ?
+			reason_name(p->late.reason) : "none",
+			p->late.failed + p->early.failed);
+	}
+	close_csv(f);
+}
+
+/*
+ * --sweep: the saving as a function of the number of page-sized requests
+ * before the first larger one, with the traces in @paths as marked points.
+ * Returns the exit status.
+ */
+static int sweep(int from, int to, int step, char **paths, int npaths, int n,
+		 const struct placement *pl, const char *csv)
+{
+	int i, np = 0, k, failed = 0;
+	struct point *pt;
+	struct trace t;
+
+	pt = calloc((to - from) / step + 1 + npaths, sizeof(*pt));
+	if (!pt)
+		die("out of memory");
+	printf("bootpool-demo: %d to %d page-sized requests (step %d) before one of %d bytes, %d domains per point, placement %s\n",
+	       from, to, step, SWEEP_OVERSIZE, n, pl->name);
+	if (no_fallback)
+		printf("refused requests replayed as asked (--no-fallback)\n");
+	printf("\n");
+	for (k = from; k <= to; k += step, np++) {
+		sweep_trace(k, &t);
+		pt[np].kind = "sweep";
+		run_point(&t, n, pl, &pt[np]);
+		free(t.size);
+		free(t.fallback);
+	}
+	for (i = 0; i < npaths; i++, np++) {
+		load_trace(paths[i], &t);
+		pt[np].kind = "trace";
+		run_point(&t, n, pl, &pt[np]);
+	}
+	sweep_output(pt, np, n, csv);
+	for (i = 0; i < np; i++)
+		failed += pt[i].late.failed + pt[i].early.failed;
+	free(pt);
+	return failed ? 1 : 0;
+}
+
 /* ---- options ---- */
 
 static int split(char *s, char **out)
@@ -757,6 +928,7 @@ int main(int argc, char **argv)
 		{ "from-ftrace", no_argument, NULL, 'f' },
 		{ "pid", required_argument, NULL, 'i' },
 		{ "no-fallback", no_argument, NULL, 'F' },
+		{ "sweep", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -766,10 +938,14 @@ int main(int argc, char **argv)
 	int npol, npl, nmode, i, j, k, nr = 0, ftrace = 0, n = 32, c;
 	int policy[MAX_LIST], mode[MAX_LIST];
 	struct placement pl[MAX_LIST];
-	const char *trace_path = NULL, *csv = NULL;
+	const char *trace_path, *csv = NULL, *prefix;
+	char *paths[MAX_LIST];
 	static struct result res[MAX_CONFIGS];
 	long pid = -1, hops0;
+	int npaths = 0, from = -1, to = 0, step = 0, status = 0, pl_set = 0;
+	char junk;
 	struct trace t;
+	FILE *f;
 
 	while ((c = getopt_long(argc, argv, "n:t:p:P:m:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -779,12 +955,15 @@ int main(int argc, char **argv)
 				die("-n wants 1 to 1024 domains");
 			break;
 		case 't':
-			trace_path = optarg;
+			if (npaths == MAX_LIST)
+				die("at most %d traces", MAX_LIST);
+			paths[npaths++] = optarg;
 			break;
 		case 'p':
 			snprintf(pol_s, sizeof(pol_s), "%s", optarg);
 			break;
 		case 'P':
+			pl_set = 1;
 			snprintf(pl_s, sizeof(pl_s), "%s", optarg);
 			break;
 		case 'm':
@@ -801,6 +980,12 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			no_fallback = 1;
+			break;
+		case 's':
+			if (sscanf(optarg, "%d:%d:%d%c", &from, &to, &step, &junk) != 3 ||
+			    from < 0 || to < from || to > SWEEP_MAX || step < 1)
+				die("--sweep wants FROM:TO:STEP, 0 <= FROM <= TO <= %d, STEP >= 1",
+				    SWEEP_MAX);
 			break;
 		case 'h':
 			usage(stdout);
@@ -826,6 +1011,8 @@ int main(int argc, char **argv)
 			die("unknown policy '%s' (late, early, hybrid)", pols[i]);
 		policy[i] = j;
 	}
+	if (from >= 0 && !pl_set)
+		snprintf(pl_s, sizeof(pl_s), "off1");
 	npl = split(pl_s, pls);
 	for (i = 0; i < npl; i++) {
 		char *end;
@@ -852,10 +1039,9 @@ int main(int argc, char **argv)
 	}
 	if (npol * npl * nmode > MAX_CONFIGS)
 		die("too many configurations");
+	if (npaths > 1 && from < 0)
+		die("one trace at a time (several only with --sweep)");
 
-	if (!trace_path)
-		trace_path = default_trace();
-	load_trace(trace_path, &t);
 	if (access(DEV, R_OK | W_OK))
 		die("%s: %s (is bootpool.ko loaded, are you root?)", DEV,
 		    strerror(errno));
@@ -867,6 +1053,18 @@ int main(int argc, char **argv)
 	for (i = 0; i < npl; i++)
 		if (pl[i].hops && nr_cpus < 2)
 			die("placement %s needs a second CPU", pl[i].name);
+
+	if (from >= 0) {
+		for (i = 0; i < npl && !pl[i].hops; i++)
+			;
+		if (i == npl)
+			die("--sweep counts IPIs: give an off placement (-P off1)");
+		status = sweep(from, to, step, paths, npaths, n, &pl[i], csv);
+		write_long(PARAMS "forward_hops", hops0);
+		return status;
+	}
+	trace_path = npaths ? paths[0] : default_trace();
+	load_trace(trace_path, &t);
 
 	printf("bootpool-demo: %d domains per configuration, trace %s (%d requests, %llu bytes)\n",
 	       n, trace_path, t.nr, (unsigned long long)t.bytes);
@@ -890,16 +1088,9 @@ int main(int argc, char **argv)
 	print_table(res, nr);
 	headline(&t, res, nr, mode[0]);
 	if (csv) {
-		if (!strcmp(csv, "-")) {
-			write_csv(stdout, "csv:", res, nr);
-		} else {
-			FILE *f = fopen(csv, "w");
-
-			if (!f)
-				die("cannot write %s: %s", csv, strerror(errno));
-			write_csv(f, "", res, nr);
-			fclose(f);
-		}
+		f = open_csv(csv, &prefix);
+		write_csv(f, prefix, res, nr);
+		close_csv(f);
 	}
 	for (i = 0; i < nr; i++)
 		if (res[i].failed)
