@@ -105,7 +105,7 @@ export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 .PHONY: all modules setup selftests emit_tests guest-modules vm check check-debug clean help \
 	lint install dkms-check \
 	bench bench-build \
-	userspace-demo demo
+	userspace-demo demo demo-sweep
 
 all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
 
@@ -151,6 +151,11 @@ demo: ## Run the demo in the guest (ARCH, default arm64) [N= TRACE= POLICIES= PL
 	scripts/demo --arch $(DEMO_ARCH) --build build/$(DEMO_ARCH) $(if $(N),--n $(N)) \
 		$(if $(TRACE),--trace $(TRACE)) $(if $(POLICIES),--policies $(POLICIES)) \
 		$(if $(PLACEMENTS),--placements $(PLACEMENTS)) $(if $(MODES),--modes $(MODES))
+
+demo-sweep: ## Plot the demo's saving against the page-sized requests before the switch (ARCH, default arm64) [N= TRACE= SWEEP=0:256:16]
+	+$(MAKE) --no-print-directory ARCH=$(DEMO_ARCH) guest-modules userspace-demo
+	scripts/demo --sweep $(if $(SWEEP),$(SWEEP),0:256:16) --arch $(DEMO_ARCH) \
+		--build build/$(DEMO_ARCH) $(if $(N),--n $(N)) $(if $(TRACE),--trace $(TRACE))
 
 vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [KSERIES=6.12]
 ifneq ($(KSERIES),)
