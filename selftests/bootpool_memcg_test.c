@@ -436,6 +436,7 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 	int res[2], hold[2], i, n, killed = 0, killed_holding = 0;
 	int counts[3] = { 0, 0, 0 };
 	long oom_kills = cg_event(self->cg, "oom_kill");
+	long domains = bp_counter("domains"), held, most = 0;
 	pid_t pids[NR_OPENERS];
 	char c;
 
@@ -460,6 +461,15 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 		} else {
 			counts[c == 'o' ? 0 : c == 'm' ? 1 : 2]++;
 		}
+		/*
+		 * The pools held now. The cgroup's OOM killer may take a child
+		 * that holds one (6.12 picks the largest task of the cgroup),
+		 * which makes room for later openers: the bound is on the
+		 * pools held at once, not on the opens over the whole run.
+		 */
+		held = bp_counter("domains") - domains;
+		if (c == 'o' && held > most)
+			most = held;
 	}
 	close(hold[1]);
 	close(hold[0]);
@@ -475,9 +485,11 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 	oom_kills = cg_event(self->cg, "oom_kill") - oom_kills;
 	TH_LOG("opened %d, ENOMEM %d, other errors %d, killed %d, then %d holding",
 	       counts[0], counts[1], counts[2], killed, killed_holding);
-	TH_LOG("OOM kills in the cgroup: %ld", oom_kills);
+	TH_LOG("OOM kills in the cgroup: %ld; at most %ld pools held at once",
+	       oom_kills, most);
 	/* Each open holds a 1 MiB pool: 64 MiB cannot hold 64 of them. */
-	EXPECT_GT(64, counts[0]);
+	EXPECT_GT(64, most);
+	EXPECT_LT(0, most);
 	EXPECT_EQ(0, counts[2]);
 	/*
 	 * The others got ENOMEM, or the cgroup's own OOM killer took them
