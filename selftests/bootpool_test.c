@@ -64,6 +64,34 @@ TEST(device_node_has_documented_mode)
 	EXPECT_EQ(0600, st.st_mode & 07777);
 }
 
+/* A user the device's mode leaves out is refused at open(), with EACCES. */
+TEST(open_by_another_user_is_eacces)
+{
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	if (stat(BOOTPOOL_DEV, &st))
+		SKIP(return, "bootpool module not loaded");
+	if (geteuid())
+		SKIP(return, "needs root to become another user");
+	if (st.st_mode & 0006)
+		SKIP(return, "the device is open to every user");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = open(BOOTPOOL_DEV, O_RDWR);
+		_exit(fd < 0 && errno == EACCES ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_F(dev, open_and_close_work)
 {
 	int fd2 = open(BOOTPOOL_DEV, O_RDWR);
