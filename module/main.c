@@ -43,12 +43,35 @@ unsigned int bootpool_max_user_mb = 32;
 int bootpool_default_policy = BOOTPOOL_POLICY_LATE;
 static ushort bootpool_device_mode = 0600;
 
+/*
+ * Set a uint parameter to @val when it lies in [@min, @max], else -EINVAL
+ * (as param_set_uint_minmax()). The paths that use the parameters read
+ * them locklessly with READ_ONCE(), so the store is marked too.
+ */
+static int bootpool_param_set_uint(const char *val,
+				   const struct kernel_param *kp,
+				   unsigned int min, unsigned int max)
+{
+	unsigned int n;
+	int ret;
+
+	if (!val)
+		return -EINVAL;
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n < min || n > max)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
 /* A writable uint parameter; values outside [@min, @max] are -EINVAL. */
 #define BOOTPOOL_PARAM_UINT(name, min, max, desc)				\
 static int bootpool_param_set_##name(const char *val,			\
 				     const struct kernel_param *kp)	\
 {									\
-	return param_set_uint_minmax(val, kp, min, max);		\
+	return bootpool_param_set_uint(val, kp, min, max);		\
 }									\
 static const struct kernel_param_ops bootpool_##name##_ops = {		\
 	.set = bootpool_param_set_##name,				\
