@@ -179,8 +179,8 @@ bench-build: $(VM_PREREQS)
 check: ## Build both arches with W=1, run the kselftests in both guests, print the totals
 	scripts/check
 
-check-debug: ## Build (once) the x86_64 debug kernel and run KUnit, the kselftests and kmemleak there
-	CHECK_STAGES="setup debug" scripts/check
+check-debug: ## Build (once) the x86_64 debug and KCSAN kernels and run KUnit, the kselftests, kmemleak and KCSAN there
+	CHECK_STAGES="setup debug kcsan" scripts/check
 
 lint: ## Run checkpatch --strict, sparse, kernel-doc and shellcheck (scripts/lint)
 	scripts/lint
