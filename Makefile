@@ -8,6 +8,9 @@
 #
 #   make                  host kernel (/lib/modules/$(uname -r)/build), or
 #                         Debian's amd64 headers when the host has none
+#
+# make builds, it never installs: without the headers it needs it says
+# which command installs them (apt-get, or scripts/setup for the guests').
 #   make ARCH=arm64       cross-build against Debian's arm64 headers
 #   make ARCH=x86_64      build against Debian's amd64 headers
 #   make KDIR=/path       build against any configured kernel tree
@@ -48,13 +51,23 @@ ifneq ($(KSERIES),)
 ifeq ($(KDIR),)
 KDIR := $(BOOTPOOL_CACHE)/$(KSERIES)/$(GUEST_ARCH)/build
 BUILD_NAME := $(GUEST_ARCH)-$(KSERIES)
-NEED_SETUP := $(SETUP_STAMP)
 endif
 endif
 ifeq ($(KDIR),)
 KDIR := $(BOOTPOOL_CACHE)/$(GUEST_ARCH)/build
 BUILD_NAME := $(GUEST_ARCH)
-NEED_SETUP := $(SETUP_STAMP)
+endif
+
+# What installs the headers $(KDIR) should hold, for `make` to print.
+GUEST_HEADERS_HINT := scripts/setup (as root) installs Debian's $(GUEST_ARCH) \
+$(or $(KSERIES),6.1) headers into $(BOOTPOOL_CACHE)
+ifneq ($(filter kdir-%,$(BUILD_NAME)),)
+KDIR_HINT := point KDIR at a configured kernel tree
+else ifeq ($(ARCH)$(KSERIES),)
+KDIR_HINT := apt-get install linux-headers-$(shell uname -r) (as root) installs \
+the running kernel's; $(GUEST_HEADERS_HINT)
+else
+KDIR_HINT := $(GUEST_HEADERS_HINT)
 endif
 
 ifneq ($(GUEST_ARCH),$(HOST_ARCH))
@@ -109,8 +122,10 @@ export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
 all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
 
-modules: $(NEED_SETUP) ## Same as all
+modules: ## Same as all
 	@test -f Kbuild || { echo "make: no Kbuild file at the top level" >&2; exit 1; }
+	@test -f $(KDIR)/Makefile || { echo "make: no kernel headers in $(KDIR)" >&2; \
+		echo "make: $(KDIR_HINT)" >&2; exit 1; }
 	@mkdir -p $(BUILD_DIR)
 	@rsync -a --delete $(foreach p,$(KBUILD_OUTPUTS),--filter='P $(p)') \
 		$(MODULE_SRCS) $(BUILD_DIR)/
