@@ -77,18 +77,7 @@ static int bootpool_counters_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(bootpool_counters);
 
-static int bootpool_domains_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, bootpool_domains_show, NULL);
-}
-
-static const struct file_operations bootpool_domains_fops = {
-	.owner		= THIS_MODULE,
-	.open		= bootpool_domains_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= single_release,
-};
+DEFINE_SHOW_ATTRIBUTE(bootpool_domains);
 
 static int bootpool_dionysos_info_show(struct seq_file *m, void *unused)
 {
