@@ -58,6 +58,16 @@ static DEFINE_MUTEX(bootpool_domains_lock);
 static LIST_HEAD(bootpool_domains);
 
 /*
+ * The policies' names, the one place they are spelled in the module: the
+ * default_policy parameter and fdinfo and debugfs use them.
+ */
+const char * const bootpool_policy_names[BOOTPOOL_POLICY_COUNT] = {
+	[BOOTPOOL_POLICY_LATE]		= "late",
+	[BOOTPOOL_POLICY_EARLY]		= "early",
+	[BOOTPOOL_POLICY_HYBRID]	= "hybrid",
+};
+
+/*
  * What a domain allocates at attach: charged to its memcg, and past
  * memory.max a failed open (-ENOMEM) rather than an OOM kill.
  */
@@ -1387,7 +1397,6 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 			  const char *prefix)
 {
-	static const char * const policy[] = { "late", "early", "hybrid" };
 	static const char * const reason[] = {
 		"none", "exhausted", "oversize", "early"
 	};
@@ -1400,7 +1409,8 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 	pid = pid_vnr(find_pid_ns(dom->tgid, &init_pid_ns));
 	rcu_read_unlock();
 	seq_printf(m, "%spid:\t%d\n", prefix, pid);
-	seq_printf(m, "%spolicy:\t%s\n", prefix, policy[st.policy]);
+	seq_printf(m, "%spolicy:\t%s\n", prefix,
+		   bootpool_policy_names[st.policy]);
 	seq_printf(m, "%sswitched:\t%u\n", prefix, st.switched);
 	seq_printf(m, "%sswitch_reason:\t%s\n", prefix,
 		   reason[st.switch_reason]);

@@ -28,12 +28,6 @@
 #define CREATE_TRACE_POINTS
 #include "bootpool_trace.h"
 
-static const char * const bootpool_policy_names[] = {
-	[BOOTPOOL_POLICY_LATE]		= "late",
-	[BOOTPOOL_POLICY_EARLY]		= "early",
-	[BOOTPOOL_POLICY_HYBRID]	= "hybrid",
-};
-
 unsigned int bootpool_pool_pages = 256;
 unsigned int bootpool_dionysos_cpu;
 unsigned int bootpool_dionysos_mb = 64;
