@@ -30,34 +30,21 @@
  * Output: a table, then one key=value line per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
+#include "bootpool_util.h"
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <linux/bootpool.h>
-
-#define DEV		"/dev/bootpool"
-#define PARAMS		"/sys/module/bootpool/parameters/"
 #define TEST_DEBUGFS	"/sys/kernel/debug/bootpool_test/"
 #define TEST_PARAMS	"/sys/module/bootpool_test/parameters/"
 #define FILL_BLOCKS	256
 #define MAX_PROCS	4
 #define TPUT_NS_PER_OP	25000	/* a throughput run lasts this x nops ns */
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* An ioctl number bootpool does not know: the dispatch floor. */
 #define BENCH_IOC_UNKNOWN	_IO(BOOTPOOL_IOC_MAGIC, 0x7f)
@@ -131,31 +118,42 @@ static struct figure summarize(double *s, long n, double sub)
 	return f;
 }
 
+/* The device calls of bootpool_util.h, with a failure reported. */
 static int pin(int cpu)
 {
-	cpu_set_t set;
+	int err = bp_pin_cpu(cpu);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fail("sched_setaffinity to CPU %d: %s", cpu, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (err)
+		fail("sched_setaffinity to CPU %d: %s", cpu, strerror(-err));
+	return err;
 }
 
-static long read_long(const char *path)
+static int open_domain(int policy)
 {
-	char buf[64];
-	long v = -1;
-	FILE *f = fopen(path, "r");
+	int fd = bp_open_domain(policy);
 
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 0);
-	fclose(f);
-	return v;
+	if (fd < 0)
+		fail("opening %s with policy %s: %s", BOOTPOOL_DEV,
+		     bp_policy_name(policy), strerror(-fd));
+	return fd;
+}
+
+static int alloc_page(int fd, struct bootpool_alloc *a)
+{
+	int err = bp_alloc(fd, 4096, a);
+
+	if (err)
+		fail("ALLOC: %s", strerror(-err));
+	return err;
+}
+
+static int free_block(int fd, __u64 handle)
+{
+	int err = bp_free(fd, handle);
+
+	if (err)
+		fail("FREE: %s", strerror(-err));
+	return err;
 }
 
 /*
@@ -173,67 +171,6 @@ static void read_clocksource(void)
 	if (fscanf(f, "%31s", clocksource) != 1)
 		strcpy(clocksource, "unknown");
 	fclose(f);
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t len = strlen(val);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int write_long(const char *path, long v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", v);
-	return write_str(path, buf);
-}
-
-static int open_domain(int policy)
-{
-	struct bootpool_policy p = { .policy = policy };
-	int fd = open(DEV, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		fail("open %s: %s", DEV, strerror(errno));
-		return -1;
-	}
-	if (ioctl(fd, BOOTPOOL_IOC_SET_POLICY, &p)) {
-		fail("SET_POLICY %d: %s", policy, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int bp_alloc(int fd, struct bootpool_alloc *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->size = 4096;
-	if (ioctl(fd, BOOTPOOL_IOC_ALLOC, a)) {
-		fail("ALLOC: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int bp_free(int fd, __u64 handle)
-{
-	struct bootpool_free f = { .handle = handle };
-
-	if (ioctl(fd, BOOTPOOL_IOC_FREE, &f)) {
-		fail("FREE: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 /* Run @fn(@arg) in a child process; return its exit status. */
@@ -308,11 +245,11 @@ static int alloc_free(int fd, __u32 source, int hops, int split, double *t)
 	struct bootpool_alloc a;
 
 	t[0] = now_ns();
-	if (bp_alloc(fd, &a))
+	if (alloc_page(fd, &a))
 		return 1;
 	if (split)
 		t[1] = now_ns();
-	if (bp_free(fd, a.handle))
+	if (free_block(fd, a.handle))
 		return 1;
 	t[2] = now_ns();
 	if (a.source != source || (hops >= 0 && (int)a.hops != hops)) {
@@ -504,7 +441,7 @@ static int tput_op(int fd, enum tput_kind kind)
 
 	switch (kind) {
 	case TPUT_POOL:
-		return bp_alloc(fd, &a) || bp_free(fd, a.handle);
+		return alloc_page(fd, &a) || free_block(fd, a.handle);
 	case TPUT_ENOTTY:
 		return ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1 ||
 		       ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1;
@@ -624,7 +561,7 @@ static int overhead(int nprocs, double *slab_pp)
 {
 	double slab0, slab1;
 	int go[2], ready[2], stop[2], k, status, bad = 0;
-	long pool_pages = read_long(PARAMS "pool_pages");
+	long pool_pages = bp_param_get("pool_pages");
 	pid_t *pids = calloc(nprocs, sizeof(*pids));
 	char c;
 
@@ -652,7 +589,7 @@ static int overhead(int nprocs, double *slab_pp)
 			if (write(ready[1], "r", 1) != 1 ||
 			    read(go[0], &c, 1) < 0)
 				_exit(1);
-			fd = open(DEV, O_RDWR);
+			fd = open(BOOTPOOL_DEV, O_RDWR);
 			if (fd < 0)
 				_exit(1);
 			for (i = 0; i < FILL_BLOCKS; i++) {
@@ -708,22 +645,16 @@ static int load_test_module(int *loaded)
 {
 	const char *dir = getenv("BOOTPOOL_MODULE_DIR");
 	char path[256];
-	int fd, ret;
+	int ret;
 
 	*loaded = 0;
 	if (!access(TEST_DEBUGFS "floors", W_OK))
 		return 0;
 	snprintf(path, sizeof(path), "%s/bootpool_test.ko",
 		 dir ? dir : "/bootpool");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fail("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
+	ret = bp_load(path, "");
 	if (ret) {
-		fail("loading %s: %s", path, strerror(errno));
+		fail("loading %s: %s", path, strerror(-ret));
 		return -1;
 	}
 	*loaded = 1;
@@ -732,40 +663,32 @@ static int load_test_module(int *loaded)
 
 static void parse_floors(struct floors *fl)
 {
-	char key[64];
-	double v;
-	FILE *f = fopen(TEST_DEBUGFS "floors", "r");
+	static const char * const keys[] = {
+		"ipi_median_ns", "ipi_p99_ns", "wake_median_ns", "wake_p99_ns",
+		"page_median_ns", "page_p99_ns", "ipi_rounds",
+	};
+	double v[ARRAY_SIZE(keys)] = { 0 };
 
-	while (f && fscanf(f, "%63s %lf", key, &v) == 2) {
-		if (!strcmp(key, "ipi_median_ns"))
-			fl->ipi_med = v;
-		else if (!strcmp(key, "ipi_p99_ns"))
-			fl->ipi_p99 = v;
-		else if (!strcmp(key, "wake_median_ns"))
-			fl->wake_med = v;
-		else if (!strcmp(key, "wake_p99_ns"))
-			fl->wake_p99 = v;
-		else if (!strcmp(key, "page_median_ns"))
-			fl->page_med = v;
-		else if (!strcmp(key, "page_p99_ns"))
-			fl->page_p99 = v;
-		else if (!strcmp(key, "ipi_rounds"))
-			fl->rounds = v;
-	}
-	if (f)
-		fclose(f);
+	bp_kv_read(TEST_DEBUGFS "floors", keys, v, ARRAY_SIZE(keys));
+	fl->ipi_med = v[0];
+	fl->ipi_p99 = v[1];
+	fl->wake_med = v[2];
+	fl->wake_p99 = v[3];
+	fl->page_med = v[4];
+	fl->page_p99 = v[5];
+	fl->rounds = v[6];
 }
 
 static int fig_floors(long cpu)
 {
-	long dcpu = read_long(PARAMS "dionysos_cpu");
+	long dcpu = bp_param_get("dionysos_cpu");
 	int ret;
 
 	if (pin(cpu))
 		return 1;
-	ret = write_long(TEST_PARAMS "cpu", dcpu);
+	ret = bp_write_long(TEST_PARAMS "cpu", dcpu);
 	if (!ret)
-		ret = write_long(TEST_DEBUGFS "floors", nops);
+		ret = bp_write_long(TEST_DEBUGFS "floors", nops);
 	if (ret) {
 		fail("measuring the floors: %s", strerror(-ret));
 		return 1;
@@ -969,10 +892,11 @@ int main(int argc, char **argv)
 		return 1;
 	memset(sh, 0, sizeof(*sh));
 
-	dcpu = read_long(PARAMS "dionysos_cpu");
-	hops_saved = read_long(PARAMS "forward_hops");
-	if (dcpu < 0 || hops_saved < 0 || access(DEV, R_OK | W_OK)) {
-		fail("bootpool is not loaded (no %s or %s)", DEV, PARAMS);
+	dcpu = bp_param_get("dionysos_cpu");
+	hops_saved = bp_param_get("forward_hops");
+	if (dcpu < 0 || hops_saved < 0 || access(BOOTPOOL_DEV, R_OK | W_OK)) {
+		fail("bootpool is not loaded (no %s or %s)", BOOTPOOL_DEV,
+		     BOOTPOOL_PARAMS);
 		return 1;
 	}
 	/* The CPUs to use: others than Dionysos's first, Dionysos's last. */
@@ -1013,14 +937,14 @@ int main(int argc, char **argv)
 		STEP("dionysos local");
 		status |= in_child(fig_local, dcpu) != 0;
 		STEP("dionysos remote");
-		if (write_long(PARAMS "forward_hops", 1)) {
+		if (bp_param_set_long("forward_hops", 1)) {
 			fail("cannot set forward_hops");
 			status = 1;
 		}
 		status |= in_child(fig_remote1, other) != 0;
-		write_long(PARAMS "forward_hops", 3);
+		bp_param_set_long("forward_hops", 3);
 		status |= in_child(fig_remote3, other) != 0;
-		write_long(PARAMS "forward_hops", hops_saved);
+		bp_param_set_long("forward_hops", hops_saved);
 		STEP("fill");
 		status |= in_child(fig_fill_single, other) != 0;
 #ifdef BOOTPOOL_IOC_ALLOC_BATCH

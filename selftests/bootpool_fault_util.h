@@ -49,18 +49,6 @@ static inline int bp_unload_wait(int ms)
 	return ret;
 }
 
-static inline int bp_load(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Why a test that reloads the module cannot run here, or NULL; on NULL,
  * @path holds the module file to load.

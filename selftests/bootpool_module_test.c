@@ -6,46 +6,11 @@
  * The module is reloaded from $BOOTPOOL_MODULE_DIR/bootpool.ko (default
  * /bootpool) with its default parameters.
  */
-#include "bootpool_util.h"
+#include "bootpool_fault_util.h"
 
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
-
-static const char *bp_module_path(char *buf, size_t len)
-{
-	const char *dir = getenv("BOOTPOOL_MODULE_DIR");
-
-	snprintf(buf, len, "%s/bootpool.ko", dir ? dir : "/bootpool");
-	return buf;
-}
-
-static int bp_unload(void)
-{
-	return syscall(SYS_delete_module, "bootpool", O_NONBLOCK) ? -errno : 0;
-}
-
-static int bp_load(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, "", 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int bp_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
 
 FIXTURE(module) {
 	char path[256];
@@ -66,7 +31,7 @@ FIXTURE_TEARDOWN(module)
 {
 	/* Leave the module loaded for whatever runs next. */
 	if (!bp_exists("/sys/module/bootpool"))
-		bp_load(self->path);
+		bp_load(self->path, "");
 }
 
 TEST_F(module, unload_is_refused_while_a_descriptor_is_open)
@@ -80,7 +45,7 @@ TEST_F(module, unload_is_refused_while_a_descriptor_is_open)
 	close(fd);
 	EXPECT_EQ(0, bp_unload());
 	EXPECT_FALSE(bp_exists(BOOTPOOL_DEV));
-	EXPECT_EQ(0, bp_load(self->path));
+	EXPECT_EQ(0, bp_load(self->path, ""));
 }
 
 TEST_F(module, unload_is_refused_while_a_block_is_mapped)
@@ -97,7 +62,7 @@ TEST_F(module, unload_is_refused_while_a_block_is_mapped)
 	EXPECT_EQ(-EWOULDBLOCK, bp_unload());
 	munmap(p, 4096);
 	EXPECT_EQ(0, bp_unload());
-	EXPECT_EQ(0, bp_load(self->path));
+	EXPECT_EQ(0, bp_load(self->path, ""));
 }
 
 TEST_F(module, load_unload_cycles_leave_nothing_behind)
@@ -112,7 +77,7 @@ TEST_F(module, load_unload_cycles_leave_nothing_behind)
 		EXPECT_FALSE(bp_exists(BOOTPOOL_DEV));
 		EXPECT_FALSE(bp_exists("/sys/module/bootpool"));
 		EXPECT_FALSE(bp_exists(BOOTPOOL_DEBUGFS));
-		ASSERT_EQ(0, bp_load(self->path));
+		ASSERT_EQ(0, bp_load(self->path, ""));
 		fd = open(BOOTPOOL_DEV, O_RDWR);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, bp_alloc(fd, 5000, &a));

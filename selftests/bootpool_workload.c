@@ -11,11 +11,6 @@
  */
 #include "bootpool_util.h"
 
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#endif
-
-static const char * const policy_names[] = { "late", "early", "hybrid" };
 static const char * const source_names[] = { "?", "pool", "dionysos" };
 
 static int print_usage(const char *prog)
@@ -38,9 +33,7 @@ int main(int argc, char **argv)
 			cpu = atoi(optarg);
 			break;
 		case 'p':
-			for (i = 0; i < 3; i++)
-				if (!strcmp(optarg, policy_names[i]))
-					policy = i;
+			policy = bp_policy_parse(optarg);
 			if (policy < 0)
 				return print_usage(argv[0]);
 			break;

@@ -15,41 +15,18 @@
  *
  * See --help and userspace-demo/README.md.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "bootpool_util.h"
+
 #include <getopt.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <linux/bootpool.h>
-
-#define DEV		"/dev/bootpool"
-#define PARAMS		"/sys/module/bootpool/parameters/"
-#define DEBUGFS		"/sys/kernel/debug/bootpool/"
 #define DEFAULT_TRACE	"traces/barrelfish-domain-init.trace"
 #define MAX_CONFIGS	64
 #define MAX_LIST	8
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-static const char * const policy_names[BOOTPOOL_POLICY_COUNT] = {
-	[BOOTPOOL_POLICY_LATE] = "late",
-	[BOOTPOOL_POLICY_EARLY] = "early",
-	[BOOTPOOL_POLICY_HYBRID] = "hybrid",
-};
-
-static const char * const reason_names[] = {
-	"none", "exhausted", "oversize", "early",
-};
 
 enum mode { MODE_SEQ, MODE_BURST };
 static const char * const mode_names[] = { "one-by-one", "burst" };
@@ -167,48 +144,30 @@ static void usage(FILE *f)
 
 /* ---- sysfs and debugfs ---- */
 
-static long read_long(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static void write_long(const char *path, long v)
 {
-	FILE *f = fopen(path, "w");
+	int err = bp_write_long(path, v);
 
-	if (!f || fprintf(f, "%ld\n", v) < 0 || fclose(f))
-		die("cannot write %ld to %s: %s", v, path, strerror(errno));
+	if (err)
+		die("cannot write %ld to %s: %s", v, path, strerror(-err));
 }
 
 static void read_global(struct global *g)
 {
-	char key[64];
-	long v;
-	FILE *f = fopen(DEBUGFS "counters", "r");
+	static const char * const keys[] = {
+		"remote_allocs", "pool_allocs", "ipis", "hops",
+	};
+	double v[ARRAY_SIZE(keys)] = { 0 };
+	int err;
 
-	if (!f)
-		die("cannot read " DEBUGFS "counters: %s (is debugfs mounted?)",
-		    strerror(errno));
-	memset(g, 0, sizeof(*g));
-	while (fscanf(f, "%63s %ld", key, &v) == 2) {
-		if (!strcmp(key, "remote_allocs"))
-			g->remote_allocs = v;
-		else if (!strcmp(key, "pool_allocs"))
-			g->pool_allocs = v;
-		else if (!strcmp(key, "ipis"))
-			g->ipis = v;
-		else if (!strcmp(key, "hops"))
-			g->hops = v;
-	}
-	fclose(f);
+	err = bp_kv_read(BOOTPOOL_DEBUGFS "counters", keys, v, ARRAY_SIZE(keys));
+	if (err < 0)
+		die("cannot read " BOOTPOOL_DEBUGFS "counters: %s (is debugfs mounted?)",
+		    strerror(-err));
+	g->remote_allocs = v[0];
+	g->pool_allocs = v[1];
+	g->ipis = v[2];
+	g->hops = v[3];
 }
 
 /* ---- traces ---- */
@@ -389,12 +348,10 @@ static uint64_t now_ns(void)
 
 static void pin(int cpu)
 {
-	cpu_set_t set;
+	int err = bp_pin_cpu(cpu);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("cannot bind to CPU %d: %s", cpu, strerror(errno));
+	if (err)
+		die("cannot bind to CPU %d: %s", cpu, strerror(-err));
 }
 
 /*
@@ -404,17 +361,16 @@ static void pin(int cpu)
 static void domain(const struct trace *t, int policy, int cpu,
 		   int ready_fd, int go_fd, int report_fd)
 {
-	struct bootpool_policy p = { .policy = policy };
 	struct report r;
 	uint64_t start;
+	int fd, i, err;
 	char c;
-	int fd, i;
 
 	memset(&r, 0, sizeof(r));
 	pin(cpu);
-	fd = open(DEV, O_RDWR);
-	if (fd < 0 || ioctl(fd, BOOTPOOL_IOC_SET_POLICY, &p)) {
-		r.err = errno;
+	fd = bp_open_domain(policy);
+	if (fd < 0) {
+		r.err = -fd;
 		r.err_line = -1;
 	}
 	write_all(ready_fd, "r", 1);
@@ -424,18 +380,18 @@ static void domain(const struct trace *t, int policy, int cpu,
 	if (!r.err) {
 		start = now_ns();
 		for (i = 0; i < t->nr; i++) {
-			struct bootpool_alloc a = { .size = replay_size(t, i) };
-
-			if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a)) {
-				r.err = errno;
+			err = bp_alloc(fd, replay_size(t, i), NULL);
+			if (err) {
+				r.err = -err;
 				r.err_line = i + 1;
 				break;
 			}
 		}
 		r.lat_ns = now_ns() - start;
 		r.retried = no_fallback ? 0 : t->retried;
-		if (ioctl(fd, BOOTPOOL_IOC_STATS, &r.st) && !r.err) {
-			r.err = errno;
+		err = bp_stats(fd, &r.st);
+		if (err && !r.err) {
+			r.err = -err;
 			r.err_line = -2;
 		}
 	}
@@ -538,17 +494,17 @@ static void run_config(const struct trace *t, int n, struct result *res)
 		off++;
 	}
 	if (res->pl.hops)
-		write_long(PARAMS "forward_hops", res->pl.hops);
+		write_long(BOOTPOOL_PARAMS "forward_hops", res->pl.hops);
 
 	read_global(&g0);
-	write_long(DEBUGFS "max_queue_depth", 0);
+	write_long(BOOTPOOL_DEBUGFS "max_queue_depth", 0);
 	if (res->mode == MODE_BURST) {
 		launch(t, res->policy, cpus, n, rep);
 	} else {
 		for (i = 0; i < n; i++)
 			launch(t, res->policy, &cpus[i], 1, &rep[i]);
 	}
-	res->max_qdepth = read_long(DEBUGFS "max_queue_depth");
+	res->max_qdepth = bp_read_long(BOOTPOOL_DEBUGFS "max_queue_depth");
 	read_global(&g1);
 	res->dbg.remote_allocs = g1.remote_allocs - g0.remote_allocs;
 	res->dbg.pool_allocs = g1.pool_allocs - g0.pool_allocs;
@@ -564,7 +520,7 @@ static void run_config(const struct trace *t, int n, struct result *res)
 			if (!res->failed)
 				fprintf(stderr,
 					"%s: %s/%s/%s: domain on CPU %d failed at request %d: %s\n",
-					prog, policy_names[res->policy],
+					prog, bp_policy_name(res->policy),
 					res->pl.name, mode_names[res->mode],
 					rep[i].cpu, rep[i].err_line,
 					strerror(rep[i].err));
@@ -611,9 +567,7 @@ static const char *reason_name(int r)
 {
 	if (r < 0)
 		return "mixed";
-	if (r < (int)ARRAY_SIZE(reason_names))
-		return reason_names[r];
-	return "?";
+	return bp_reason_name(r);
 }
 
 static void print_table(const struct result *res, int nr)
@@ -628,7 +582,7 @@ static void print_table(const struct result *res, int nr)
 		const struct result *r = &res[i];
 
 		printf("%-7s %-5s %-10s %4d | %8.1f %8.1f %8.1f | %7.1f %7.1f %7.1f %7.1f | %7.0fus %7.0fus | %6ld | %d/%d%s%s\n",
-		       policy_names[r->policy], r->pl.name, mode_names[r->mode],
+		       bp_policy_name(r->policy), r->pl.name, mode_names[r->mode],
 		       r->n, r->mem_kib, r->pool_kib, r->remote_kib, r->dreq,
 		       r->preq, r->ipis, r->hops, r->lat_med_us, r->lat_p99_us,
 		       r->max_qdepth, r->switched, r->n,
@@ -655,7 +609,7 @@ static void write_csv(FILE *f, const char *prefix, const struct result *res,
 
 		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d,%.2f\n",
 			prefix,
-			policy_names[r->policy], r->pl.name, r->pl.hops,
+			bp_policy_name(r->policy), r->pl.name, r->pl.hops,
 			mode_names[r->mode], r->n, r->mem_kib, r->pool_kib,
 			r->remote_kib, r->dreq, r->preq, r->ipis, r->hops,
 			r->lat_med_us, r->lat_p99_us, r->max_qdepth,
@@ -1004,12 +958,9 @@ int main(int argc, char **argv)
 
 	npol = split(pol_s, pols);
 	for (i = 0; i < npol; i++) {
-		for (j = 0; j < BOOTPOOL_POLICY_COUNT; j++)
-			if (!strcmp(pols[i], policy_names[j]))
-				break;
-		if (j == BOOTPOOL_POLICY_COUNT)
+		policy[i] = bp_policy_parse(pols[i]);
+		if (policy[i] < 0)
 			die("unknown policy '%s' (late, early, hybrid)", pols[i]);
-		policy[i] = j;
 	}
 	if (from >= 0 && !pl_set)
 		snprintf(pl_s, sizeof(pl_s), "off1");
@@ -1042,14 +993,14 @@ int main(int argc, char **argv)
 	if (npaths > 1 && from < 0)
 		die("one trace at a time (several only with --sweep)");
 
-	if (access(DEV, R_OK | W_OK))
-		die("%s: %s (is bootpool.ko loaded, are you root?)", DEV,
+	if (access(BOOTPOOL_DEV, R_OK | W_OK))
+		die("%s: %s (is bootpool.ko loaded, are you root?)", BOOTPOOL_DEV,
 		    strerror(errno));
 	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	dionysos_cpu = read_long(PARAMS "dionysos_cpu");
-	hops0 = read_long(PARAMS "forward_hops");
+	dionysos_cpu = bp_param_get("dionysos_cpu");
+	hops0 = bp_param_get("forward_hops");
 	if (dionysos_cpu < 0 || hops0 < 0)
-		die("cannot read " PARAMS "{dionysos_cpu,forward_hops}");
+		die("cannot read " BOOTPOOL_PARAMS "{dionysos_cpu,forward_hops}");
 	for (i = 0; i < npl; i++)
 		if (pl[i].hops && nr_cpus < 2)
 			die("placement %s needs a second CPU", pl[i].name);
@@ -1060,7 +1011,7 @@ int main(int argc, char **argv)
 		if (i == npl)
 			die("--sweep counts IPIs: give an off placement (-P off1)");
 		status = sweep(from, to, step, paths, npaths, n, &pl[i], csv);
-		write_long(PARAMS "forward_hops", hops0);
+		write_long(BOOTPOOL_PARAMS "forward_hops", hops0);
 		return status;
 	}
 	trace_path = npaths ? paths[0] : default_trace();
@@ -1073,7 +1024,7 @@ int main(int argc, char **argv)
 		       t.retried, no_fallback ? "as asked (--no-fallback)" :
 		       "with their fallback size");
 	printf("dionysos_cpu=%d, %d CPUs online, pool_pages=%ld\n\n", dionysos_cpu,
-	       nr_cpus, read_long(PARAMS "pool_pages"));
+	       nr_cpus, bp_param_get("pool_pages"));
 	for (k = 0; k < nmode; k++)
 		for (j = 0; j < npl; j++)
 			for (i = 0; i < npol; i++) {
@@ -1083,7 +1034,7 @@ int main(int argc, char **argv)
 				run_config(&t, n, &res[nr]);
 				nr++;
 			}
-	write_long(PARAMS "forward_hops", hops0);
+	write_long(BOOTPOOL_PARAMS "forward_hops", hops0);
 
 	print_table(res, nr);
 	headline(&t, res, nr, mode[0]);
