@@ -802,6 +802,29 @@ static void kv_fig(const char *key, const struct figure *f)
 	       f->median, key, f->p99, key, f->ops);
 }
 
+/* ---- the run: what main() measures and prints ---- */
+
+/* The options, the CPUs and every result of one run. */
+struct bench {
+	int rounds;
+	int nprocs_mem;
+	long dcpu;		/* dionysos_cpu */
+	long hops_saved;	/* forward_hops before the run */
+	int cpus[MAX_PROCS];	/* others than Dionysos's first */
+	int ncpus;
+	int other;		/* the CPU requests are made from */
+	int loaded;		/* bootpool_test.ko was loaded by the run */
+	struct floors fl;
+	double tput[TPUT_KINDS][MAX_PROCS + 1];
+	double slab_pp;
+	int have_overhead;
+	int status;		/* 1 once anything failed */
+};
+
+static const char * const tput_name[TPUT_KINDS] = {
+	"pool", "floor", "user"
+};
+
 struct ratio {
 	const char *key;
 	double value;
@@ -846,30 +869,21 @@ static void usage(FILE *f)
 
 #define STEP(msg) do { if (verbose) fprintf(stderr, "bench: %s\n", msg); } while (0)
 
-int main(int argc, char **argv)
+/* Return: -1 to go on, else main()'s exit status (0 for -h, 2 for bad usage). */
+static int parse_args(struct bench *b, int argc, char **argv)
 {
-	long dcpu, hops_saved, ncpu;
-	int cpus[MAX_PROCS], ncpus = 0, other = -1, opt, loaded, k, status = 0;
-	double tput[TPUT_KINDS][MAX_PROCS + 1] = { { 0 } }, slab_pp = -1;
-	static const char * const tput_name[TPUT_KINDS] = {
-		"pool", "floor", "user"
-	};
-	enum tput_kind kind;
-	struct floors fl = { 0 };
-	int nprocs_mem = 128, have_overhead = 0, rounds = 3, round;
-	struct shared best = { 0 };
-	unsigned int i;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "n:p:r:vh")) != -1) {
 		switch (opt) {
 		case 'r':
-			rounds = strtol(optarg, NULL, 0);
+			b->rounds = strtol(optarg, NULL, 0);
 			break;
 		case 'n':
 			nops = strtol(optarg, NULL, 0);
 			break;
 		case 'p':
-			nprocs_mem = strtol(optarg, NULL, 0);
+			b->nprocs_mem = strtol(optarg, NULL, 0);
 			break;
 		case 'v':
 			verbose = 1;
@@ -882,104 +896,135 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nops < 10 || nprocs_mem < 1 || rounds < 1 || optind != argc) {
+	if (nops < 10 || b->nprocs_mem < 1 || b->rounds < 1 || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		return 1;
-	memset(sh, 0, sizeof(*sh));
+	return -1;
+}
 
-	dcpu = bp_param_get("dionysos_cpu");
-	hops_saved = bp_param_get("forward_hops");
-	if (dcpu < 0 || hops_saved < 0 || access(BOOTPOOL_DEV, R_OK | W_OK)) {
+/*
+ * Read bootpool's parameters and choose the CPUs: others than Dionysos's
+ * first, Dionysos's last. Return: 0, or -1 when bootpool is not loaded or
+ * there are not two CPUs.
+ */
+static int setup_cpus(struct bench *b)
+{
+	long ncpu;
+	int k;
+
+	b->dcpu = bp_param_get("dionysos_cpu");
+	b->hops_saved = bp_param_get("forward_hops");
+	if (b->dcpu < 0 || b->hops_saved < 0 || access(BOOTPOOL_DEV, R_OK | W_OK)) {
 		fail("bootpool is not loaded (no %s or %s)", BOOTPOOL_DEV,
 		     BOOTPOOL_PARAMS);
-		return 1;
+		return -1;
 	}
-	/* The CPUs to use: others than Dionysos's first, Dionysos's last. */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	for (k = 0; k < ncpu && ncpus < MAX_PROCS; k++)
-		if (k != dcpu)
-			cpus[ncpus++] = k;
-	if (ncpus < MAX_PROCS && dcpu < ncpu)
-		cpus[ncpus++] = dcpu;
+	for (k = 0; k < ncpu && b->ncpus < MAX_PROCS; k++)
+		if (k != b->dcpu)
+			b->cpus[b->ncpus++] = k;
+	if (b->ncpus < MAX_PROCS && b->dcpu < ncpu)
+		b->cpus[b->ncpus++] = b->dcpu;
 	if (ncpu < 2) {
 		fail("needs two CPUs, has %ld", ncpu);
-		return 1;
+		return -1;
 	}
-	other = cpus[0];
+	b->other = b->cpus[0];
+	return 0;
+}
 
-	read_clocksource();
-	measure_clock();
+/* The figures of one round, each in a child of its own, into sh. */
+static void round_figures(struct bench *b)
+{
+	struct floors cur = { 0 };
 
-	if (load_test_module(&loaded))
-		status = 1;
-	for (round = 0; round < rounds; round++) {
-		struct floors cur = { 0 };
-		double t;
-
-		memset(sh, 0, offsetof(struct shared, err));
-		STEP("floors");
-		if (!status && !in_child(fig_floors, other)) {
-			parse_floors(&cur);
-			keep_floors(&fl, &cur);
-			status |= in_child(fig_ipi_once, other) != 0;
-		} else {
-			status = 1;
-		}
-		STEP("dispatch");
-		status |= in_child(fig_dispatch, other) != 0;
-		STEP("pool");
-		status |= in_child(fig_pool, other) != 0;
-		STEP("dionysos local");
-		status |= in_child(fig_local, dcpu) != 0;
-		STEP("dionysos remote");
-		if (bp_param_set_long("forward_hops", 1)) {
-			fail("cannot set forward_hops");
-			status = 1;
-		}
-		status |= in_child(fig_remote1, other) != 0;
-		bp_param_set_long("forward_hops", 3);
-		status |= in_child(fig_remote3, other) != 0;
-		bp_param_set_long("forward_hops", hops_saved);
-		STEP("fill");
-		status |= in_child(fig_fill_single, other) != 0;
+	STEP("floors");
+	if (!b->status && !in_child(fig_floors, b->other)) {
+		parse_floors(&cur);
+		keep_floors(&b->fl, &cur);
+		b->status |= in_child(fig_ipi_once, b->other) != 0;
+	} else {
+		b->status = 1;
+	}
+	STEP("dispatch");
+	b->status |= in_child(fig_dispatch, b->other) != 0;
+	STEP("pool");
+	b->status |= in_child(fig_pool, b->other) != 0;
+	STEP("dionysos local");
+	b->status |= in_child(fig_local, b->dcpu) != 0;
+	STEP("dionysos remote");
+	if (bp_param_set_long("forward_hops", 1)) {
+		fail("cannot set forward_hops");
+		b->status = 1;
+	}
+	b->status |= in_child(fig_remote1, b->other) != 0;
+	bp_param_set_long("forward_hops", 3);
+	b->status |= in_child(fig_remote3, b->other) != 0;
+	bp_param_set_long("forward_hops", b->hops_saved);
+	STEP("fill");
+	b->status |= in_child(fig_fill_single, b->other) != 0;
 #ifdef BOOTPOOL_IOC_ALLOC_BATCH
-		status |= in_child(fig_fill_batch, other) != 0;
+	b->status |= in_child(fig_fill_batch, b->other) != 0;
 #endif
-		keep_figures(&best, sh);
-		STEP("throughput");
-		for (k = 1; k <= MAX_PROCS && k <= ncpus; k *= 2) {
-			for (kind = 0; kind < TPUT_KINDS; kind++) {
-				t = throughput(cpus, k, kind);
-				if (t < 0) {
-					fail("%s throughput with %d processes failed",
-					     tput_name[kind], k);
-					status = 1;
-				} else if (t > tput[kind][k]) {
-					tput[kind][k] = t;
-				}
+}
+
+/* The throughput runs of one round; each kind keeps its best. */
+static void round_throughput(struct bench *b)
+{
+	enum tput_kind kind;
+	double t;
+	int k;
+
+	STEP("throughput");
+	for (k = 1; k <= MAX_PROCS && k <= b->ncpus; k *= 2) {
+		for (kind = 0; kind < TPUT_KINDS; kind++) {
+			t = throughput(b->cpus, k, kind);
+			if (t < 0) {
+				fail("%s throughput with %d processes failed",
+				     tput_name[kind], k);
+				b->status = 1;
+			} else if (t > b->tput[kind][k]) {
+				b->tput[kind][k] = t;
 			}
 		}
 	}
-	if (loaded)
+}
+
+/* Every round, keeping each figure's best; then the memory figure. */
+static void measure(struct bench *b)
+{
+	struct shared best = { 0 };
+	int round;
+
+	if (load_test_module(&b->loaded))
+		b->status = 1;
+	for (round = 0; round < b->rounds; round++) {
+		memset(sh, 0, offsetof(struct shared, err));
+		round_figures(b);
+		keep_figures(&best, sh);
+		round_throughput(b);
+	}
+	if (b->loaded)
 		syscall(SYS_delete_module, "bootpool_test", O_NONBLOCK);
 	memcpy(sh, &best, offsetof(struct shared, err));
 
 	STEP("overhead");
-	if (overhead(nprocs_mem, &slab_pp))
-		status = 1;
+	if (overhead(b->nprocs_mem, &b->slab_pp))
+		b->status = 1;
 	else
-		have_overhead = 1;
+		b->have_overhead = 1;
+}
 
-	/* ---- the table ---- */
+static void print_table(const struct bench *b)
+{
+	const struct floors *fl = &b->fl;
+	int k;
+
 	printf("bootpool benchmark: %ld ops per figure, best of %d rounds, dionysos_cpu %ld, ",
-	       nops, rounds, dcpu);
+	       nops, b->rounds, b->dcpu);
 	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n\n",
-	       other, clocksource, clock_ns);
+	       b->other, clocksource, clock_ns);
 	printf("  %-38s %12s %12s %8s\n", "figure (ns per op)", "median", "p99", "ops");
 	row("dispatch floor (unknown ioctl)", &sh->dispatch);
 	row("pool ALLOC+FREE", &sh->pool);
@@ -992,17 +1037,17 @@ int main(int argc, char **argv)
 	row("Dionysos ALLOC+FREE remote, hops=3", &sh->remote3);
 	row("fill 256 pages, single ALLOCs", &sh->fill_single);
 	row("fill 256 pages, one ALLOC_BATCH", &sh->fill_batch);
-	if (fl.ok) {
-		struct figure f = { .ok = 1, .ops = fl.rounds };
+	if (fl->ok) {
+		struct figure f = { .ok = 1, .ops = fl->rounds };
 
-		f.median = fl.ipi_med;
-		f.p99 = fl.ipi_p99;
+		f.median = fl->ipi_med;
+		f.p99 = fl->ipi_p99;
 		row("kernel: IPI round trip (wait=1)", &f);
-		f.median = fl.wake_med;
-		f.p99 = fl.wake_p99;
+		f.median = fl->wake_med;
+		f.p99 = fl->wake_p99;
 		row("kernel: wake bound kthread + answer", &f);
-		f.median = fl.page_med;
-		f.p99 = fl.page_p99;
+		f.median = fl->page_med;
+		f.p99 = fl->page_p99;
 		row("kernel: alloc_page + __free_page", &f);
 	}
 	row("kernel: IPI round trip, one per syscall", &sh->ipi_once);
@@ -1010,132 +1055,176 @@ int main(int argc, char **argv)
 	       "2 x ENOTTY", "user loop");
 	for (k = 1; k <= MAX_PROCS; k *= 2)
 		printf("  %d process%-29s %12.0f %12.0f %12.0f\n", k,
-		       k > 1 ? "es" : "", tput[TPUT_POOL][k],
-		       tput[TPUT_ENOTTY][k], tput[TPUT_USER][k]);
+		       k > 1 ? "es" : "", b->tput[TPUT_POOL][k],
+		       b->tput[TPUT_ENOTTY][k], b->tput[TPUT_USER][k]);
 	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
-	       nprocs_mem);
-	printf("  %-38s %12.0f\n", "slab delta (bytes)", slab_pp);
+	       b->nprocs_mem);
+	printf("  %-38s %12.0f\n", "slab delta (bytes)", b->slab_pp);
+}
 
-	{
-		double disp = sh->dispatch.median, pool = sh->pool.median;
-		struct ratio r[R_COUNT] = {
-			[R_POOL] = { "ratio_pool_vs_dispatch", -1, 2.6, 1,
-				"pool ALLOC+FREE / dispatch floor" },
-			[R_REMOTE] = { "ratio_remote_vs_floor", -1, 1.5, 1,
-				"remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
-			[R_LOCAL] = { "ratio_local_vs_pool", -1, 1.5, 1,
-				"Dionysos on its CPU / pool" },
-			[R_BATCH] = { "ratio_batch_vs_single", -1, 0.25, 1,
-				"batched fill / single-call fill" },
-			[R_SCALE2] = { "scale_2proc", -1, 1.6, 0,
-				"throughput 2 procs / 1 proc" },
-			[R_SCALE4] = { "scale_4proc", -1, 0, 0,
-				"throughput 4 procs / 1 proc" },
-			[R_REMOTE_B2B] = { "ratio_remote_vs_floor_b2b", -1, 0, 1,
-				"remote hops=1 / (2 x dispatch + IPI, back to back)" },
-			[R_SCALE2_FLOOR] = { "scale_2proc_floor", -1, 0, 0,
-				"scale_2proc of 2 x ENOTTY: the guest's own" },
-			[R_SCALE4_FLOOR] = { "scale_4proc_floor", -1, 0, 0,
-				"scale_4proc of 2 x ENOTTY" },
-			[R_SCALE2_USER] = { "scale_2proc_user", -1, 0, 0,
-				"scale_2proc of a loop with no system call" },
-			[R_SCALE4_USER] = { "scale_4proc_user", -1, 0, 0,
-				"scale_4proc of that loop" },
-			[R_OVERHEAD] = { "overhead_bytes_per_process", -1, 8192, 1,
-				"slab bytes per process, 256 live blocks" },
-		};
-		/* Each throughput kind's scale_2proc; its scale_4proc follows. */
-		static const int scale_at[TPUT_KINDS] = {
-			[TPUT_POOL] = R_SCALE2,
-			[TPUT_ENOTTY] = R_SCALE2_FLOOR,
-			[TPUT_USER] = R_SCALE2_USER,
-		};
+/* Fill the ratios @r (R_COUNT of them) from the figures. */
+static void compute_ratios(const struct bench *b, struct ratio *r)
+{
+	static const struct ratio defs[R_COUNT] = {
+		[R_POOL] = { "ratio_pool_vs_dispatch", -1, 2.6, 1,
+			"pool ALLOC+FREE / dispatch floor" },
+		[R_REMOTE] = { "ratio_remote_vs_floor", -1, 1.5, 1,
+			"remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
+		[R_LOCAL] = { "ratio_local_vs_pool", -1, 1.5, 1,
+			"Dionysos on its CPU / pool" },
+		[R_BATCH] = { "ratio_batch_vs_single", -1, 0.25, 1,
+			"batched fill / single-call fill" },
+		[R_SCALE2] = { "scale_2proc", -1, 1.6, 0,
+			"throughput 2 procs / 1 proc" },
+		[R_SCALE4] = { "scale_4proc", -1, 0, 0,
+			"throughput 4 procs / 1 proc" },
+		[R_REMOTE_B2B] = { "ratio_remote_vs_floor_b2b", -1, 0, 1,
+			"remote hops=1 / (2 x dispatch + IPI, back to back)" },
+		[R_SCALE2_FLOOR] = { "scale_2proc_floor", -1, 0, 0,
+			"scale_2proc of 2 x ENOTTY: the guest's own" },
+		[R_SCALE4_FLOOR] = { "scale_4proc_floor", -1, 0, 0,
+			"scale_4proc of 2 x ENOTTY" },
+		[R_SCALE2_USER] = { "scale_2proc_user", -1, 0, 0,
+			"scale_2proc of a loop with no system call" },
+		[R_SCALE4_USER] = { "scale_4proc_user", -1, 0, 0,
+			"scale_4proc of that loop" },
+		[R_OVERHEAD] = { "overhead_bytes_per_process", -1, 8192, 1,
+			"slab bytes per process, 256 live blocks" },
+	};
+	/* Each throughput kind's scale_2proc; its scale_4proc follows. */
+	static const int scale_at[TPUT_KINDS] = {
+		[TPUT_POOL] = R_SCALE2,
+		[TPUT_ENOTTY] = R_SCALE2_FLOOR,
+		[TPUT_USER] = R_SCALE2_USER,
+	};
+	double disp = sh->dispatch.median, pool = sh->pool.median;
+	enum tput_kind kind;
 
-		if (sh->dispatch.ok && sh->pool.ok && disp > 0)
-			ratio_set(&r[R_POOL], pool / disp);
-		if (sh->dispatch.ok && sh->remote1.ok && sh->ipi_once.ok)
-			ratio_set(&r[R_REMOTE], sh->remote1.median /
-				  (2 * disp + sh->ipi_once.median));
-		if (sh->dispatch.ok && sh->remote1.ok && fl.ok)
-			ratio_set(&r[R_REMOTE_B2B], sh->remote1.median /
-				  (2 * disp + fl.ipi_med));
-		if (sh->local.ok && sh->pool.ok && pool > 0)
-			ratio_set(&r[R_LOCAL], sh->local.median / pool);
-		if (sh->fill_batch.ok && sh->fill_single.ok)
-			ratio_set(&r[R_BATCH], sh->fill_batch.median /
-				  sh->fill_single.median);
-		for (kind = 0; kind < TPUT_KINDS; kind++) {
-			struct ratio *sc = &r[scale_at[kind]];
-			const double *tp = tput[kind];
+	memcpy(r, defs, sizeof(defs));
+	if (sh->dispatch.ok && sh->pool.ok && disp > 0)
+		ratio_set(&r[R_POOL], pool / disp);
+	if (sh->dispatch.ok && sh->remote1.ok && sh->ipi_once.ok)
+		ratio_set(&r[R_REMOTE], sh->remote1.median /
+			  (2 * disp + sh->ipi_once.median));
+	if (sh->dispatch.ok && sh->remote1.ok && b->fl.ok)
+		ratio_set(&r[R_REMOTE_B2B], sh->remote1.median /
+			  (2 * disp + b->fl.ipi_med));
+	if (sh->local.ok && sh->pool.ok && pool > 0)
+		ratio_set(&r[R_LOCAL], sh->local.median / pool);
+	if (sh->fill_batch.ok && sh->fill_single.ok)
+		ratio_set(&r[R_BATCH], sh->fill_batch.median /
+			  sh->fill_single.median);
+	for (kind = 0; kind < TPUT_KINDS; kind++) {
+		struct ratio *sc = &r[scale_at[kind]];
+		const double *tp = b->tput[kind];
 
-			if (tp[1] > 0 && tp[2] > 0)
-				ratio_set(&sc[0], tp[2] / tp[1]);
-			if (tp[1] > 0 && tp[4] > 0)
-				ratio_set(&sc[1], tp[4] / tp[1]);
-		}
-		if (have_overhead)
-			ratio_set(&r[R_OVERHEAD], slab_pp);
-
-		printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
-		for (i = 0; i < ARRAY_SIZE(r); i++) {
-			char tgt[16] = "-";
-			const char *met = "";
-
-			if (r[i].target > 0) {
-				snprintf(tgt, sizeof(tgt), "%s%g",
-					 r[i].at_most ? "<=" : ">=", r[i].target);
-				if (r[i].have)
-					met = (r[i].at_most ? r[i].value <= r[i].target :
-					       r[i].value >= r[i].target) ? "met" : "MISSED";
-			}
-			if (!r[i].have)
-				printf("  %-28s %10s %8s  %s\n", r[i].key, "NA", tgt,
-				       r[i].what);
-			else
-				printf("  %-28s %10.2f %8s  %-6s %s\n", r[i].key,
-				       r[i].value, tgt, met, r[i].what);
-		}
-#ifndef BOOTPOOL_IOC_ALLOC_BATCH
-		printf("  (ratio_batch_vs_single: the ABI has no BOOTPOOL_IOC_ALLOC_BATCH)\n");
-#endif
-		if (sh->err[0])
-			printf("\n  error: %s\n", sh->err);
-
-		printf("\n");
-		printf("ops=%ld\nrounds=%d\nclocksource=%s\nclock_gettime_ns=%.0f\n",
-		       nops, rounds, clocksource, clock_ns);
-		kv_fig("dispatch", &sh->dispatch);
-		kv_fig("pool", &sh->pool);
-		kv_fig("pool_alloc", &sh->pool_alloc);
-		kv_fig("pool_free", &sh->pool_free);
-		kv_fig("local", &sh->local);
-		kv_fig("remote_hops1", &sh->remote1);
-		kv_fig("remote_hops1_alloc", &sh->remote1_alloc);
-		kv_fig("remote_hops1_free", &sh->remote1_free);
-		kv_fig("remote_hops3", &sh->remote3);
-		kv_fig("fill_single", &sh->fill_single);
-		kv_fig("fill_batch", &sh->fill_batch);
-		kv_fig("floor_ipi_once", &sh->ipi_once);
-		if (fl.ok) {
-			printf("floor_ipi_median_ns=%.0f\nfloor_ipi_p99_ns=%.0f\n",
-			       fl.ipi_med, fl.ipi_p99);
-			printf("floor_wake_median_ns=%.0f\nfloor_wake_p99_ns=%.0f\n",
-			       fl.wake_med, fl.wake_p99);
-			printf("floor_page_median_ns=%.0f\nfloor_page_p99_ns=%.0f\n",
-			       fl.page_med, fl.page_p99);
-		}
-		for (kind = 0; kind < TPUT_KINDS; kind++)
-			for (k = 1; k <= MAX_PROCS; k *= 2)
-				printf("throughput_%s%s%dproc_ops=%.0f\n",
-				       kind ? tput_name[kind] : "",
-				       kind ? "_" : "", k, tput[kind][k]);
-		for (i = 0; i < ARRAY_SIZE(r); i++) {
-			if (!r[i].have)
-				printf("%s=NA\n", r[i].key);
-			else
-				printf("%s=%.*f\n", r[i].key, i == R_OVERHEAD ? 0 : 2,
-				       r[i].value);
-		}
+		if (tp[1] > 0 && tp[2] > 0)
+			ratio_set(&sc[0], tp[2] / tp[1]);
+		if (tp[1] > 0 && tp[4] > 0)
+			ratio_set(&sc[1], tp[4] / tp[1]);
 	}
-	return status ? 1 : 0;
+	if (b->have_overhead)
+		ratio_set(&r[R_OVERHEAD], b->slab_pp);
+}
+
+static void print_ratios(const struct ratio *r)
+{
+	int i;
+
+	printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
+	for (i = 0; i < R_COUNT; i++) {
+		char tgt[16] = "-";
+		const char *met = "";
+
+		if (r[i].target > 0) {
+			snprintf(tgt, sizeof(tgt), "%s%g",
+				 r[i].at_most ? "<=" : ">=", r[i].target);
+			if (r[i].have)
+				met = (r[i].at_most ? r[i].value <= r[i].target :
+				       r[i].value >= r[i].target) ? "met" : "MISSED";
+		}
+		if (!r[i].have)
+			printf("  %-28s %10s %8s  %s\n", r[i].key, "NA", tgt,
+			       r[i].what);
+		else
+			printf("  %-28s %10.2f %8s  %-6s %s\n", r[i].key,
+			       r[i].value, tgt, met, r[i].what);
+	}
+#ifndef BOOTPOOL_IOC_ALLOC_BATCH
+	printf("  (ratio_batch_vs_single: the ABI has no BOOTPOOL_IOC_ALLOC_BATCH)\n");
+#endif
+	if (sh->err[0])
+		printf("\n  error: %s\n", sh->err);
+}
+
+/* The key=value lines scripts/bench and the checks read. */
+static void print_kv(const struct bench *b, const struct ratio *r)
+{
+	const struct floors *fl = &b->fl;
+	enum tput_kind kind;
+	int i, k;
+
+	printf("\n");
+	printf("ops=%ld\nrounds=%d\nclocksource=%s\nclock_gettime_ns=%.0f\n",
+	       nops, b->rounds, clocksource, clock_ns);
+	kv_fig("dispatch", &sh->dispatch);
+	kv_fig("pool", &sh->pool);
+	kv_fig("pool_alloc", &sh->pool_alloc);
+	kv_fig("pool_free", &sh->pool_free);
+	kv_fig("local", &sh->local);
+	kv_fig("remote_hops1", &sh->remote1);
+	kv_fig("remote_hops1_alloc", &sh->remote1_alloc);
+	kv_fig("remote_hops1_free", &sh->remote1_free);
+	kv_fig("remote_hops3", &sh->remote3);
+	kv_fig("fill_single", &sh->fill_single);
+	kv_fig("fill_batch", &sh->fill_batch);
+	kv_fig("floor_ipi_once", &sh->ipi_once);
+	if (fl->ok) {
+		printf("floor_ipi_median_ns=%.0f\nfloor_ipi_p99_ns=%.0f\n",
+		       fl->ipi_med, fl->ipi_p99);
+		printf("floor_wake_median_ns=%.0f\nfloor_wake_p99_ns=%.0f\n",
+		       fl->wake_med, fl->wake_p99);
+		printf("floor_page_median_ns=%.0f\nfloor_page_p99_ns=%.0f\n",
+		       fl->page_med, fl->page_p99);
+	}
+	for (kind = 0; kind < TPUT_KINDS; kind++)
+		for (k = 1; k <= MAX_PROCS; k *= 2)
+			printf("throughput_%s%s%dproc_ops=%.0f\n",
+			       kind ? tput_name[kind] : "",
+			       kind ? "_" : "", k, b->tput[kind][k]);
+	for (i = 0; i < R_COUNT; i++) {
+		if (!r[i].have)
+			printf("%s=NA\n", r[i].key);
+		else
+			printf("%s=%.*f\n", r[i].key, i == R_OVERHEAD ? 0 : 2,
+			       r[i].value);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = { .rounds = 3, .nprocs_mem = 128, .slab_pp = -1 };
+	struct ratio r[R_COUNT];
+	int ret;
+
+	ret = parse_args(&b, argc, argv);
+	if (ret >= 0)
+		return ret;
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+	memset(sh, 0, sizeof(*sh));
+	if (setup_cpus(&b))
+		return 1;
+
+	read_clocksource();
+	measure_clock();
+	measure(&b);
+
+	print_table(&b);
+	compute_ratios(&b, r);
+	print_ratios(r);
+	print_kv(&b, r);
+	return b.status ? 1 : 0;
 }
