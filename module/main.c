@@ -150,6 +150,18 @@ static int bootpool_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * The ioctls, as dma_heap_ioctl() serves them: one path for every command.
+ * The argument is copied in, reconciled with the size the caller's
+ * command encodes (an older, shorter struct is zero-extended down to its
+ * ``*_SIZE_VER0``; a newer, longer one is accepted when its tail is zero),
+ * the command is dispatched on the kernel's struct, and the reply is
+ * copied out, as much of it as the caller's struct holds and zeros past
+ * it. A reply that cannot be written back takes its ALLOC back, in one
+ * place, bootpool_ioctl_one(); ALLOC_BATCH serves each of its elements
+ * through the same function, as an ALLOC of the element's size.
+ */
+
 /**
  * struct bootpool_ioctl_desc - an ioctl the device knows
  * @cmd: its number, with the size of the kernel's structure.
@@ -176,30 +188,28 @@ union bootpool_ioctl_arg {
 	struct bootpool_alloc_batch batch;
 };
 
-/* Elements of a batch copied at a time when their stride is ours. */
-#define BOOTPOOL_BATCH_CHUNK	16
+/* Arguments are whole u64 words (the UAPI structs have no padding). */
+static_assert(sizeof(struct bootpool_alloc) % sizeof(u64) == 0);
+static_assert(sizeof(struct bootpool_free) % sizeof(u64) == 0);
+static_assert(sizeof(struct bootpool_policy) % sizeof(u64) == 0);
+static_assert(sizeof(struct bootpool_stats) % sizeof(u64) == 0);
+static_assert(sizeof(struct bootpool_alloc_batch) % sizeof(u64) == 0);
 
 /*
- * The fields of &struct bootpool_alloc that ALLOC reads and writes, for
- * @n arguments laid out as an array at @uptr. A caller whose struct is
- * ours has them read and written one field at a time, in one user access
- * window, rather than the whole struct copied both ways: for a struct this
- * small a string copy costs more than the few stores (and much more under
- * emulation, where a string instruction runs byte by byte). Inline, so
- * that the ALLOC fast path makes no call of its own but into the domain.
+ * Copy an argument of the kernel's own size a word at a time, in one user
+ * access window. For structs this small a string copy costs more than
+ * the few loads or stores (much more under emulation, where a string
+ * instruction runs byte by byte); README, Benchmarks, has the figures.
  */
-static __always_inline int
-bootpool_alloc_get(struct bootpool_alloc *a,
-		   const struct bootpool_alloc __user *uptr, unsigned int n)
+static __always_inline int bootpool_get_words(u64 *dst, const u64 __user *src,
+					      unsigned int size)
 {
 	unsigned int i;
 
-	if (!user_access_begin(uptr, n * sizeof(*uptr)))
+	if (!user_access_begin(src, size))
 		return -EFAULT;
-	for (i = 0; i < n; i++) {
-		unsafe_get_user(a[i].size, &uptr[i].size, efault);
-		unsafe_get_user(a[i].flags, &uptr[i].flags, efault);
-	}
+	for (i = 0; i < size / sizeof(u64); i++)
+		unsafe_get_user(dst[i], &src[i], efault);
 	user_access_end();
 	return 0;
 efault:
@@ -207,25 +217,15 @@ efault:
 	return -EFAULT;
 }
 
-static __always_inline int
-bootpool_alloc_put(struct bootpool_alloc __user *uptr,
-		   const struct bootpool_alloc *a, unsigned int n)
+static __always_inline int bootpool_put_words(u64 __user *dst, const u64 *src,
+					      unsigned int size)
 {
 	unsigned int i;
 
-	if (!user_access_begin(uptr, n * sizeof(*uptr)))
+	if (!user_access_begin(dst, size))
 		return -EFAULT;
-	for (i = 0; i < n; i++) {
-		unsafe_put_user(a[i].source, &uptr[i].source, efault);
-		unsafe_put_user(a[i].handle, &uptr[i].handle, efault);
-		unsafe_put_user(a[i].granted, &uptr[i].granted, efault);
-		unsafe_put_user(a[i].mmap_offset, &uptr[i].mmap_offset,
-				efault);
-		unsafe_put_user(a[i].cpu, &uptr[i].cpu, efault);
-		unsafe_put_user(a[i].served_cpu, &uptr[i].served_cpu, efault);
-		unsafe_put_user(a[i].hops, &uptr[i].hops, efault);
-		unsafe_put_user(a[i].ipis, &uptr[i].ipis, efault);
-	}
+	for (i = 0; i < size / sizeof(u64); i++)
+		unsafe_put_user(src[i], &dst[i], efault);
 	user_access_end();
 	return 0;
 efault:
@@ -233,124 +233,62 @@ efault:
 	return -EFAULT;
 }
 
-/*
- * Serve one element, reconciling its size like the argument of ALLOC.
- * Return: 0, the element's errno, or -EFAULT (block taken back).
- */
-static long bootpool_batch_one(struct bootpool_domain *dom,
-			       void __user *uptr, size_t usize)
+/* Copy in @usize bytes as a @ksize struct (copy_struct_from_user()). */
+static int bootpool_copy_in(void *karg, unsigned int ksize,
+			    void __user *uarg, unsigned int usize)
 {
-	const size_t ksize = sizeof(struct bootpool_alloc);
-	struct bootpool_alloc a;
-	long ret;
+	if (usize == ksize)
+		return bootpool_get_words(karg, uarg, ksize);
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
 
-	ret = copy_struct_from_user(&a, ksize, uptr, usize);
-	if (ret)
-		return ret;
-	ret = bootpool_domain_alloc(dom, &a);
-	if (ret)
-		return ret;
-	if (copy_to_user(uptr, &a, min(usize, ksize))) {
-		bootpool_domain_alloc_undo(dom, &a, true);
+/* Copy a reply out: as much as the caller's struct holds, zeros past it. */
+static int bootpool_copy_out(void __user *uarg, unsigned int usize,
+			     const void *karg, unsigned int ksize)
+{
+	if (usize == ksize)
+		return bootpool_put_words(uarg, karg, ksize);
+	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
-	}
+	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
+		return -EFAULT;
 	return 0;
 }
 
-/*
- * Write back the replies of @n served elements of our own stride. When one
- * cannot be written, it and those after it are taken back, newest first:
- * it counts as a failed ALLOC, those after it as never made.
- * Return: replies written; *@err is -EFAULT if not all.
- */
-static u32 bootpool_batch_put(struct bootpool_domain *dom,
-			      struct bootpool_alloc __user *uptr,
-			      const struct bootpool_alloc *a, u32 n, long *err)
-{
-	u32 i, done = 0;
-
-	if (!bootpool_alloc_put(uptr, a, n))
-		return n;
-	while (done < n && !bootpool_alloc_put(uptr + done, &a[done], 1))
-		done++;
-	for (i = n; i-- > done;)
-		bootpool_domain_alloc_undo(dom, &a[i], i == done);
-	*err = -EFAULT;
-	return done;
-}
+static long bootpool_ioctl_one(struct bootpool_domain *dom,
+			       const struct bootpool_ioctl_desc *desc,
+			       void __user *uarg, unsigned int usize);
 
 /*
- * Serve up to @n elements of our own stride with one copy in, and one copy
- * out for each run of pool blocks and for each other element, so that an
- * element whose reply cannot be written back stops the batch where it is.
- * An element that cannot be read is found by serving the elements one at
- * a time. Return: elements served and written back; *@err is the errno
- * that stopped it early, if any.
- */
-static u32 bootpool_batch_chunk(struct bootpool_domain *dom,
-				struct bootpool_alloc __user *uptr, u32 n,
-				long *err)
-{
-	struct bootpool_alloc a[BOOTPOOL_BATCH_CHUNK];
-	u32 i = 0, run, done;
-
-	if (bootpool_alloc_get(a, uptr, n)) {
-		for (i = 0; i < n; i++) {
-			*err = bootpool_batch_one(dom, uptr + i, sizeof(a[0]));
-			if (*err)
-				break;
-		}
-		return i;
-	}
-	while (i < n) {
-		run = bootpool_domain_alloc_pool_run(dom, &a[i], n - i);
-		if (!run) {
-			*err = bootpool_domain_alloc(dom, &a[i]);
-			if (*err)
-				break;
-			run = 1;
-		}
-		done = bootpool_batch_put(dom, uptr + i, &a[i], run, err);
-		i += done;
-		if (done < run)
-			break;
-	}
-	return i;
-}
-
-/*
- * Serve a batch in order, each element like one ALLOC; stop at the first
- * failure. Return: 0 with @batch->done set, or the first element's errno
- * when none was served.
+ * Serve a batch in order, each element as one ALLOC of the batch's stride;
+ * stop at the first failure. Return: 0 with @batch->done set, or the first
+ * element's errno when none was served.
  */
 static long bootpool_ioctl_alloc_batch(struct bootpool_domain *dom,
 				       struct bootpool_alloc_batch *batch)
 {
+	const struct bootpool_ioctl_desc *alloc =
+		&bootpool_ioctls[_IOC_NR(BOOTPOOL_IOC_ALLOC)];
 	void __user *uptr = u64_to_user_ptr(batch->allocs);
-	size_t usize = batch->stride;
-	u32 i = 0, n, done;
+	unsigned int usize = batch->stride;
 	long ret = 0;
+	u32 done = 0;
 
 	if (!batch->count || batch->count > BOOTPOOL_BATCH_MAX ||
 	    usize < BOOTPOOL_ALLOC_SIZE_VER0 || usize > PAGE_SIZE ||
 	    batch->flags)
 		return -EINVAL;
 
-	while (i < batch->count && !ret) {
-		if (usize == sizeof(struct bootpool_alloc)) {
-			n = min_t(u32, batch->count - i, BOOTPOOL_BATCH_CHUNK);
-			done = bootpool_batch_chunk(dom, uptr, n, &ret);
-		} else {
-			ret = bootpool_batch_one(dom, uptr, usize);
-			done = !ret;
-		}
-		i += done;
-		uptr += done * usize;
-		if (!ret && fatal_signal_pending(current))
+	while (done < batch->count) {
+		ret = bootpool_ioctl_one(dom, alloc, uptr + done * usize, usize);
+		if (ret)
+			break;
+		done++;
+		if (fatal_signal_pending(current))
 			break;
 	}
-	batch->done = i;
-	return i ? 0 : ret;
+	batch->done = done;
+	return done ? 0 : ret;
 }
 
 static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
@@ -378,129 +316,34 @@ static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
 }
 
 /*
- * Copy an argument in. A caller whose struct is ours gets a copy of
- * constant size, whose bounds are checked at build time; older and newer
- * structs are reconciled by copy_struct_from_user().
+ * One command with the caller's struct of @usize bytes at @uarg: copy in,
+ * dispatch, copy out. The ioctl of every command, and each element of
+ * ALLOC_BATCH.
  */
-static int bootpool_copy_in(unsigned int kcmd, union bootpool_ioctl_arg *karg,
-			    void __user *uarg, unsigned int usize)
+static long bootpool_ioctl_one(struct bootpool_domain *dom,
+			       const struct bootpool_ioctl_desc *desc,
+			       void __user *uarg, unsigned int usize)
 {
-	unsigned long left;
-
-	if (usize != _IOC_SIZE(kcmd))
-		return copy_struct_from_user(karg, _IOC_SIZE(kcmd), uarg, usize);
-
-	switch (kcmd) {
-	case BOOTPOOL_IOC_SET_POLICY:
-		left = copy_from_user(&karg->policy, uarg, sizeof(karg->policy));
-		break;
-	case BOOTPOOL_IOC_ALLOC_BATCH:
-		left = copy_from_user(&karg->batch, uarg, sizeof(karg->batch));
-		break;
-	default:
-		return copy_struct_from_user(karg, _IOC_SIZE(kcmd), uarg, usize);
-	}
-	return left ? -EFAULT : 0;
-}
-
-/* Copy a reply out: as much of it as the caller's struct holds. */
-static int bootpool_copy_out(unsigned int kcmd, union bootpool_ioctl_arg *karg,
-			     void __user *uarg, unsigned int usize)
-{
-	unsigned long left;
-
-	if (usize < _IOC_SIZE(kcmd))
-		return copy_to_user(uarg, karg, usize) ? -EFAULT : 0;
-
-	switch (kcmd) {
-	case BOOTPOOL_IOC_STATS:
-		left = copy_to_user(uarg, &karg->stats, sizeof(karg->stats));
-		break;
-	case BOOTPOOL_IOC_ALLOC_BATCH:
-		left = copy_to_user(uarg, &karg->batch, sizeof(karg->batch));
-		break;
-	default:
-		left = copy_to_user(uarg, karg, _IOC_SIZE(kcmd));
-	}
-	return left ? -EFAULT : 0;
-}
-
-/*
- * ALLOC with a struct of our size, the hot path: only the input fields are
- * read and the output fields written. Every output field is set by
- * bootpool_domain_alloc() when it succeeds.
- */
-static long bootpool_ioctl_alloc(struct bootpool_domain *dom,
-				 struct bootpool_alloc __user *uarg)
-{
-	struct bootpool_alloc a;
-	long ret;
-
-	ret = bootpool_alloc_get(&a, uarg, 1);
-	if (ret)
-		return ret;
-	ret = bootpool_domain_alloc(dom, &a);
-	if (ret)
-		return ret;
-	if (bootpool_alloc_put(uarg, &a, 1)) {
-		/* The caller cannot learn the handle: take the block back. */
-		bootpool_domain_alloc_undo(dom, &a, true);
-		return -EFAULT;
-	}
-	return 0;
-}
-
-/* FREE with a struct of our size, the other hot path: one access window. */
-static long bootpool_ioctl_free(struct bootpool_domain *dom,
-				struct bootpool_free __user *uarg)
-{
-	u64 handle, flags;
-
-	if (!user_access_begin(uarg, sizeof(*uarg)))
-		return -EFAULT;
-	unsafe_get_user(handle, &uarg->handle, efault);
-	unsafe_get_user(flags, &uarg->flags, efault);
-	user_access_end();
-	if (flags)
-		return -EINVAL;
-	return bootpool_domain_free(dom, handle);
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
-/*
- * Every command but the hot paths, and every size: through the argument
- * union. Kept out of line so that its stack, which the kernel may clear
- * on entry (CONFIG_INIT_STACK_ALL_ZERO), costs the hot paths nothing.
- */
-static noinline_for_stack long
-bootpool_ioctl_generic(struct bootpool_domain *dom, unsigned int cmd,
-		       const struct bootpool_ioctl_desc *desc,
-		       void __user *uarg)
-{
-	unsigned int kcmd = desc->cmd, ksize, usize;
+	unsigned int kcmd = desc->cmd, ksize = _IOC_SIZE(kcmd);
 	union bootpool_ioctl_arg karg;
 	long ret;
 
-	/* Cleared, so that no reply can carry stale kernel stack. */
-	memset(&karg, 0, sizeof(karg));
-	usize = _IOC_SIZE(cmd);
-	ksize = _IOC_SIZE(kcmd);
 	if (usize < desc->min_size)
 		return -EINVAL;
 	if (_IOC_DIR(kcmd) & _IOC_WRITE) {
-		ret = bootpool_copy_in(kcmd, &karg, uarg, usize);
+		ret = bootpool_copy_in(&karg, ksize, uarg, usize);
 		if (ret)
 			return ret;
+	} else {
+		/* No reply may carry stale kernel stack. */
+		memset(&karg, 0, ksize);
 	}
 
 	ret = bootpool_ioctl_dispatch(dom, kcmd, &karg);
 	if (ret || !(_IOC_DIR(kcmd) & _IOC_READ))
 		return ret;
 
-	if (bootpool_copy_out(kcmd, &karg, uarg, usize) ||
-	    (usize > ksize && clear_user(uarg + ksize, usize - ksize))) {
+	if (bootpool_copy_out(uarg, usize, &karg, ksize)) {
 		/* The caller cannot learn the handle: take the block back. */
 		if (kcmd == BOOTPOOL_IOC_ALLOC)
 			bootpool_domain_alloc_undo(dom, &karg.alloc, true);
@@ -512,28 +355,21 @@ bootpool_ioctl_generic(struct bootpool_domain *dom, unsigned int cmd,
 static long bootpool_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
 	unsigned int nr = _IOC_NR(cmd);
 	struct bootpool_domain *dom;
 
-	if (cmd != BOOTPOOL_IOC_ALLOC && cmd != BOOTPOOL_IOC_FREE) {
-		if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
-		    nr >= ARRAY_SIZE(bootpool_ioctls))
-			return -ENOTTY;
-		nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
-		if (_IOC_DIR(cmd) != _IOC_DIR(bootpool_ioctls[nr].cmd))
-			return -ENOTTY;
-	}
+	if (_IOC_TYPE(cmd) != BOOTPOOL_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(bootpool_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(bootpool_ioctls));
+	if (_IOC_DIR(cmd) != _IOC_DIR(bootpool_ioctls[nr].cmd))
+		return -ENOTTY;
 
 	dom = bootpool_file_domain(file);
 	if (!dom)
 		return -EPERM;
-	/* The hot paths, with no argument union to clear or copy. */
-	if (cmd == BOOTPOOL_IOC_ALLOC)
-		return bootpool_ioctl_alloc(dom, uarg);
-	if (cmd == BOOTPOOL_IOC_FREE)
-		return bootpool_ioctl_free(dom, uarg);
-	return bootpool_ioctl_generic(dom, cmd, &bootpool_ioctls[nr], uarg);
+	return bootpool_ioctl_one(dom, &bootpool_ioctls[nr],
+				  (void __user *)arg, _IOC_SIZE(cmd));
 }
 
 static int bootpool_mmap(struct file *file, struct vm_area_struct *vma)
