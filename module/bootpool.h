@@ -271,9 +271,6 @@ void bootpool_domain_detach(struct bootpool_domain *dom);
 int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy);
 int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg);
-unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
-					    struct bootpool_alloc *args,
-					    unsigned int n);
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle);
 void bootpool_domain_alloc_undo(struct bootpool_domain *dom,
 				const struct bootpool_alloc *arg, bool failed);

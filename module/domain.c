@@ -747,54 +747,6 @@ bootpool_pool_take(struct bootpool_domain *dom, struct bootpool_alloc *arg,
 	dom->stats.bytes_granted += PAGE_SIZE;
 }
 
-/**
- * bootpool_domain_alloc_pool_run() - serve a run of requests from the pool
- * @dom: the caller's domain.
- * @args: requests, in order.
- * @n: how many.
- *
- * Serves @args from the start, under one hold of the domain's lock, for as long
- * as each is valid and the domain's policy sends it to the pool without a
- * switch: exactly what bootpool_domain_alloc() would do for each. The
- * caller serves the first request not taken with bootpool_domain_alloc().
- *
- * Context: process context; takes the domain's lock.
- * Return: the number of requests served.
- */
-unsigned int bootpool_domain_alloc_pool_run(struct bootpool_domain *dom,
-					    struct bootpool_alloc *args,
-					    unsigned int n)
-{
-	int cpu = raw_smp_processor_id();
-	enum bootpool_route route;
-	unsigned int i;
-	u32 reason;
-
-	spin_lock(&dom->lock);
-	for (i = 0; i < n && !dom->dead; i++) {
-		if (!args[i].size || args[i].size > BOOTPOOL_MAX_ALLOC_SIZE ||
-		    args[i].flags)
-			break;
-		route = bootpool_policy_route(dom->policy, dom->switched,
-					      dom->nr_free, args[i].size,
-					      &reason);
-		if (route != BOOTPOOL_ROUTE_POOL ||
-		    reason != BOOTPOOL_SWITCH_NONE)
-			break;
-		dom->sealed = true;
-		bootpool_pool_take(dom, &args[i], cpu);
-	}
-	spin_unlock(&dom->lock);
-
-	if (i) {
-		bootpool_count(BOOTPOOL_CNT_POOL_ALLOCS, i);
-		bootpool_count(BOOTPOOL_CNT_POOL_USED, i);
-	}
-	for (n = 0; n < i; n++)
-		bootpool_alloc_traced(dom, &args[n]);
-	return i;
-}
-
 /*
  * Count a failed ALLOC.
  * Context: the domain's lock held.
