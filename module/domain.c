@@ -48,6 +48,107 @@
 #include "bootpool.h"
 #include "bootpool_trace.h"
 
+/**
+ * struct bootpool_remote_block - a block granted by Dionysos
+ * @page: first of its 2^@order pages; the pages are split, each holds its
+ *	own reference.
+ * @order: log2 of the number of pages.
+ * @gen: generation of its handle, from the domain's @rb_gen.
+ * @mapped: the block was mapped, so it may hold user data.
+ * @freed: FREE was called while it was mapped; it is kept, and counted,
+ *	until its last mapping goes.
+ *
+ * Stored in the domain's table of remote blocks as one word (see
+ * domain.c), so that a remote ALLOC allocates nothing for its bookkeeping.
+ */
+struct bootpool_remote_block {
+	struct page *page;
+	unsigned int order;
+	u64 gen;
+	bool mapped;
+	bool freed;
+};
+
+/**
+ * struct bootpool_domain - the bootpool state of one process
+ * @notifier: one per mm (mmu_notifier_get()); its release callback tears
+ *	the domain down when the process exits, however it dies.
+ * @files_lock: serializes attach and detach of the domain's descriptors:
+ *	protects @files and the (re)initialization of the domain.
+ * @files: open descriptors.
+ * @lock: protects the fields from @tgid to @stats, the pool's and the
+ *	remote blocks' alike, so that an ALLOC or a FREE takes one lock
+ *	once. Taken only by the owning process, by its exit, and by debugfs
+ *	readers: never shared between processes on the allocation path.
+ * @tgid: the owning process.
+ * @memcg: the memory cgroup of the process at attach, charged for every
+ *	page the domain holds.
+ * @user: the owner's share of Dionysos (max_user_mb).
+ * @dead: torn down; every operation fails.
+ * @sealed: the first ALLOC was made; the policy can no longer change.
+ * @policy: an &enum bootpool_policy_id.
+ * @switched: the domain switched to Dionysos.
+ * @switch_reason: an &enum bootpool_switch_reason.
+ * @switch_pages_left: free pool pages at the switch.
+ * @nr_pages: pages in the pool.
+ * @nr_free: entries on @free_stack.
+ * @pages: the pool's pages, indexed by slot.
+ * @gen: generation of each slot's handle: odd while in use, even while
+ *	free, past %BOOTPOOL_POOL_GEN_MAX once retired.
+ * @free_stack: free slots, most recently freed on top.
+ * @dirty: slots whose page was mapped since it was last zeroed.
+ * @pool_maps: mappings of each slot's page; allocated at the first mmap.
+ * @rb: Dionysos blocks held, by handle index: encoded entries, 0 if free.
+ * @rb_free: free indices of @rb, the lowest on top in a new table.
+ * @rb_size: entries in @rb and @rb_free.
+ * @rb_nr_free: entries on @rb_free.
+ * @rb_maps: mappings of each entry's block.
+ * @rb_gen: generation of each entry's latest block; an entry at
+ *	%BOOTPOOL_REMOTE_GEN_MAX is retired once that block goes.
+ * @gen_base: where the generations of new slots and entries start
+ *	(debugfs ``gen_base`` at attach, for tests; normally 0).
+ * @remote_pages: Dionysos pages held or being requested, including those
+ *	of freed blocks kept by their mappings.
+ * @kept_pages: pages of blocks freed while mapped, held until their last
+ *	mapping goes (pool slots and Dionysos pages alike).
+ * @stats: counters reported by STATS.
+ * @node: entry in the list of domains (debugfs), under bootpool_domains_lock.
+ */
+struct bootpool_domain {
+	struct mmu_notifier notifier;
+	struct mutex files_lock;	/* protects @files */
+	unsigned int files;
+	spinlock_t lock;	/* protects @tgid to @stats */
+	pid_t tgid;
+	struct mem_cgroup *memcg;
+	struct bootpool_user *user;
+	bool dead;
+	bool sealed;
+	u32 policy;
+	bool switched;
+	u32 switch_reason;
+	u32 switch_pages_left;
+	unsigned int nr_pages;
+	unsigned int nr_free;
+	struct page **pages;
+	u64 *gen;
+	u16 *free_stack;
+	unsigned long *dirty;
+	unsigned int *pool_maps;
+	unsigned long *rb;
+	u32 *rb_free;
+	u32 rb_size;
+	u32 rb_nr_free;
+	u32 *rb_maps;
+	u64 *rb_gen;
+	u64 gen_base;
+	unsigned long remote_pages;
+	unsigned long kept_pages;
+	struct bootpool_stats stats;
+	struct list_head node;
+};
+
+
 /*
  * Protects bootpool_domains, the list debugfs walks. Held only to add or
  * remove an entry and to walk the list: never while a pool is allocated
@@ -647,6 +748,23 @@ struct bootpool_domain *bootpool_domain_attach(void)
 }
 
 /**
+ * bootpool_domain_is_current() - whether the caller owns a domain
+ * @dom: the domain of a descriptor.
+ *
+ * A descriptor serves only the process (thread group) that opened it: not
+ * a forked child, not the receiver of a passed descriptor, and not a
+ * process that shares its address space (clone(CLONE_VM) without
+ * CLONE_THREAD, or a vfork() child before it execs).
+ *
+ * Context: any.
+ * Return: true when the caller is @dom's process.
+ */
+bool bootpool_domain_is_current(const struct bootpool_domain *dom)
+{
+	return dom->notifier.mm == current->mm && dom->tgid == current->tgid;
+}
+
+/**
  * bootpool_domain_detach() - drop a descriptor's reference
  * @dom: the domain.
  *
@@ -783,7 +901,7 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	dom->remote_pages += pages;
 	spin_unlock(&dom->lock);
 
-	ret = bootpool_forward_request(dom, order, arg, &blk.page);
+	ret = bootpool_forward_request(dom->memcg, order, arg, &blk.page);
 
 	spin_lock(&dom->lock);
 	if (!ret) {

@@ -247,7 +247,7 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
 
 /**
  * bootpool_forward_request() - get a block from Dionysos
- * @dom: the requesting domain, for accounting only.
+ * @memcg: the requesting domain's memory cgroup, charged for the block.
  * @order: log2 of the pages wanted.
  * @arg: the ALLOC argument; its cpu, served_cpu, hops and ipis are set.
  * @page: set to the first page of the granted block.
@@ -256,7 +256,7 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
  * Return: 0, -ENOMEM (budget exhausted or no memory) or -EINTR (fatal
  * signal while waiting).
  */
-int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
+int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page)
 {
 	struct bootpool_request *req;
@@ -269,7 +269,7 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	 */
 	cpu = get_cpu();
 	if (cpu == bootpool_dionysos_serving_cpu()) {
-		ret = bootpool_dionysos_grant_local(order, dom->memcg, page);
+		ret = bootpool_dionysos_grant_local(order, memcg, page);
 		put_cpu();
 		if (ret != -EAGAIN) {
 			bootpool_reply(arg, cpu, cpu, 0, 0);
@@ -283,7 +283,7 @@ int bootpool_forward_request(struct bootpool_domain *dom, unsigned int order,
 	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return -ENOMEM;
-	bootpool_request_init(req, order, dom->memcg);
+	bootpool_request_init(req, order, memcg);
 	bootpool_dionysos_queue_enter();
 
 	cpu = get_cpu();

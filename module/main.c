@@ -116,19 +116,12 @@ MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
 module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
 MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
 
-/*
- * A descriptor serves only the process (thread group) that opened it: not
- * a forked child, not the receiver of a passed descriptor, and not a
- * process that shares its address space (clone(CLONE_VM) without
- * CLONE_THREAD, or a vfork() child before it execs).
- */
+/* The descriptor's domain, or NULL when the caller is not its process. */
 static struct bootpool_domain *bootpool_file_domain(struct file *file)
 {
 	struct bootpool_domain *dom = file->private_data;
 
-	if (dom->notifier.mm != current->mm || dom->tgid != current->tgid)
-		return NULL;
-	return dom;
+	return bootpool_domain_is_current(dom) ? dom : NULL;
 }
 
 static int bootpool_open(struct inode *inode, struct file *file)
