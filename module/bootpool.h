@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/memcontrol.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sizes.h>
@@ -18,15 +19,6 @@
 
 #include "policy.h"
 
-/* Module parameters (main.c). */
-extern unsigned int bootpool_pool_pages;
-extern unsigned int bootpool_dionysos_cpu;
-extern unsigned int bootpool_dionysos_mb;
-extern unsigned int bootpool_max_remote_mb;
-extern unsigned int bootpool_forward_hops;
-extern unsigned int bootpool_max_user_mb;
-extern int bootpool_default_policy;
-
 /* Largest order Dionysos grants. */
 #define BOOTPOOL_MAX_ORDER	get_order(BOOTPOOL_MAX_ALLOC_SIZE)
 #define BOOTPOOL_MAX_HOPS	8
@@ -35,6 +27,26 @@ extern int bootpool_default_policy;
 #define BOOTPOOL_MAX_MB		BIT(20)
 /* As many pages as a domain's table has entries (2^20). */
 #define BOOTPOOL_MAX_REMOTE_MB	4096
+
+int bootpool_param_set_uint(const char *val, const struct kernel_param *kp,
+			    unsigned int min, unsigned int max);
+
+/*
+ * A writable uint module parameter, bootpool_@name, in the file that reads
+ * it; values outside [@min, @max] are -EINVAL.
+ */
+#define BOOTPOOL_PARAM_UINT(name, min, max, desc)				\
+static int bootpool_param_set_##name(const char *val,			\
+				     const struct kernel_param *kp)	\
+{									\
+	return bootpool_param_set_uint(val, kp, min, max);		\
+}									\
+static const struct kernel_param_ops bootpool_##name##_ops = {		\
+	.set = bootpool_param_set_##name,				\
+	.get = param_get_uint,						\
+};									\
+module_param_cb(name, &bootpool_##name##_ops, &bootpool_##name, 0644);	\
+MODULE_PARM_DESC(name, desc)
 
 /*
  * Handles name a block within one domain, and never name another one: a

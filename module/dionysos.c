@@ -58,6 +58,15 @@
 /* Freed blocks kept per order for the next grant to the same memcg. */
 #define BOOTPOOL_RESERVE_MAX	4
 
+/* Where Dionysos lives, and how much it may hand out. */
+static unsigned int bootpool_dionysos_cpu;
+static unsigned int bootpool_dionysos_mb = 64;
+
+module_param_named(dionysos_cpu, bootpool_dionysos_cpu, uint, 0444);
+MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
+BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
+		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
+
 /**
  * struct bootpool_reserved - a freed block kept for reuse
  * @page: first of its pages, zeroed, each holding its own reference.

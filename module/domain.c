@@ -162,11 +162,50 @@ static LIST_HEAD(bootpool_domains);
  * The policies' names, the one place they are spelled in the module: the
  * default_policy parameter and fdinfo and debugfs use them.
  */
-const char * const bootpool_policy_names[BOOTPOOL_POLICY_COUNT] = {
+static const char * const bootpool_policy_names[BOOTPOOL_POLICY_COUNT] = {
 	[BOOTPOOL_POLICY_LATE]		= "late",
 	[BOOTPOOL_POLICY_EARLY]		= "early",
 	[BOOTPOOL_POLICY_HYBRID]	= "hybrid",
 };
+
+/* What a new domain gets, and what one domain and one user may hold. */
+static unsigned int bootpool_pool_pages = 256;
+static unsigned int bootpool_max_remote_mb = 16;
+static unsigned int bootpool_max_user_mb = 32;
+static int bootpool_default_policy = BOOTPOOL_POLICY_LATE;
+
+BOOTPOOL_PARAM_UINT(pool_pages, 0, BOOTPOOL_MAX_POOL_PAGES,
+		    "Pages in each new domain's pool, 0-4096 (default 256)");
+BOOTPOOL_PARAM_UINT(max_remote_mb, 0, BOOTPOOL_MAX_REMOTE_MB,
+		    "MiB one domain may hold from Dionysos, 0-4096 (default 16)");
+BOOTPOOL_PARAM_UINT(max_user_mb, 0, BOOTPOOL_MAX_MB,
+		    "MiB the domains of one user may hold from Dionysos together, 0-1048576 (default 32)");
+
+static int bootpool_param_set_policy(const char *val,
+				     const struct kernel_param *kp)
+{
+	int policy = sysfs_match_string(bootpool_policy_names, val);
+
+	if (policy < 0)
+		return -EINVAL;
+	WRITE_ONCE(*(int *)kp->arg, policy);
+	return 0;
+}
+
+static int bootpool_param_get_policy(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  bootpool_policy_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops bootpool_policy_ops = {
+	.set = bootpool_param_set_policy,
+	.get = bootpool_param_get_policy,
+};
+module_param_cb(default_policy, &bootpool_policy_ops,
+		&bootpool_default_policy, 0644);
+MODULE_PARM_DESC(default_policy,
+		 "Policy of new domains: late, early or hybrid (default late)");
 
 /*
  * What a domain allocates at attach: charged to its memcg, and past

@@ -47,6 +47,10 @@
  */
 #define BOOTPOOL_SPIN_NS	(200 * NSEC_PER_USEC)
 
+static unsigned int bootpool_forward_hops = 1;
+BOOTPOOL_PARAM_UINT(forward_hops, 1, BOOTPOOL_MAX_HOPS,
+		    "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
+
 static void bootpool_forward_send(struct bootpool_request *req);
 
 /* A CPU other than @a and @b, or -1 when there is none online. */

@@ -6,9 +6,9 @@
  * Every process that opens /dev/bootpool gets a fixed pool of page-sized
  * blocks and, depending on its policy, switches early or late to
  * Dionysos, a memory service thread on one CPU that other CPUs reach by
- * IPI. This file holds the module's parameters, the misc device and the
- * ioctl dispatch; see domain.c, policy.h, dionysos.c and forward.c for the
- * rest.
+ * IPI. This file holds the misc device and its one ioctl path; see
+ * domain.c, policy.h, dionysos.c and forward.c for the rest, each with the
+ * module parameters it reads.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,23 +28,24 @@
 #define CREATE_TRACE_POINTS
 #include "bootpool_trace.h"
 
-unsigned int bootpool_pool_pages = 256;
-unsigned int bootpool_dionysos_cpu;
-unsigned int bootpool_dionysos_mb = 64;
-unsigned int bootpool_max_remote_mb = 16;
-unsigned int bootpool_forward_hops = 1;
-unsigned int bootpool_max_user_mb = 32;
-int bootpool_default_policy = BOOTPOOL_POLICY_LATE;
 static ushort bootpool_device_mode = 0600;
 
-/*
- * Set a uint parameter to @val when it lies in [@min, @max], else -EINVAL
- * (as param_set_uint_minmax()). The paths that use the parameters read
- * them locklessly with READ_ONCE(), so the store is marked too.
+/**
+ * bootpool_param_set_uint() - set a writable uint module parameter
+ * @val: the value written.
+ * @kp: the parameter.
+ * @min: the smallest value allowed.
+ * @max: the largest value allowed.
+ *
+ * Checks as param_set_uint_minmax() does. The paths that use the
+ * parameters read them locklessly with READ_ONCE(), so the store is marked
+ * too.
+ *
+ * Context: process context (sysfs write or module load).
+ * Return: 0, or -EINVAL for a value outside [@min, @max] or not a number.
  */
-static int bootpool_param_set_uint(const char *val,
-				   const struct kernel_param *kp,
-				   unsigned int min, unsigned int max)
+int bootpool_param_set_uint(const char *val, const struct kernel_param *kp,
+			    unsigned int min, unsigned int max)
 {
 	unsigned int n;
 	int ret;
@@ -60,59 +61,6 @@ static int bootpool_param_set_uint(const char *val,
 	return 0;
 }
 
-/* A writable uint parameter; values outside [@min, @max] are -EINVAL. */
-#define BOOTPOOL_PARAM_UINT(name, min, max, desc)				\
-static int bootpool_param_set_##name(const char *val,			\
-				     const struct kernel_param *kp)	\
-{									\
-	return bootpool_param_set_uint(val, kp, min, max);		\
-}									\
-static const struct kernel_param_ops bootpool_##name##_ops = {		\
-	.set = bootpool_param_set_##name,				\
-	.get = param_get_uint,						\
-};									\
-module_param_cb(name, &bootpool_##name##_ops, &bootpool_##name, 0644);	\
-MODULE_PARM_DESC(name, desc)
-
-BOOTPOOL_PARAM_UINT(pool_pages, 0, BOOTPOOL_MAX_POOL_PAGES,
-		    "Pages in each new domain's pool, 0-4096 (default 256)");
-BOOTPOOL_PARAM_UINT(forward_hops, 1, BOOTPOOL_MAX_HOPS,
-		    "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
-BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
-		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
-BOOTPOOL_PARAM_UINT(max_remote_mb, 0, BOOTPOOL_MAX_REMOTE_MB,
-		    "MiB one domain may hold from Dionysos, 0-4096 (default 16)");
-BOOTPOOL_PARAM_UINT(max_user_mb, 0, BOOTPOOL_MAX_MB,
-		    "MiB the domains of one user may hold from Dionysos together, 0-1048576 (default 32)");
-
-static int bootpool_param_set_policy(const char *val,
-				     const struct kernel_param *kp)
-{
-	int policy = sysfs_match_string(bootpool_policy_names, val);
-
-	if (policy < 0)
-		return -EINVAL;
-	WRITE_ONCE(*(int *)kp->arg, policy);
-	return 0;
-}
-
-static int bootpool_param_get_policy(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n",
-			  bootpool_policy_names[*(int *)kp->arg]);
-}
-
-static const struct kernel_param_ops bootpool_policy_ops = {
-	.set = bootpool_param_set_policy,
-	.get = bootpool_param_get_policy,
-};
-module_param_cb(default_policy, &bootpool_policy_ops,
-		&bootpool_default_policy, 0644);
-MODULE_PARM_DESC(default_policy,
-		 "Policy of new domains: late, early or hybrid (default late)");
-
-module_param_named(dionysos_cpu, bootpool_dionysos_cpu, uint, 0444);
-MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
 module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
 MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
 

@@ -13,10 +13,9 @@
  * - early: the domain switches at attach, every request goes to Dionysos.
  * - hybrid: the domain never switches; the pool serves what it can.
  *
- * This header holds the decision, a pure function that the ALLOC fast
- * path inlines and the KUnit tests call on its own, and the policies'
- * names (domain.c), which the ``default_policy`` parameter accepts and
- * fdinfo and debugfs print.
+ * This header holds only the decision, a pure function that the ALLOC
+ * fast path inlines and the KUnit tests call on its own. The policies'
+ * names and the ``default_policy`` parameter are in domain.c.
  */
 #ifndef _BOOTPOOL_POLICY_H
 #define _BOOTPOOL_POLICY_H
@@ -24,8 +23,6 @@
 #include <linux/mm.h>
 #include <linux/types.h>
 #include <uapi/linux/bootpool.h>
-
-extern const char * const bootpool_policy_names[BOOTPOOL_POLICY_COUNT];
 
 /**
  * enum bootpool_route - where a request goes
