@@ -266,7 +266,12 @@ static long bootpool_ioctl_one(struct bootpool_domain *dom,
 			       void __user *uarg, unsigned int usize)
 {
 	unsigned int kcmd = desc->cmd, ksize = _IOC_SIZE(kcmd);
-	union bootpool_ioctl_arg karg;
+	/*
+	 * Not cleared on entry (CONFIG_INIT_STACK_ALL_ZERO): the copy in or
+	 * the memset() below writes the first ksize bytes, and nothing past
+	 * them is read or copied out.
+	 */
+	union bootpool_ioctl_arg karg __uninitialized;
 	long ret;
 
 	if (usize < desc->min_size)
