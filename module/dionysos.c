@@ -87,6 +87,7 @@ struct bootpool_reserved {
  * @moves: how often Dionysos moved (hotplug callbacks only).
  * @hp_state: the dynamic hotplug state of the callbacks.
  * @started: the thread has disabled migration.
+ * @arrived: the thread has disabled migration again on the CPU it moved to.
  * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
  *	the IPI handler, so always with interrupts disabled. A grant and a
  *	return take it once, and no other shared cache line: the budget is
@@ -109,6 +110,7 @@ struct bootpool_dionysos {
 	unsigned long moves;
 	enum cpuhp_state hp_state;
 	struct completion started;
+	struct completion arrived;
 	spinlock_t lock;	/* protects the four fields below */
 	struct bootpool_reserved reserve[BOOTPOOL_ATOMIC_ORDERS]
 					[BOOTPOOL_RESERVE_MAX];
@@ -125,6 +127,7 @@ struct bootpool_dionysos {
 static struct bootpool_dionysos dionysos = {
 	.lock = __SPIN_LOCK_UNLOCKED(dionysos.lock),
 	.started = COMPLETION_INITIALIZER(dionysos.started),
+	.arrived = COMPLETION_INITIALIZER(dionysos.arrived),
 };
 
 /**
@@ -602,6 +605,8 @@ static void bootpool_dionysos_follow(unsigned int cpu)
 	 */
 	cond_resched();
 	migrate_disable();
+	if (smp_processor_id() == cpu)
+		complete(&dionysos.arrived);
 }
 
 /*
@@ -659,12 +664,19 @@ static void bootpool_dionysos_move(unsigned int cpu)
 
 	if (!dionysos.task || cpu == from)
 		return;
+	reinit_completion(&dionysos.arrived);
 	WRITE_ONCE(dionysos.cpu, cpu);
 	WRITE_ONCE(dionysos.moves, dionysos.moves + 1);
 	trace_bootpool_dionysos_move(from, cpu);
 	wake_up_process(dionysos.task);
 	/* Returns once the thread has enabled migration and moved. */
 	set_cpus_allowed_ptr(dionysos.task, cpumask_of(cpu));
+	/*
+	 * And once it has disabled migration again there: until then the
+	 * scheduler may push it off that CPU, should it start going offline,
+	 * and widen its affinity (the next offline can follow at once).
+	 */
+	wait_for_completion(&dionysos.arrived);
 }
 
 /* ``dionysos_cpu`` is back: Dionysos returns to it. */
