@@ -259,7 +259,7 @@ void bootpool_dionysos_return(struct page *page, unsigned int order);
 void bootpool_dionysos_purge(struct mem_cgroup *memcg);
 void bootpool_dionysos_show(struct seq_file *m);
 void bootpool_dionysos_debugfs_init(struct dentry *dir);
-void bootpool_dionysos_queue_enter(void);
+int bootpool_dionysos_queue_enter(void);
 void bootpool_dionysos_reset_max_depth(void);
 unsigned long bootpool_dionysos_max_depth(void);
 

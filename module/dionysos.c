@@ -45,6 +45,7 @@
 #include <linux/llist.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/reboot.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -103,6 +104,8 @@ struct bootpool_reserved {
  * @queue: requests for the thread.
  * @reap: replies whose requester gave up, for the thread to take back.
  * @served_thread: requests served by the thread (written by it only).
+ * @down: the kernel is going down: no request may leave for Dionysos.
+ * @reboot_nb: the reboot notifier that sets @down.
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
@@ -122,6 +125,8 @@ struct bootpool_dionysos {
 	struct llist_head queue;
 	struct llist_head reap;
 	unsigned long served_thread;
+	bool down;
+	struct notifier_block reboot_nb;
 };
 
 static struct bootpool_dionysos dionysos = {
@@ -270,10 +275,20 @@ void bootpool_dionysos_answer(struct bootpool_request *req, int status)
  * the answer. The depth seen here is what ``max_queue_depth`` records.
  *
  * Context: any.
+ * Return: 0, or -ESHUTDOWN when the kernel is going down: the request
+ * must not leave (bootpool_dionysos_reboot()).
  */
-void bootpool_dionysos_queue_enter(void)
+int bootpool_dionysos_queue_enter(void)
 {
-	bootpool_dionysos_note_depth(atomic_inc_return(&dionysos.depth));
+	/* Fully ordered: pairs with the barrier in bootpool_dionysos_reboot(). */
+	int depth = atomic_inc_return(&dionysos.depth);
+
+	if (READ_ONCE(dionysos.down)) {
+		atomic_dec(&dionysos.depth);
+		return -ESHUTDOWN;
+	}
+	bootpool_dionysos_note_depth(depth);
+	return 0;
 }
 
 /*
@@ -700,6 +715,26 @@ static int bootpool_dionysos_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * The kernel is going down (reboot, halt, power-off or kexec): take no more
+ * requests, and wait for the answers of those on their way. Next the
+ * kernel stops the other CPUs, on x86 without CPU hotplug, each when it
+ * takes the stop IPI; a hop or an answer still moving between CPUs then
+ * could land on a CPU already stopped, or wake a requester there, which
+ * the scheduler reports as a reschedule of an offline CPU. Processes keep running until
+ * their CPU stops: their requests for Dionysos fail with ESHUTDOWN.
+ */
+static int bootpool_dionysos_reboot(struct notifier_block *nb,
+				    unsigned long action, void *data)
+{
+	WRITE_ONCE(dionysos.down, true);
+	/* Pairs with the atomic_inc_return() of bootpool_dionysos_queue_enter(). */
+	smp_mb();
+	while (atomic_read(&dionysos.depth))
+		msleep(20);
+	return NOTIFY_DONE;
+}
+
 /**
  * bootpool_dionysos_start() - start the ``dionysos`` thread
  *
@@ -718,16 +753,21 @@ int bootpool_dionysos_start(void)
 	struct task_struct *task;
 	int ret;
 
+	dionysos.reboot_nb.notifier_call = bootpool_dionysos_reboot;
+	ret = register_reboot_notifier(&dionysos.reboot_nb);
+	if (ret)
+		return ret;
+
 	cpus_read_lock();
 	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
 		pr_err("bootpool: dionysos_cpu %u is not online\n", cpu);
 		ret = -EINVAL;
-		goto out;
+		goto out_unlock;
 	}
 	task = kthread_create(bootpool_dionysos_thread, NULL, "dionysos");
 	if (IS_ERR(task)) {
 		ret = PTR_ERR(task);
-		goto out;
+		goto out_unlock;
 	}
 	kthread_bind(task, cpu);
 	dionysos.cpu = cpu;
@@ -739,15 +779,18 @@ int bootpool_dionysos_start(void)
 						   "bootpool:dionysos",
 						   bootpool_dionysos_cpu_online,
 						   bootpool_dionysos_cpu_offline);
-	if (ret < 0) {
-		kthread_stop(task);
-		dionysos.task = NULL;
-		goto out;
-	}
+	if (ret < 0)
+		goto out_stop;
 	dionysos.hp_state = ret;
-	ret = 0;
-out:
 	cpus_read_unlock();
+	return 0;
+
+out_stop:
+	kthread_stop(task);
+	dionysos.task = NULL;
+out_unlock:
+	cpus_read_unlock();
+	unregister_reboot_notifier(&dionysos.reboot_nb);
 	return ret;
 }
 
@@ -764,6 +807,7 @@ out:
  */
 void bootpool_dionysos_stop(void)
 {
+	unregister_reboot_notifier(&dionysos.reboot_nb);
 	while (atomic_read(&dionysos.depth) || !llist_empty(&dionysos.queue))
 		msleep(20);
 	synchronize_rcu();

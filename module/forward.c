@@ -257,8 +257,8 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
  * @page: set to the first page of the granted block.
  *
  * Context: process context, may sleep; no locks held.
- * Return: 0, -ENOMEM (budget exhausted or no memory) or -EINTR (fatal
- * signal while waiting).
+ * Return: 0, -ENOMEM (budget exhausted or no memory), -EINTR (fatal
+ * signal while waiting) or -ESHUTDOWN (the kernel is going down).
  */
 int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page)
@@ -287,8 +287,12 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return -ENOMEM;
+	ret = bootpool_dionysos_queue_enter();
+	if (ret) {
+		kfree(req);
+		return ret;
+	}
 	bootpool_request_init(req, order, memcg);
-	bootpool_dionysos_queue_enter();
 
 	cpu = get_cpu();
 	req->from_cpu = cpu;
