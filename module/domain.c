@@ -148,7 +148,6 @@ struct bootpool_domain {
 	struct list_head node;
 };
 
-
 /*
  * Protects bootpool_domains, the list debugfs walks. Held only to add or
  * remove an entry and to walk the list: never while a pool is allocated
