@@ -83,9 +83,15 @@ static int free_all(struct workload *w, int fd)
 	unsigned int i;
 	int ret = 0;
 
-	for (i = 0; i < w->nr; i++)
-		if (bp_free(fd, w->handles[i]))
+	for (i = 0; i < w->nr; i++) {
+		int err = bp_free(fd, w->handles[i]);
+
+		if (err) {
+			fprintf(stderr, "bootpool_workload: cpu %d: FREE: %s\n",
+				w->cpu, strerror(-err));
 			ret = 1;
+		}
+	}
 	w->nr = 0;
 	return ret;
 }
