@@ -158,8 +158,9 @@ static DEFINE_MUTEX(bootpool_domains_lock);
 static LIST_HEAD(bootpool_domains);
 
 /*
- * The policies' names, the one place they are spelled in the module: the
- * default_policy parameter and fdinfo and debugfs use them.
+ * The policies' names: the default_policy parameter and fdinfo and debugfs
+ * use them. Only the trace events spell them again, as literals, which
+ * __print_symbolic() needs.
  */
 static const char * const bootpool_policy_names[BOOTPOOL_POLICY_COUNT] = {
 	[BOOTPOOL_POLICY_LATE]		= "late",
@@ -983,8 +984,8 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
  * @arg: the request; the output fields are filled on success.
  *
  * Context: process context, may sleep; takes the domain's lock.
- * Return: 0, or -EINVAL (bad size or flags), -ENOMEM or -EINTR
- * (see bootpool_forward_request()).
+ * Return: 0, or -EINVAL (bad size or flags), -ENODEV (the domain is torn
+ * down), or -ENOMEM, -EINTR or -ESHUTDOWN (see bootpool_forward_request()).
  */
 int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg)

@@ -114,9 +114,9 @@ enum bootpool_switch_reason {
  *	``dionysos_cpu`` unless that was offline (Dionysos then serves on
  *	another CPU, see Documentation/admin-guide.rst).
  * @hops: (out) cross-CPU message hops the request travelled to Dionysos
- *	(``forward_hops`` from another CPU, and one more each time Dionysos
- *	moved to another CPU while the request was on its way); 0 for the
- *	pool and for requests made on Dionysos's CPU.
+ *	(``forward_hops`` from another CPU, and one more when its last hop
+ *	landed on a CPU Dionysos had just left); 0 for the pool and for
+ *	requests made on Dionysos's CPU.
  * @ipis: (out) inter-processor interrupts that carried the request: one
  *	for each hop whose next CPU is not the one it is on. A hop from
  *	Dionysos's CPU to itself (an even ``forward_hops`` with no third CPU
@@ -199,8 +199,9 @@ struct bootpool_policy {
  * @remote_allocs: requests served by Dionysos.
  * @frees: successful FREEs.
  * @failed_allocs: ALLOC requests that passed their argument checks and
- *	then failed (``ENOMEM``, ``EINTR``, or ``EFAULT`` writing
- *	the reply back, after which every other counter is as it was).
+ *	then failed (``ENOMEM``, ``EINTR``, ``ESHUTDOWN``, or ``EFAULT``
+ *	writing the reply back, after which every other counter is as it
+ *	was).
  * @ipis: sum of @ipis of the domain's successful ALLOCs.
  * @hops: sum of @hops of the domain's successful ALLOCs.
  * @bytes_requested: sum of @size over successful ALLOCs.
