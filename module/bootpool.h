@@ -186,7 +186,7 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg);
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle);
 void bootpool_domain_alloc_undo(struct bootpool_domain *dom,
-				const struct bootpool_alloc *arg, bool failed);
+				const struct bootpool_alloc *arg);
 void bootpool_domain_stats(struct bootpool_domain *dom,
 			   struct bootpool_stats *st);
 int bootpool_domain_mmap(struct bootpool_domain *dom,

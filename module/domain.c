@@ -1195,19 +1195,19 @@ int bootpool_domain_free(struct bootpool_domain *dom, u64 handle)
  * bootpool_domain_alloc_undo() - take back an ALLOC whose reply was lost
  * @dom: the caller's domain.
  * @arg: the request as bootpool_domain_alloc() served it.
- * @failed: count the request in ``failed_allocs``.
  *
- * For an ALLOC that fails after it was served, because its reply cannot
- * be written back (@failed), or that follows such a request in a batch:
- * the block is freed, and every counter the ALLOC and the FREE moved is
- * moved back, so that the request changes only ``failed_allocs``, or
- * nothing. A switch the request caused stays: the domain's policy did
- * see the request.
+ * For an ALLOC that fails after it was served, because its reply could
+ * not be written back whole: the block is freed, and every counter the
+ * ALLOC and the FREE moved is moved back, so that the request changes
+ * only ``failed_allocs``. A switch the request caused stays: the domain's
+ * policy did see the request. The caller may have seen part of the reply,
+ * the handle included, and freed the block meanwhile: then there is
+ * nothing to take back, and nothing is counted.
  *
  * Context: process context, may sleep; takes the domain's lock.
  */
 void bootpool_domain_alloc_undo(struct bootpool_domain *dom,
-				const struct bootpool_alloc *arg, bool failed)
+				const struct bootpool_alloc *arg)
 {
 	bool remote = arg->source == BOOTPOOL_SOURCE_DIONYSOS;
 
@@ -1223,8 +1223,7 @@ void bootpool_domain_alloc_undo(struct bootpool_domain *dom,
 	dom->stats.bytes_granted -= arg->granted;
 	dom->stats.ipis -= arg->ipis;
 	dom->stats.hops -= arg->hops;
-	if (failed)
-		bootpool_alloc_failed(dom);
+	bootpool_alloc_failed(dom);
 	spin_unlock(&dom->lock);
 
 	bootpool_count(remote ? BOOTPOOL_CNT_REMOTE_ALLOCS :

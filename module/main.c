@@ -290,9 +290,9 @@ static long bootpool_ioctl_one(struct bootpool_domain *dom,
 		return ret;
 
 	if (bootpool_copy_out(uarg, usize, &karg, ksize)) {
-		/* The caller cannot learn the handle: take the block back. */
+		/* The reply did not reach the caller whole: take the block back. */
 		if (kcmd == BOOTPOOL_IOC_ALLOC)
-			bootpool_domain_alloc_undo(dom, &karg.alloc, true);
+			bootpool_domain_alloc_undo(dom, &karg.alloc);
 		return -EFAULT;
 	}
 	return 0;
