@@ -195,7 +195,7 @@ check: ## Build both arches with W=1, run the kselftests in both guests, print t
 	scripts/check
 
 check-debug: ## Build (once) the x86_64 debug and KCSAN kernels and run KUnit, the kselftests, kmemleak and KCSAN there
-	CHECK_STAGES="setup debug kcsan" scripts/check
+	CHECK_KCSAN_BUILD=1 CHECK_STAGES="setup debug kcsan" scripts/check
 
 lint: ## Run checkpatch --strict, sparse, kernel-doc and shellcheck (scripts/lint)
 	scripts/lint
