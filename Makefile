@@ -115,7 +115,7 @@ export CHECK_STAGES
 # Options of `make vm`, read by scripts/vm from the environment.
 export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
 
-.PHONY: all modules setup selftests emit_tests guest-modules vm check check-debug clean help \
+.PHONY: all modules setup selftests emit_tests guest-modules vm check check-debug check-next clean help \
 	lint install dkms-check \
 	bench bench-build \
 	userspace-demo demo demo-sweep
@@ -196,6 +196,10 @@ check: ## Build both arches with W=1, run the kselftests in both guests, print t
 
 check-debug: ## Build (once) the x86_64 debug and KCSAN kernels and run KUnit, the kselftests, kmemleak and KCSAN there
 	CHECK_KCSAN_BUILD=1 CHECK_STAGES="setup debug kcsan" scripts/check
+
+check-next: ## Build in a Debian sid sysroot and run the kselftests on sid's newest kernel, both arches (not in check)
+	scripts/next-sysroot
+	CHECK_STAGES="setup next" scripts/check
 
 lint: ## Run checkpatch --strict, sparse, kernel-doc and shellcheck (scripts/lint)
 	scripts/lint
