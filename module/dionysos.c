@@ -867,5 +867,4 @@ void bootpool_dionysos_show(struct seq_file *m)
 	seq_printf(m, "served_by_thread %lu\n",
 		   READ_ONCE(dionysos.served_thread));
 	seq_printf(m, "reserve_pages %lu\n", bootpool_reserve_pages());
-	bootpool_users_show(m);
 }

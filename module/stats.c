@@ -12,7 +12,8 @@
  *
  * - ``counters``: one ``name value`` line per counter;
  * - ``domains``: one block of ``key: value`` lines per live domain;
- * - ``dionysos``: Dionysos's budget, grants, reserve and queue;
+ * - ``dionysos``: Dionysos's budget, grants, reserve and queue, and
+ *   what each user holds from it (domain.c);
  * - ``max_queue_depth``: the deepest Dionysos queue seen; write 0 to reset;
  * - ``fail_dionysos``: a fault point (dionysos.c);
  * - ``gen_base``: where new domains' handle generations start (domain.c).
@@ -82,6 +83,7 @@ DEFINE_SHOW_ATTRIBUTE(bootpool_domains);
 static int bootpool_dionysos_info_show(struct seq_file *m, void *unused)
 {
 	bootpool_dionysos_show(m);
+	bootpool_users_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(bootpool_dionysos_info);
