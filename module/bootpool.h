@@ -6,6 +6,7 @@
 #define _BOOTPOOL_H
 
 #include <linux/atomic.h>
+#include <linux/kernel.h>
 #include <linux/memcontrol.h>
 #include <linux/mmu_notifier.h>
 #include <linux/moduleparam.h>
@@ -28,8 +29,37 @@
 /* As many pages as a domain's table has entries (2^20). */
 #define BOOTPOOL_MAX_REMOTE_MB	4096
 
-int bootpool_param_set_uint(const char *val, const struct kernel_param *kp,
-			    unsigned int min, unsigned int max);
+/**
+ * bootpool_param_set_uint() - set a writable uint module parameter
+ * @val: the value written.
+ * @kp: the parameter.
+ * @min: the smallest value allowed.
+ * @max: the largest value allowed.
+ *
+ * Checks as param_set_uint_minmax() does. The paths that use the
+ * parameters read them locklessly with READ_ONCE(), so the store is marked
+ * too.
+ *
+ * Context: process context (sysfs write or module load).
+ * Return: 0, or -EINVAL for a value outside [@min, @max] or not a number.
+ */
+static inline int bootpool_param_set_uint(const char *val,
+					  const struct kernel_param *kp,
+					  unsigned int min, unsigned int max)
+{
+	unsigned int n;
+	int ret;
+
+	if (!val)
+		return -EINVAL;
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n < min || n > max)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
 
 /*
  * A writable uint module parameter, bootpool_@name, in the file that reads

@@ -30,37 +30,6 @@
 
 static ushort bootpool_device_mode = 0600;
 
-/**
- * bootpool_param_set_uint() - set a writable uint module parameter
- * @val: the value written.
- * @kp: the parameter.
- * @min: the smallest value allowed.
- * @max: the largest value allowed.
- *
- * Checks as param_set_uint_minmax() does. The paths that use the
- * parameters read them locklessly with READ_ONCE(), so the store is marked
- * too.
- *
- * Context: process context (sysfs write or module load).
- * Return: 0, or -EINVAL for a value outside [@min, @max] or not a number.
- */
-int bootpool_param_set_uint(const char *val, const struct kernel_param *kp,
-			    unsigned int min, unsigned int max)
-{
-	unsigned int n;
-	int ret;
-
-	if (!val)
-		return -EINVAL;
-	ret = kstrtouint(val, 0, &n);
-	if (ret)
-		return ret;
-	if (n < min || n > max)
-		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, n);
-	return 0;
-}
-
 module_param_named(device_mode, bootpool_device_mode, ushort, 0444);
 MODULE_PARM_DESC(device_mode, "Mode of /dev/bootpool (default 0600)");
 
