@@ -228,32 +228,40 @@ void bootpool_domains_synchronize(void);
 void bootpool_users_show(struct seq_file *m);
 void bootpool_domain_debugfs_init(struct dentry *dir);
 
-/* ---- dionysos.c: the memory service ---- */
+/* ---- forward.c: a request's life, from the requester to Dionysos ---- */
 
 /**
  * struct bootpool_request - one request to Dionysos
  * @csd: carries the request from CPU to CPU; reused for each hop, which
  *	is safe because an async csd is unlocked before its function runs.
  * @llnode: entry in Dionysos's queue or reap list.
- * @state: BOOTPOOL_REQ_PENDING, then DONE (the requester takes the reply)
- *	or ABANDONED (the requester died; Dionysos takes the reply back).
+ * @answer: answers the request once Dionysos's thread has served it; the
+ *	thread calls it, so that dionysos.c calls nothing of forward.c's.
+ * @state: PENDING, then DONE (the requester takes the reply) or ABANDONED
+ *	(the requester died; Dionysos takes the reply back).
  * @tgid: requesting process, for tracing.
  * @memcg: memory cgroup the granted block is charged to: the domain's
  *	reference while the requester waits, its own once abandoned.
  * @order: log2 of the pages requested.
  * @from_cpu: CPU the request was made on.
  * @cur_cpu: CPU the request is on now.
- * @hops_total: hops to travel to Dionysos: ``forward_hops``, and one
- *	more each time Dionysos moved away from the CPU the last one reached.
+ * @hops_total: hops to travel to Dionysos: none from Dionysos's CPU,
+ *	else ``forward_hops``, and one more each time Dionysos moved away
+ *	from the CPU the last one reached.
  * @hops: hops travelled.
  * @ipis: IPIs sent.
  * @served_cpu: the CPU that served it, valid once DONE with @status 0.
  * @status: 0 or a negative errno, valid once DONE.
  * @page: the granted block, valid once DONE with @status 0.
+ *
+ * forward.c allocates, sends, answers and frees it; Dionysos sets @page and
+ * @served_cpu of a request queued for its thread and calls @answer, and
+ * frees an abandoned one.
  */
 struct bootpool_request {
 	call_single_data_t csd;
 	struct llist_node llnode;
+	void (*answer)(struct bootpool_request *req, int status);
 	atomic_t state;
 	pid_t tgid;
 	struct mem_cgroup *memcg;
@@ -268,35 +276,29 @@ struct bootpool_request {
 	struct page *page;
 };
 
-enum {
-	BOOTPOOL_REQ_PENDING,
-	BOOTPOOL_REQ_DONE,
-	BOOTPOOL_REQ_ABANDONED,
-};
+int bootpool_forward_start(void);
+void bootpool_forward_stop(void);
+int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
+			     struct bootpool_alloc *arg, struct page **page);
+int bootpool_forward_depth(void);
+unsigned long bootpool_forward_max_depth(void);
+void bootpool_forward_reset_max_depth(void);
+
+/* ---- dionysos.c: the memory service, below forward.c ---- */
 
 int bootpool_dionysos_start(void);
 void bootpool_dionysos_stop(void);
-int bootpool_dionysos_grant_atomic(struct bootpool_request *req);
-int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
-				  struct page **page);
-void bootpool_dionysos_enqueue(struct bootpool_request *req);
-void bootpool_dionysos_answer(struct bootpool_request *req, int status);
 unsigned int bootpool_dionysos_serving_cpu(void);
+int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
+				   struct page **page);
+void bootpool_dionysos_enqueue(struct bootpool_request *req);
 void bootpool_dionysos_reap(struct bootpool_request *req);
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       struct mem_cgroup *memcg, bool dirty);
 void bootpool_dionysos_return(struct page *page, unsigned int order);
 void bootpool_dionysos_purge(struct mem_cgroup *memcg);
-void bootpool_dionysos_show(struct seq_file *m);
+void bootpool_dionysos_show(struct seq_file *m, int depth,
+			    unsigned long max_depth);
 void bootpool_dionysos_debugfs_init(struct dentry *dir);
-int bootpool_dionysos_queue_enter(void);
-void bootpool_dionysos_reset_max_depth(void);
-unsigned long bootpool_dionysos_max_depth(void);
-
-/* ---- forward.c: getting a request to Dionysos and the reply back ---- */
-
-int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
-			     struct bootpool_alloc *arg, struct page **page);
-void bootpool_request_complete(struct bootpool_request *req, int status);
 
 #endif /* _BOOTPOOL_H */

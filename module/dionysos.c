@@ -8,6 +8,11 @@
  * Barrelfish memory service it is named after; the pages themselves come
  * from the kernel's buddy allocator.
  *
+ * Dionysos is the layer below forward.c, which owns a request's life and
+ * brings it here; Dionysos calls nothing of forward.c's. Its thread answers
+ * the requests queued for it through their own ``answer``, and takes back
+ * the requests their requesters abandoned, with what was granted to them.
+ *
  * A request reaches Dionysos on its CPU in one of two contexts: in the IPI
  * handler at the end of its last hop, or in the ioctl of a task that runs
  * on ``dionysos_cpu``. Neither may sleep, so there a block of up to 8
@@ -38,14 +43,12 @@
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
-#include <linux/delay.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/llist.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
-#include <linux/reboot.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -97,15 +100,9 @@ struct bootpool_reserved {
  * @nr: blocks in @reserve, per order.
  * @granted: pages granted and not yet returned (against the budget).
  * @served_atomic: requests served in the IPI handler or on the spot.
- * @depth: requests on their way to Dionysos and not yet answered. A
- *	request made on ``dionysos_cpu`` and served there at once never waits
- *	in a queue: it is not counted, but it is seen by @max_depth.
- * @max_depth: the largest @depth seen.
  * @queue: requests for the thread.
  * @reap: replies whose requester gave up, for the thread to take back.
  * @served_thread: requests served by the thread (written by it only).
- * @down: the kernel is going down: no request may leave for Dionysos.
- * @reboot_nb: the reboot notifier that sets @down.
  */
 struct bootpool_dionysos {
 	struct task_struct *task;
@@ -120,13 +117,9 @@ struct bootpool_dionysos {
 	unsigned int nr[BOOTPOOL_ATOMIC_ORDERS];
 	unsigned long granted;
 	unsigned long served_atomic;
-	atomic_t depth;
-	atomic_t max_depth;
 	struct llist_head queue;
 	struct llist_head reap;
 	unsigned long served_thread;
-	bool down;
-	struct notifier_block reboot_nb;
 };
 
 static struct bootpool_dionysos dionysos = {
@@ -236,61 +229,6 @@ static struct page *bootpool_block_alloc(unsigned int order,
 	return page;
 }
 
-static void bootpool_dionysos_note_depth(int depth)
-{
-	int max = atomic_read(&dionysos.max_depth);
-
-	while (depth > max &&
-	       !atomic_try_cmpxchg(&dionysos.max_depth, &max, depth))
-		;
-}
-
-/**
- * bootpool_dionysos_answer() - answer a request counted on its way
- * @req: the request, with @req->page and @req->served_cpu set when
- *	@status is 0.
- * @status: 0 or a negative errno for the requester.
- *
- * The depth drops only after bootpool_request_complete() has handed the
- * reply to its requester or, if the requester gave up, put the request on
- * the reap list: bootpool_dionysos_stop() waits for a zero depth before
- * it stops the thread and reaps what is left, so no abandoned reply can
- * slip in after its last look.
- *
- * Context: any, including hard interrupt.
- */
-void bootpool_dionysos_answer(struct bootpool_request *req, int status)
-{
-	trace_bootpool_dionysos_serve(req->tgid, req->order,
-				      atomic_read(&dionysos.depth), status,
-				      req->served_cpu);
-	bootpool_request_complete(req, status);
-	atomic_dec(&dionysos.depth);
-}
-
-/**
- * bootpool_dionysos_queue_enter() - account a request on its way
- *
- * Called by the requester before the request leaves; Dionysos accounts
- * the answer. The depth seen here is what ``max_queue_depth`` records.
- *
- * Context: any.
- * Return: 0, or -ESHUTDOWN when the kernel is going down: the request
- * must not leave (bootpool_dionysos_reboot()).
- */
-int bootpool_dionysos_queue_enter(void)
-{
-	/* Fully ordered: pairs with the barrier in bootpool_dionysos_reboot(). */
-	int depth = atomic_inc_return(&dionysos.depth);
-
-	if (READ_ONCE(dionysos.down)) {
-		atomic_dec(&dionysos.depth);
-		return -ESHUTDOWN;
-	}
-	bootpool_dionysos_note_depth(depth);
-	return 0;
-}
-
 /*
  * Take a reserved block of @order charged to @memcg, or NULL.
  * Context: dionysos.lock held.
@@ -316,16 +254,25 @@ static struct page *bootpool_reserve_take(unsigned int order,
 	return NULL;
 }
 
-/*
- * Grant a block of @order without sleeping, charged to the budget and to
- * @memcg: a reserved block of that memcg, or a new one. GFP_NOWAIT, not
- * GFP_ATOMIC: a memcg at its limit must refuse the charge (__GFP_HIGH
- * would force it past memory.max).
+/**
+ * bootpool_dionysos_grant_atomic() - grant a block without sleeping
+ * @order: log2 of the pages wanted.
+ * @memcg: the memory cgroup the block is charged to.
+ * @page: set to the first page of the granted block, or NULL.
+ *
+ * The block is charged to the budget and to @memcg: a reserved block of
+ * that memcg, or a new one. GFP_NOWAIT, not GFP_ATOMIC: a memcg at its
+ * limit must refuse the charge (__GFP_HIGH would force it past
+ * memory.max).
+ *
+ * Context: in the IPI handler on Dionysos's CPU, or there with
+ * preemption disabled. Never sleeps.
  * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
- * fault point fires, -EAGAIN when the thread must serve it.
+ * fault point fires, -EAGAIN when the thread must serve it
+ * (bootpool_dionysos_enqueue()).
  */
-static int bootpool_grant_nowait(unsigned int order, struct mem_cgroup *memcg,
-				 struct page **page)
+int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
+				   struct page **page)
 {
 	unsigned long flags;
 	int ret;
@@ -352,49 +299,6 @@ static int bootpool_grant_nowait(unsigned int order, struct mem_cgroup *memcg,
 		bootpool_budget_uncharge(order);
 	spin_unlock_irqrestore(&dionysos.lock, flags);
 	return *page ? 0 : -EAGAIN;
-}
-
-/**
- * bootpool_dionysos_grant_atomic() - serve a request without the thread
- * @req: the request, counted by bootpool_dionysos_queue_enter(); on
- *	success @req->page is set, charged to @req->memcg.
- *
- * Context: in the IPI handler on Dionysos's CPU, or there with
- * preemption disabled. Never sleeps.
- * Return: 0 when served, -ENOMEM when the budget is exhausted, -EAGAIN
- * when the thread must serve it. The caller answers the request.
- */
-int bootpool_dionysos_grant_atomic(struct bootpool_request *req)
-{
-	req->served_cpu = smp_processor_id();
-	return bootpool_grant_nowait(req->order, req->memcg, &req->page);
-}
-
-/**
- * bootpool_dionysos_grant_local() - serve a request made on Dionysos's CPU
- * @order: log2 of the pages wanted.
- * @memcg: the memory cgroup the block is charged to.
- * @page: set to the granted block.
- *
- * The request is served on the spot, so it never waits in a queue: it is
- * not counted in the queue depth, only compared with the deepest seen.
- *
- * Context: on Dionysos's CPU with preemption disabled.
- * Return: like bootpool_dionysos_grant_atomic(); on -EAGAIN the caller
- * sends the request to the thread.
- */
-int bootpool_dionysos_grant_local(unsigned int order, struct mem_cgroup *memcg,
-				  struct page **page)
-{
-	int depth = atomic_read(&dionysos.depth) + 1;
-	int ret;
-
-	bootpool_dionysos_note_depth(depth);
-	ret = bootpool_grant_nowait(order, memcg, page);
-	if (ret != -EAGAIN)
-		trace_bootpool_dionysos_serve(current->tgid, order, depth, ret,
-					      smp_processor_id());
-	return ret;
 }
 
 /**
@@ -576,7 +480,7 @@ static void bootpool_dionysos_serve_queue(void)
 		WRITE_ONCE(dionysos.served_thread, dionysos.served_thread + 1);
 		/* The thread runs with migration disabled. */
 		req->served_cpu = raw_smp_processor_id();
-		bootpool_dionysos_answer(req, ret);
+		req->answer(req, ret);
 	}
 }
 
@@ -670,7 +574,7 @@ static int bootpool_dionysos_thread(void *unused)
 /*
  * Move Dionysos to @cpu: requests are routed there from now on, and the
  * thread goes there with its queues. Requests already on their way to the
- * old CPU are sent on from there (bootpool_forward_ipi()).
+ * old CPU are sent on from there (forward.c).
  * Context: a hotplug callback on the CPU Dionysos leaves or reaches.
  */
 static void bootpool_dionysos_move(unsigned int cpu)
@@ -715,26 +619,6 @@ static int bootpool_dionysos_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
-/*
- * The kernel is going down (reboot, halt, power-off or kexec): take no more
- * requests, and wait for the answers of those on their way. Next the
- * kernel stops the other CPUs, on x86 without CPU hotplug, each when it
- * takes the stop IPI; a hop or an answer still moving between CPUs then
- * could land on a CPU already stopped, or wake a requester there, which
- * the scheduler reports as a reschedule of an offline CPU. Processes keep running until
- * their CPU stops: their requests for Dionysos fail with ESHUTDOWN.
- */
-static int bootpool_dionysos_reboot(struct notifier_block *nb,
-				    unsigned long action, void *data)
-{
-	WRITE_ONCE(dionysos.down, true);
-	/* Pairs with the atomic_inc_return() of bootpool_dionysos_queue_enter(). */
-	smp_mb();
-	while (atomic_read(&dionysos.depth))
-		msleep(20);
-	return NOTIFY_DONE;
-}
-
 /**
  * bootpool_dionysos_start() - start the ``dionysos`` thread
  *
@@ -752,11 +636,6 @@ int bootpool_dionysos_start(void)
 	unsigned int cpu = bootpool_dionysos_cpu;
 	struct task_struct *task;
 	int ret;
-
-	dionysos.reboot_nb.notifier_call = bootpool_dionysos_reboot;
-	ret = register_reboot_notifier(&dionysos.reboot_nb);
-	if (ret)
-		return ret;
 
 	cpus_read_lock();
 	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
@@ -790,28 +669,20 @@ out_stop:
 	dionysos.task = NULL;
 out_unlock:
 	cpus_read_unlock();
-	unregister_reboot_notifier(&dionysos.reboot_nb);
 	return ret;
 }
 
 /**
  * bootpool_dionysos_stop() - stop the thread
  *
- * Called once no process can send a request any more; replies still in
- * flight (of requesters that died) are waited for and taken back. An
- * answer drops the depth only after its abandoned request is on the reap
- * list (bootpool_dionysos_answer()); the grace period after the wait lets
- * an IPI handler that dropped it return from this module's code.
+ * Called once no request is on its way (forward.c waits for that): every
+ * request queued for the thread has been answered, and what is left on
+ * the reap list (replies of requesters that died) is taken back here.
  *
  * Context: process context, module exit.
  */
 void bootpool_dionysos_stop(void)
 {
-	unregister_reboot_notifier(&dionysos.reboot_nb);
-	while (atomic_read(&dionysos.depth) || !llist_empty(&dionysos.queue))
-		msleep(20);
-	synchronize_rcu();
-
 	cpus_read_lock();
 	kthread_stop(dionysos.task);
 	dionysos.task = NULL;
@@ -826,42 +697,23 @@ void bootpool_dionysos_stop(void)
 }
 
 /**
- * bootpool_dionysos_max_depth() - deepest queue seen
- *
- * Context: any.
- * Return: the largest number of requests outstanding at Dionysos.
- */
-unsigned long bootpool_dionysos_max_depth(void)
-{
-	return atomic_read(&dionysos.max_depth);
-}
-
-/**
- * bootpool_dionysos_reset_max_depth() - restart the deepest-queue record
- *
- * Context: any.
- */
-void bootpool_dionysos_reset_max_depth(void)
-{
-	atomic_set(&dionysos.max_depth, atomic_read(&dionysos.depth));
-}
-
-/**
  * bootpool_dionysos_show() - print Dionysos's state for debugfs
  * @m: the seq_file.
+ * @depth: requests on their way to Dionysos (forward.c counts them).
+ * @max_depth: the deepest queue seen.
  *
  * Context: process context.
  */
-void bootpool_dionysos_show(struct seq_file *m)
+void bootpool_dionysos_show(struct seq_file *m, int depth,
+			    unsigned long max_depth)
 {
 	seq_printf(m, "cpu %u\n", bootpool_dionysos_serving_cpu());
 	seq_printf(m, "home_cpu %u\n", bootpool_dionysos_cpu);
 	seq_printf(m, "moves %lu\n", READ_ONCE(dionysos.moves));
 	seq_printf(m, "budget_pages %lu\n", bootpool_budget_pages());
 	seq_printf(m, "granted_pages %lu\n", READ_ONCE(dionysos.granted));
-	seq_printf(m, "queue_depth %d\n", atomic_read(&dionysos.depth));
-	seq_printf(m, "max_queue_depth %d\n",
-		   atomic_read(&dionysos.max_depth));
+	seq_printf(m, "queue_depth %d\n", depth);
+	seq_printf(m, "max_queue_depth %lu\n", max_depth);
 	seq_printf(m, "served_atomic %lu\n",
 		   READ_ONCE(dionysos.served_atomic));
 	seq_printf(m, "served_by_thread %lu\n",

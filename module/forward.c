@@ -1,16 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DOC: forwarding requests to Dionysos
+ * DOC: a request's life: forwarding it to Dionysos and the reply back
+ *
+ * This file owns a request to Dionysos from start to end: the shortcut on
+ * Dionysos's CPU, the request's allocation, its count in the queue depth,
+ * its hops, its answer and its abandonment. Dionysos (dionysos.c) is the
+ * service below: it grants, and its thread serves what cannot be granted
+ * without sleeping. Calls go one way, from here down to dionysos.c: the
+ * thread answers a request queued for it through the request's own
+ * ``answer``, and an abandoned request goes down to Dionysos with one
+ * call, for good.
  *
  * A request made on Dionysos's CPU (``dionysos_cpu``, or the CPU Dionysos
  * moved to while that is offline) is served right there, with preemption
- * disabled and without sleeping: no IPI, no thread. A request made on any
- * other CPU travels to Dionysos's CPU by IPI
- * (smp_call_function_single_async()) and is served in the IPI handler of
- * its last hop; only when that cannot be done without sleeping is it
- * queued for the ``dionysos`` thread. The reply is written into the
- * request, and the requester, which spins briefly and then sleeps
- * killably, picks it up.
+ * disabled and without sleeping: no request, no IPI, no thread. That is
+ * the one shortcut, decided in one place. Any other request is allocated,
+ * counted, and routed from the CPU it starts on: from Dionysos's CPU (the
+ * shortcut could not serve it, or the requester came there while the
+ * request was allocated) it has no hop to take; from any other it travels
+ * to Dionysos's CPU by IPI (smp_call_function_single_async()). Either way
+ * it is served where it arrives, in the IPI handler of its last hop or
+ * with preemption disabled, and only when that cannot be done without
+ * sleeping is it queued for the ``dionysos`` thread. The reply is written
+ * into the request, and the requester, which spins briefly and then
+ * sleeps killably, picks it up.
+ *
+ * A remote ALLOC in the order it happens: bootpool_forward_request() tries
+ * the shortcut, bootpool_forward_here(); else bootpool_request_new()
+ * allocates and counts a request, and bootpool_request_leave() starts it
+ * on its way; bootpool_forward_ipi() runs each hop, and
+ * bootpool_forward_arrive() has Dionysos grant it or queue it for the
+ * thread; bootpool_request_answer() completes it, in the IPI handler or
+ * from the thread; bootpool_request_wait() picks up the reply, or
+ * abandons the request.
  *
  * ``forward_hops`` emulates the routed path of the Barrelfish original,
  * where a capability sent to core 1 took three message hops instead of one:
@@ -31,7 +53,10 @@
  * whichever side comes second (the requester or the one answering)
  * decides who cleans up. An abandoned reply goes back to Dionysos.
  */
+#include <linux/delay.h>
 #include <linux/memcontrol.h>
+#include <linux/rcupdate.h>
+#include <linux/reboot.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -51,7 +76,127 @@ static unsigned int bootpool_forward_hops = 1;
 BOOTPOOL_PARAM_UINT(forward_hops, 1, BOOTPOOL_MAX_HOPS,
 		    "Cross-CPU hops a request from another CPU takes to Dionysos, 1-8 (default 1)");
 
-static void bootpool_forward_send(struct bootpool_request *req);
+/* &struct bootpool_request.state */
+enum {
+	BOOTPOOL_REQ_PENDING,
+	BOOTPOOL_REQ_DONE,
+	BOOTPOOL_REQ_ABANDONED,
+};
+
+/**
+ * struct bootpool_requests - the requests on their way to Dionysos
+ * @depth: requests on their way to Dionysos and not yet answered. A
+ *	request made on Dionysos's CPU and served there at once never waits
+ *	in a queue: it is not counted, but it is seen by @max_depth.
+ * @max_depth: the largest @depth seen.
+ * @down: the kernel is going down: no request may leave for Dionysos.
+ * @reboot_nb: the reboot notifier that sets @down.
+ */
+struct bootpool_requests {
+	atomic_t depth;
+	atomic_t max_depth;
+	bool down;
+	struct notifier_block reboot_nb;
+};
+
+static struct bootpool_requests bootpool_requests;
+
+static void bootpool_request_note_depth(int depth)
+{
+	int max = atomic_read(&bootpool_requests.max_depth);
+
+	while (depth > max &&
+	       !atomic_try_cmpxchg(&bootpool_requests.max_depth, &max, depth))
+		;
+}
+
+/*
+ * Count a request on its way, before it leaves; bootpool_request_answer()
+ * drops the count. The depth seen here is what ``max_queue_depth`` records.
+ * Return: 0, or -ESHUTDOWN when the kernel is going down: the request must
+ * not leave (bootpool_forward_reboot()).
+ */
+static int bootpool_request_enter(void)
+{
+	/* Fully ordered: pairs with the barrier in bootpool_forward_reboot(). */
+	int depth = atomic_inc_return(&bootpool_requests.depth);
+
+	if (READ_ONCE(bootpool_requests.down)) {
+		atomic_dec(&bootpool_requests.depth);
+		return -ESHUTDOWN;
+	}
+	bootpool_request_note_depth(depth);
+	return 0;
+}
+
+/*
+ * Hand the reply to the requester, or the request to Dionysos if the
+ * requester gave up. After the state changes to DONE the requester may
+ * free @req at once; wake_up_var() only hashes the address and does not
+ * dereference it.
+ * Context: any, including hard interrupt.
+ */
+static void bootpool_request_complete(struct bootpool_request *req, int status)
+{
+	req->status = status;
+	/*
+	 * A fully ordered cmpxchg: it publishes @status and @page to the
+	 * requester (pairs with the acquire in bootpool_request_done()),
+	 * and orders the store of DONE before wake_up_var()'s lockless
+	 * check for waiters, as include/linux/wait.h asks of a waker; the
+	 * waiter's side is the barrier in set_current_state() inside
+	 * wait_var_event_killable(). A release cmpxchg would leave the
+	 * check free to pass the store on a weakly ordered CPU, and the
+	 * requester asleep for good.
+	 */
+	if (atomic_cmpxchg(&req->state, BOOTPOOL_REQ_PENDING,
+			   BOOTPOOL_REQ_DONE) == BOOTPOOL_REQ_PENDING) {
+		wake_up_var(&req->state);
+		return;
+	}
+	bootpool_dionysos_reap(req);
+}
+
+/*
+ * Answer a request counted on its way, with @req->page and
+ * @req->served_cpu set when @status is 0: in the IPI handler, or as
+ * @req->answer in the thread.
+ *
+ * The depth drops only after bootpool_request_complete() has handed the
+ * reply to its requester or, if the requester gave up, put the request on
+ * the reap list: bootpool_forward_stop() waits for a zero depth before it
+ * stops the thread, which reaps what is left, so no abandoned reply can
+ * slip in after its last look.
+ *
+ * Context: any, including hard interrupt.
+ */
+static void bootpool_request_answer(struct bootpool_request *req, int status)
+{
+	trace_bootpool_dionysos_serve(req->tgid, req->order,
+				      atomic_read(&bootpool_requests.depth),
+				      status, req->served_cpu);
+	bootpool_request_complete(req, status);
+	atomic_dec(&bootpool_requests.depth);
+}
+
+/*
+ * The request has reached Dionysos's CPU: it is served here, or queued
+ * for the thread.
+ * Context: in the IPI handler on Dionysos's CPU, or there with preemption
+ * disabled.
+ */
+static void bootpool_forward_arrive(struct bootpool_request *req)
+{
+	int ret;
+
+	req->served_cpu = smp_processor_id();
+	ret = bootpool_dionysos_grant_atomic(req->order, req->memcg,
+					     &req->page);
+	if (ret == -EAGAIN)
+		bootpool_dionysos_enqueue(req);
+	else
+		bootpool_request_answer(req, ret);
+}
 
 /* A CPU other than @a and @b, or -1 when there is none online. */
 static int bootpool_relay_cpu(int a, int b)
@@ -83,37 +228,6 @@ static int bootpool_next_cpu(struct bootpool_request *req)
 	return relay < 0 ? dcpu : relay;
 }
 
-/* The request has reached Dionysos's CPU. */
-static void bootpool_forward_arrive(struct bootpool_request *req)
-{
-	int ret = bootpool_dionysos_grant_atomic(req);
-
-	if (ret == -EAGAIN)
-		bootpool_dionysos_enqueue(req);
-	else
-		bootpool_dionysos_answer(req, ret);
-}
-
-static void bootpool_forward_ipi(void *info)
-{
-	struct bootpool_request *req = info;
-	int cpu = smp_processor_id();
-
-	req->hops++;
-	trace_bootpool_forward(req->cur_cpu, cpu, req->hops);
-	req->cur_cpu = cpu;
-
-	if (req->hops == req->hops_total &&
-	    cpu != bootpool_dionysos_serving_cpu()) {
-		/* Dionysos moved away while the request was on its way. */
-		req->hops_total++;
-	}
-	if (req->hops < req->hops_total)
-		bootpool_forward_send(req);
-	else
-		bootpool_forward_arrive(req);
-}
-
 /*
  * Send the request on its next hop. Once sent, it may be answered and
  * freed at any moment: @req is not touched after a successful send.
@@ -139,35 +253,51 @@ static void bootpool_forward_send(struct bootpool_request *req)
 	}
 }
 
-/**
- * bootpool_request_complete() - answer a request
- * @req: the request, with @req->page set when @status is 0.
- * @status: 0 or a negative errno for the requester.
- *
- * After the state changes to DONE the requester may free @req at once;
- * wake_up_var() only hashes the address and does not dereference it.
- *
- * Context: any, including hard interrupt.
+/*
+ * Take the request on from where it is: on its next hop, or to Dionysos
+ * once it has travelled them all.
+ * Context: preemption or interrupts disabled.
  */
-void bootpool_request_complete(struct bootpool_request *req, int status)
+static void bootpool_forward_go(struct bootpool_request *req)
 {
-	req->status = status;
-	/*
-	 * A fully ordered cmpxchg: it publishes @status and @page to the
-	 * requester (pairs with the acquire in bootpool_request_done()),
-	 * and orders the store of DONE before wake_up_var()'s lockless
-	 * check for waiters, as include/linux/wait.h asks of a waker; the
-	 * waiter's side is the barrier in set_current_state() inside
-	 * wait_var_event_killable(). A release cmpxchg would leave the
-	 * check free to pass the store on a weakly ordered CPU, and the
-	 * requester asleep for good.
-	 */
-	if (atomic_cmpxchg(&req->state, BOOTPOOL_REQ_PENDING,
-			   BOOTPOOL_REQ_DONE) == BOOTPOOL_REQ_PENDING) {
-		wake_up_var(&req->state);
-		return;
+	if (req->hops < req->hops_total)
+		bootpool_forward_send(req);
+	else
+		bootpool_forward_arrive(req);
+}
+
+static void bootpool_forward_ipi(void *info)
+{
+	struct bootpool_request *req = info;
+	int cpu = smp_processor_id();
+
+	req->hops++;
+	trace_bootpool_forward(req->cur_cpu, cpu, req->hops);
+	req->cur_cpu = cpu;
+
+	if (req->hops == req->hops_total &&
+	    cpu != bootpool_dionysos_serving_cpu()) {
+		/* Dionysos moved away while the request was on its way. */
+		req->hops_total++;
 	}
-	bootpool_dionysos_reap(req);
+	bootpool_forward_go(req);
+}
+
+/*
+ * Start the request on its way from this CPU: no hop from Dionysos's CPU,
+ * ``forward_hops`` from any other.
+ */
+static void bootpool_request_leave(struct bootpool_request *req)
+{
+	int cpu = get_cpu();
+
+	req->from_cpu = cpu;
+	req->cur_cpu = cpu;
+	if (cpu != bootpool_dionysos_serving_cpu())
+		req->hops_total = clamp_val(READ_ONCE(bootpool_forward_hops),
+					    1, BOOTPOOL_MAX_HOPS);
+	bootpool_forward_go(req);
+	put_cpu();
 }
 
 /* Pairs with the cmpxchg in bootpool_request_complete(). */
@@ -227,16 +357,34 @@ static int bootpool_request_wait(struct bootpool_request *req)
 	return 0;
 }
 
-static void bootpool_request_init(struct bootpool_request *req,
-				  unsigned int order, struct mem_cgroup *memcg)
+/*
+ * A new request, counted on its way. Return: the request, or an ERR_PTR:
+ * -ENOMEM, or -ESHUTDOWN (bootpool_request_enter()).
+ */
+static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
+						     unsigned int order)
 {
+	struct bootpool_request *req;
+	int ret;
+
+	/* Forwarded, or left for the thread: the request may outlive us. */
+	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	if (!req)
+		return ERR_PTR(-ENOMEM);
+	ret = bootpool_request_enter();
+	if (ret) {
+		kfree(req);
+		return ERR_PTR(ret);
+	}
 	memset(req, 0, sizeof(*req));
 	INIT_CSD(&req->csd, bootpool_forward_ipi, req);
 	atomic_set(&req->state, BOOTPOOL_REQ_PENDING);
+	req->answer = bootpool_request_answer;
 	req->tgid = current->tgid;
 	req->order = order;
 	/* The domain's reference, while the requester waits. */
 	req->memcg = memcg;
+	return req;
 }
 
 /* How a request made on @from_cpu reached Dionysos, for the ALLOC reply. */
@@ -247,6 +395,38 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
 	arg->served_cpu = served_cpu;
 	arg->hops = hops;
 	arg->ipis = ipis;
+}
+
+/*
+ * The shortcut: on Dionysos's CPU a request that can be served without
+ * sleeping needs no request, no queue and no IPI. With preemption disabled
+ * here, Dionysos cannot leave this CPU nor come to it meanwhile.
+ * Return: like bootpool_dionysos_grant_atomic(); -EAGAIN also off
+ * Dionysos's CPU: a request must be sent.
+ */
+static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
+				 struct bootpool_alloc *arg, struct page **page)
+{
+	int cpu = get_cpu();
+	int depth, ret = -EAGAIN;
+
+	if (cpu == bootpool_dionysos_serving_cpu()) {
+		/*
+		 * Served on the spot, it never waits in a queue: it is not
+		 * counted in the queue depth, only compared with the deepest
+		 * seen.
+		 */
+		depth = atomic_read(&bootpool_requests.depth) + 1;
+		bootpool_request_note_depth(depth);
+		ret = bootpool_dionysos_grant_atomic(order, memcg, page);
+		if (ret != -EAGAIN)
+			trace_bootpool_dionysos_serve(current->tgid, order,
+						      depth, ret, cpu);
+	}
+	put_cpu();
+	if (ret != -EAGAIN)
+		bootpool_reply(arg, cpu, cpu, 0, 0);
+	return ret;
 }
 
 /**
@@ -264,52 +444,16 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 			     struct bootpool_alloc *arg, struct page **page)
 {
 	struct bootpool_request *req;
-	int cpu, ret;
+	int ret;
 
-	/*
-	 * On Dionysos's CPU a request that can be served without sleeping
-	 * needs no request, no queue and no IPI. With preemption disabled
-	 * here, Dionysos cannot leave this CPU nor come to it meanwhile.
-	 */
-	cpu = get_cpu();
-	if (cpu == bootpool_dionysos_serving_cpu()) {
-		ret = bootpool_dionysos_grant_local(order, memcg, page);
-		put_cpu();
-		if (ret != -EAGAIN) {
-			bootpool_reply(arg, cpu, cpu, 0, 0);
-			return ret;
-		}
-	} else {
-		put_cpu();
-	}
-
-	/* Forwarded, or left for the thread: the request may outlive us. */
-	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
-	if (!req)
-		return -ENOMEM;
-	ret = bootpool_dionysos_queue_enter();
-	if (ret) {
-		kfree(req);
+	ret = bootpool_forward_here(memcg, order, arg, page);
+	if (ret != -EAGAIN)
 		return ret;
-	}
-	bootpool_request_init(req, order, memcg);
 
-	cpu = get_cpu();
-	req->from_cpu = cpu;
-	req->cur_cpu = cpu;
-	if (cpu == bootpool_dionysos_serving_cpu()) {
-		ret = bootpool_dionysos_grant_atomic(req);
-		if (ret == -EAGAIN)
-			bootpool_dionysos_enqueue(req);
-		else
-			bootpool_dionysos_answer(req, ret);
-	} else {
-		req->hops_total = clamp_val(READ_ONCE(bootpool_forward_hops),
-					    1, BOOTPOOL_MAX_HOPS);
-		bootpool_forward_send(req);
-	}
-	put_cpu();
-
+	req = bootpool_request_new(memcg, order);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	bootpool_request_leave(req);
 	ret = bootpool_request_wait(req);
 	if (ret)
 		return ret;
@@ -321,4 +465,100 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 		*page = req->page;
 	kfree(req);
 	return ret;
+}
+
+/**
+ * bootpool_forward_depth() - requests on their way to Dionysos
+ *
+ * Context: any.
+ * Return: the requests counted on their way and not yet answered.
+ */
+int bootpool_forward_depth(void)
+{
+	return atomic_read(&bootpool_requests.depth);
+}
+
+/**
+ * bootpool_forward_max_depth() - deepest queue seen
+ *
+ * Context: any.
+ * Return: the largest number of requests outstanding at Dionysos.
+ */
+unsigned long bootpool_forward_max_depth(void)
+{
+	return atomic_read(&bootpool_requests.max_depth);
+}
+
+/**
+ * bootpool_forward_reset_max_depth() - restart the deepest-queue record
+ *
+ * Context: any.
+ */
+void bootpool_forward_reset_max_depth(void)
+{
+	atomic_set(&bootpool_requests.max_depth,
+		   atomic_read(&bootpool_requests.depth));
+}
+
+/*
+ * The kernel is going down (reboot, halt, power-off or kexec): take no more
+ * requests, and wait for the answers of those on their way. Next the
+ * kernel stops the other CPUs, on x86 without CPU hotplug, each when it
+ * takes the stop IPI; a hop or an answer still moving between CPUs then
+ * could land on a CPU already stopped, or wake a requester there, which
+ * the scheduler reports as a reschedule of an offline CPU. Processes keep
+ * running until their CPU stops: their requests for Dionysos fail with
+ * ESHUTDOWN.
+ */
+static int bootpool_forward_reboot(struct notifier_block *nb,
+				   unsigned long action, void *data)
+{
+	WRITE_ONCE(bootpool_requests.down, true);
+	/* Pairs with the atomic_inc_return() of bootpool_request_enter(). */
+	smp_mb();
+	while (atomic_read(&bootpool_requests.depth))
+		msleep(20);
+	return NOTIFY_DONE;
+}
+
+/**
+ * bootpool_forward_start() - start Dionysos and the way to it
+ *
+ * Context: process context, module init.
+ * Return: 0, or a negative errno (see bootpool_dionysos_start()).
+ */
+int bootpool_forward_start(void)
+{
+	int ret;
+
+	bootpool_requests.reboot_nb.notifier_call = bootpool_forward_reboot;
+	ret = register_reboot_notifier(&bootpool_requests.reboot_nb);
+	if (ret)
+		return ret;
+	ret = bootpool_dionysos_start();
+	if (ret)
+		unregister_reboot_notifier(&bootpool_requests.reboot_nb);
+	return ret;
+}
+
+/**
+ * bootpool_forward_stop() - wait for the requests on their way, then stop
+ * Dionysos
+ *
+ * Called once no process can send a request any more; replies still in
+ * flight (of requesters that died) are waited for, and Dionysos takes
+ * them back when it stops. An answer drops the depth only after its
+ * abandoned request is on the reap list (bootpool_request_answer()); the
+ * grace period after the wait lets an IPI handler that dropped it return
+ * from this module's code.
+ *
+ * Context: process context, module exit.
+ */
+void bootpool_forward_stop(void)
+{
+	unregister_reboot_notifier(&bootpool_requests.reboot_nb);
+	while (atomic_read(&bootpool_requests.depth))
+		msleep(20);
+	synchronize_rcu();
+	bootpool_dionysos_stop();
 }

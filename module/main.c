@@ -322,7 +322,7 @@ static int __init bootpool_init(void)
 {
 	int ret;
 
-	ret = bootpool_dionysos_start();
+	ret = bootpool_forward_start();
 	if (ret)
 		return ret;
 
@@ -336,7 +336,7 @@ static int __init bootpool_init(void)
 
 out_remove_debugfs:
 	bootpool_debugfs_exit();
-	bootpool_dionysos_stop();
+	bootpool_forward_stop();
 	return ret;
 }
 
@@ -345,7 +345,7 @@ static void __exit bootpool_exit(void)
 	misc_deregister(&bootpool_misc);
 	bootpool_domains_synchronize();
 	bootpool_debugfs_exit();
-	bootpool_dionysos_stop();
+	bootpool_forward_stop();
 }
 
 module_init(bootpool_init);

@@ -73,7 +73,7 @@ static int bootpool_counters_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%s %ld\n", bootpool_counter_names[i],
 			   bootpool_counter_sum(i));
 	seq_printf(m, "dionysos_max_queue_depth %lu\n",
-		   bootpool_dionysos_max_depth());
+		   bootpool_forward_max_depth());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(bootpool_counters);
@@ -82,7 +82,8 @@ DEFINE_SHOW_ATTRIBUTE(bootpool_domains);
 
 static int bootpool_dionysos_info_show(struct seq_file *m, void *unused)
 {
-	bootpool_dionysos_show(m);
+	bootpool_dionysos_show(m, bootpool_forward_depth(),
+			       bootpool_forward_max_depth());
 	bootpool_users_show(m);
 	return 0;
 }
@@ -90,7 +91,7 @@ DEFINE_SHOW_ATTRIBUTE(bootpool_dionysos_info);
 
 static int bootpool_max_depth_get(void *data, u64 *val)
 {
-	*val = bootpool_dionysos_max_depth();
+	*val = bootpool_forward_max_depth();
 	return 0;
 }
 
@@ -98,7 +99,7 @@ static int bootpool_max_depth_set(void *data, u64 val)
 {
 	if (val)
 		return -EINVAL;
-	bootpool_dionysos_reset_max_depth();
+	bootpool_forward_reset_max_depth();
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(bootpool_max_depth_fops, bootpool_max_depth_get,
