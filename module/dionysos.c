@@ -85,9 +85,13 @@ struct bootpool_reserved {
  * struct bootpool_dionysos - the memory service
  * @task: the ``dionysos`` thread; NULL once stopped.
  * @cpu: the CPU Dionysos serves on: ``dionysos_cpu``, or while that is
- *	offline the one it moved to. Written only by the hotplug callbacks
- *	of the CPU it leaves or reaches, so it cannot change under a reader
- *	on either of them that has preemption or interrupts disabled.
+ *	offline the one it moved to. Written only by a hotplug callback,
+ *	running on the CPU going offline (which Dionysos leaves) or coming
+ *	online (which it reaches): a reader on that CPU with preemption or
+ *	interrupts disabled sees no change. A reader on another CPU may see
+ *	it change at any moment; what it does on the old value (serve on the
+ *	spot, send a last hop) stays right, since a grant is made under
+ *	@lock wherever it runs and the reply names the CPU that served it.
  * @moves: how often Dionysos moved (hotplug callbacks only).
  * @hp_state: the dynamic hotplug state of the callbacks.
  * @started: the thread has disabled migration.
@@ -131,8 +135,9 @@ static struct bootpool_dionysos dionysos = {
 /**
  * bootpool_dionysos_serving_cpu() - the CPU Dionysos serves on now
  *
- * Context: any. The answer stays true while the caller keeps preemption
- * disabled on the CPU it names (see &struct bootpool_dionysos.cpu).
+ * Context: any. The answer may change at any moment, except for a caller
+ * with preemption disabled on the CPU a hotplug callback is taking down
+ * or bringing up (see &struct bootpool_dionysos.cpu).
  * Return: ``dionysos_cpu``, or the CPU Dionysos moved to while that is
  * offline.
  */
@@ -515,8 +520,12 @@ static bool bootpool_dionysos_has_work(void)
  */
 static void bootpool_dionysos_follow(unsigned int cpu)
 {
-	while (!cpumask_test_cpu(cpu, &current->cpus_mask))
+	while (!cpumask_test_cpu(cpu, &current->cpus_mask)) {
+		/* The move was taken back (bootpool_dionysos_move()). */
+		if (READ_ONCE(dionysos.cpu) != cpu)
+			return;
 		schedule_timeout_uninterruptible(1);
+	}
 	migrate_enable();
 	/*
 	 * migrate_enable() queued the stopper that moves the thread; without
@@ -588,8 +597,16 @@ static void bootpool_dionysos_move(unsigned int cpu)
 	WRITE_ONCE(dionysos.moves, dionysos.moves + 1);
 	trace_bootpool_dionysos_move(from, cpu);
 	wake_up_process(dionysos.task);
-	/* Returns once the thread has enabled migration and moved. */
-	set_cpus_allowed_ptr(dionysos.task, cpumask_of(cpu));
+	/*
+	 * Returns once the thread has enabled migration and moved. It fails
+	 * only for a CPU that is not online, which @cpu is: should it ever
+	 * fail, Dionysos stays where it is rather than wait for a thread that
+	 * will not come.
+	 */
+	if (WARN_ON_ONCE(set_cpus_allowed_ptr(dionysos.task, cpumask_of(cpu)))) {
+		WRITE_ONCE(dionysos.cpu, from);
+		return;
+	}
 	/*
 	 * And once it has disabled migration again there: until then the
 	 * scheduler may push it off that CPU, should it start going offline,
@@ -689,7 +706,8 @@ void bootpool_dionysos_stop(void)
 	cpus_read_unlock();
 	cpuhp_remove_state_nocalls(dionysos.hp_state);
 
-	bootpool_dionysos_serve_queue();
+	/* A queued request stays counted on its way until it is answered. */
+	WARN_ON(!llist_empty(&dionysos.queue));
 	bootpool_dionysos_reap_all();
 	bootpool_dionysos_purge(NULL);
 	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",

@@ -399,8 +399,9 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
 
 /*
  * The shortcut: on Dionysos's CPU a request that can be served without
- * sleeping needs no request, no queue and no IPI. With preemption disabled
- * here, Dionysos cannot leave this CPU nor come to it meanwhile.
+ * sleeping needs no request, no queue and no IPI. Dionysos may move while
+ * it is served (see &struct bootpool_dionysos.cpu): it is then served on
+ * the CPU it found Dionysos on, as ``served_cpu`` says.
  * Return: like bootpool_dionysos_grant_atomic(); -EAGAIN also off
  * Dionysos's CPU: a request must be sent.
  */
