@@ -265,6 +265,280 @@ TEST_F_TIMEOUT(race, exit_while_remote_request_in_flight, 600)
 	TH_LOG("abandoned replies: %ld", bp_counter("abandoned_replies") - abandoned);
 }
 
+#define RT_RUNTIME	"/proc/sys/kernel/sched_rt_runtime_us"
+/* 6.12 on: the deadline server that runs fair tasks under an RT load. */
+#define FAIR_SERVER	"/sys/kernel/debug/sched/fair_server/cpu%d/runtime"
+/* The hog gives Dionysos's CPU back after this long, whatever happens. */
+#define HOG_MAX_NS	(800 * 1000000LL)
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/*
+ * Child: a SCHED_FIFO busy loop on @cpu until *@stop, or HOG_MAX_NS. It
+ * writes one byte to @ready_fd once it runs there as a real-time task.
+ * Exits 0 when stopped, 2 when it gave the CPU back on its own.
+ */
+static void hog_cpu(int cpu, atomic_int *stop, int ready_fd)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	long long until;
+
+	if (bp_pin_cpu(cpu) || sched_setscheduler(0, SCHED_FIFO, &sp))
+		_exit(1);
+	until = now_ns() + HOG_MAX_NS;
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	while (!atomic_load(stop))
+		if (now_ns() > until)
+			_exit(2);
+	_exit(0);
+}
+
+/* Child: one remote request of @size from @cpu; exits 3 if it returns. */
+static void request_once(int cpu, __u64 size)
+{
+	struct bootpool_alloc a;
+	int fd;
+
+	if (bp_pin_cpu(cpu))
+		_exit(1);
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		_exit(1);
+	bp_alloc(fd, size, &a);
+	_exit(3);
+}
+
+/* The state letter of /proc/@pid/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Where @pid sleeps (/proc/@pid/wchan) in @buf, "" if it cannot be read. */
+static void proc_wchan(pid_t pid, char *buf, int len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	fclose(f);
+}
+
+/*
+ * Wait up to @ms milliseconds for @pid to sleep inside bootpool (@in) or,
+ * dead or alive, anywhere else (!@in); @wchan says where it was last seen.
+ */
+static bool wait_sleep(pid_t pid, bool in, int ms, char *wchan, int len)
+{
+	long long until = now_ns() + ms * 1000000LL;
+	char state;
+
+	for (;;) {
+		state = proc_state(pid);
+		proc_wchan(pid, wchan, len);
+		if (in ? state == 'D' && !strncmp(wchan, "bootpool", 8) :
+			 state == 'Z' || !state ||
+			 ((state == 'D' || state == 'S') && wchan[0] &&
+			  strcmp(wchan, "0") && strncmp(wchan, "bootpool", 8)))
+			return true;
+		if (now_ns() > until)
+			return false;
+		usleep(1000);
+	}
+}
+
+/* What happened while the thread was held off, checked after the hog. */
+struct held_off {
+	int hog_status;
+	bool queued;		/* the request waited in the thread's queue */
+	bool left;		/* the requester left the wait before the thread ran */
+	char wchan[64];		/* where the requester slept then */
+	long served_before;	/* requests the thread served meanwhile */
+	long abandoned_before;	/* abandoned replies taken back meanwhile */
+	int req_status;
+	long long wait_ns;	/* from the fork to the requester's wait */
+	long long left_ns;	/* from the kill to its leaving the wait */
+};
+
+/*
+ * Keep the dionysos thread off its CPU with a real-time busy loop, make
+ * a request from @rcpu that only the thread can serve, kill the
+ * requester once it sleeps waiting for it, and let the thread run.
+ */
+static void kill_while_held_off(int dcpu, int rcpu, struct held_off *h)
+{
+	long served = bp_debugfs_get("dionysos", "served_by_thread");
+	long abandoned = bp_counter("abandoned_replies");
+	atomic_int *stop;
+	pid_t hog, req = -1;
+	int pipefd[2];
+	long long t;
+	char c;
+
+	h->hog_status = -1;
+	h->req_status = -1;
+	stop = mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (stop == MAP_FAILED || pipe(pipefd))
+		return;
+	atomic_store(stop, 0);
+	hog = fork();
+	if (!hog)
+		hog_cpu(dcpu, stop, pipefd[1]);
+	close(pipefd[1]);
+	if (hog < 0 || read(pipefd[0], &c, 1) != 1)
+		goto out_hog;
+
+	req = fork();
+	if (!req)
+		/* Order 4: beyond what the IPI handler serves. */
+		request_once(rcpu, 16 * 4096);
+	if (req < 0)
+		goto out_hog;
+	/* Asleep in the killable wait, its request queued. */
+	t = now_ns();
+	h->queued = wait_sleep(req, true, 400, h->wchan, sizeof(h->wchan)) &&
+		    bp_debugfs_get("dionysos", "queue_depth") == 1;
+	h->wait_ns = now_ns() - t;
+	t = now_ns();
+	kill(req, SIGKILL);
+	/*
+	 * Out of the wait, the request given up. Its exit may need the
+	 * held-off CPU (a grace period, a per-CPU work item): it ends once
+	 * the hog does.
+	 */
+	h->left = wait_sleep(req, false, 300, h->wchan, sizeof(h->wchan));
+	h->left_ns = now_ns() - t;
+	h->served_before = bp_debugfs_get("dionysos", "served_by_thread") - served;
+	h->abandoned_before = bp_counter("abandoned_replies") - abandoned;
+
+out_hog:
+	atomic_store(stop, 1);
+	if (hog > 0)
+		waitpid(hog, &h->hog_status, 0);
+	if (req > 0)
+		waitpid(req, &h->req_status, 0);
+	close(pipefd[0]);
+	munmap(stop, sizeof(*stop));
+}
+
+/* The first word of the file at @path, in @buf; false if it cannot. */
+static bool read_word(const char *path, char *buf, int len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f);
+	fclose(f);
+	if (!ok)
+		return false;
+	buf[strcspn(buf, "\n\t ")] = 0;
+	return buf[0];
+}
+
+/*
+ * EINTR, on purpose: a requester killed while it waits for a reply that
+ * only the ``dionysos`` thread can give gives the request up, dies of
+ * SIGKILL at once, and the reply, when the thread comes to it, is taken
+ * back as one abandoned reply. The thread is kept off its CPU by a
+ * SCHED_FIFO busy loop there, with RT throttling (and from 6.12 on the
+ * fair deadline server of that CPU) off for the fraction of a second it
+ * takes.
+ */
+TEST_F_TIMEOUT(race, killed_waiter_gets_eintr_and_its_reply_is_taken_back, 120)
+{
+	char rt[32], fair[96], fair_old[32] = "";
+	long granted, abandoned, served;
+	struct held_off h = { 0 };
+	struct bootpool_alloc a;
+	int dcpu, rcpu, i, fd;
+
+	if (!self->ready)
+		return;
+	dcpu = bp_debugfs_get("dionysos", "cpu");
+	if (dcpu < 0 || bp_online_cpus() < 2 || !read_word(RT_RUNTIME, rt, sizeof(rt)))
+		SKIP(return, "needs debugfs, 2 CPUs and %s", RT_RUNTIME);
+	rcpu = dcpu ? 0 : 1;
+	/* The children inherit it: none of them competes with the hog. */
+	ASSERT_EQ(0, bp_pin_cpu(rcpu));
+	ASSERT_EQ(0, bp_debugfs_get("dionysos", "queue_depth"));
+	granted = bp_debugfs_get("dionysos", "granted_pages");
+	served = bp_debugfs_get("dionysos", "served_by_thread");
+	abandoned = bp_counter("abandoned_replies");
+
+	ASSERT_EQ(0, bp_write_file(RT_RUNTIME, "-1"));
+	snprintf(fair, sizeof(fair), FAIR_SERVER, dcpu);
+	if (read_word(fair, fair_old, sizeof(fair_old)))
+		bp_write_file(fair, "0");
+	kill_while_held_off(dcpu, rcpu, &h);
+	TH_LOG("CPU %d held off; requester on CPU %d: waiting %lld us after its fork",
+	       dcpu, rcpu, h.wait_ns / 1000);
+	TH_LOG("out of the wait %lld us after the kill, then in %s",
+	       h.left_ns / 1000, h.wchan[0] ? h.wchan : "(dead)");
+	if (fair_old[0])
+		bp_write_file(fair, fair_old);
+	ASSERT_EQ(0, bp_write_file(RT_RUNTIME, rt));
+
+	ASSERT_TRUE(WIFEXITED(h.hog_status) && !WEXITSTATUS(h.hog_status))
+		TH_LOG("the busy loop did not hold Dionysos's CPU to the end (status %#x)",
+		       h.hog_status);
+	EXPECT_TRUE(h.queued)
+		TH_LOG("the request did not wait in the thread's queue");
+	EXPECT_TRUE(h.left)
+		TH_LOG("the requester did not leave the wait when killed");
+	EXPECT_EQ(0, h.served_before);
+	EXPECT_EQ(0, h.abandoned_before);
+	ASSERT_TRUE(WIFSIGNALED(h.req_status))
+		TH_LOG("the requester exited (status %#x)", h.req_status);
+	EXPECT_EQ(SIGKILL, WTERMSIG(h.req_status));
+
+	for (i = 0; i < 500 && (bp_counter("abandoned_replies") == abandoned ||
+				bp_debugfs_get("dionysos", "granted_pages") != granted); i++)
+		usleep(10000);
+	EXPECT_EQ(abandoned + 1, bp_counter("abandoned_replies"));
+	EXPECT_EQ(served + 1, bp_debugfs_get("dionysos", "served_by_thread"));
+	EXPECT_EQ(granted, bp_debugfs_get("dionysos", "granted_pages"));
+	EXPECT_EQ(0, bp_debugfs_get("dionysos", "queue_depth"));
+	EXPECT_TRUE(bp_counters_settle(5000));
+
+	/* Dionysos keeps serving, and the module still unloads. */
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bp_set_policy(fd, BOOTPOOL_POLICY_EARLY));
+	EXPECT_EQ(0, bp_alloc(fd, 16 * 4096, &a));
+	close(fd);
+	EXPECT_TRUE(bp_counters_settle(5000));
+	if (bp_exists(self->path)) {
+		ASSERT_EQ(0, bp_unload_wait(5000));
+		ASSERT_EQ(0, bp_load(self->path, ""));
+	}
+}
+
 static long race_cycles(void)
 {
 	const char *env = getenv("BOOTPOOL_RACE_CYCLES");
