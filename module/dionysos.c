@@ -43,6 +43,7 @@
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/error-injection.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
@@ -217,11 +218,13 @@ static void bootpool_block_put(struct page *page, unsigned int order)
 
 /*
  * Allocate a block of 2^@order zeroed pages, split so that each page holds
- * its own reference, charged to @memcg.
+ * its own reference, charged to @memcg. Not inlined: fail_function makes
+ * it fail for the tests, in the IPI handler and in the thread alike.
  * Context: any; @gfp says whether it may sleep.
  */
-static struct page *bootpool_block_alloc(unsigned int order,
-					 struct mem_cgroup *memcg, gfp_t gfp)
+static noinline struct page *bootpool_block_alloc(unsigned int order,
+						  struct mem_cgroup *memcg,
+						  gfp_t gfp)
 {
 	struct mem_cgroup *old = set_active_memcg(memcg);
 	struct page *page;
@@ -233,6 +236,7 @@ static struct page *bootpool_block_alloc(unsigned int order,
 		split_page(page, order);
 	return page;
 }
+ALLOW_ERROR_INJECTION(bootpool_block_alloc, NULL);
 
 /*
  * Take a reserved block of @order charged to @memcg, or NULL.
@@ -270,6 +274,8 @@ static struct page *bootpool_reserve_take(unsigned int order,
  * limit must refuse the charge (__GFP_HIGH would force it past
  * memory.max).
  *
+ * fail_function can make it fail for the tests (ALLOW_ERROR_INJECTION).
+ *
  * Context: in the IPI handler on Dionysos's CPU, or there with
  * preemption disabled. Never sleeps.
  * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
@@ -305,6 +311,7 @@ int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 	spin_unlock_irqrestore(&dionysos.lock, flags);
 	return *page ? 0 : -EAGAIN;
 }
+ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
 
 /**
  * bootpool_dionysos_enqueue() - hand a request to the ``dionysos`` thread
