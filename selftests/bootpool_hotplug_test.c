@@ -25,29 +25,28 @@
 
 #define HOME_CPU	1
 
-/* The single CPU in a Cpus_allowed_list, or -1 when it names more. */
+/*
+ * The single CPU the thread may run on, or -1 when it may run on more
+ * (-2 when its affinity cannot be read, -3 when no active CPU is in it).
+ * sched_getaffinity() reads the mask under the task's pi_lock, as every
+ * change of it is made: /proc's Cpus_allowed_list reads it with no lock,
+ * and a read racing with a move can name the old CPU and the new one
+ * together. The kernel gives the mask ANDed with the active CPUs: a CPU
+ * on its way online is not active yet.
+ */
 static int dionysos_affinity(pid_t pid)
 {
-	char path[64], line[256];
-	int cpu = -2;
-	FILE *f;
+	cpu_set_t set;
+	int cpu;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (sched_getaffinity(pid, sizeof(set), &set))
 		return -2;
-	while (fgets(line, sizeof(line), f)) {
-		char *list;
-
-		if (strncmp(line, "Cpus_allowed_list:", 18))
-			continue;
-		list = line + 18;
-		list += strspn(list, " \t");
-		list[strcspn(list, "\n")] = 0;
-		cpu = strpbrk(list, ",-") ? -1 : atoi(list);
-	}
-	fclose(f);
-	return cpu;
+	if (CPU_COUNT(&set) > 1)
+		return -1;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return -3;
 }
 
 static long serving_cpu(void)
@@ -193,7 +192,7 @@ static void *sample_affinity(void *p)
 	while (!atomic_load(&s->stop)) {
 		cpu = dionysos_affinity(s->pid);
 		s->samples++;
-		if (cpu < 0) {
+		if (cpu == -1 || cpu == -2) {
 			s->bad++;
 			s->bad_value = cpu;
 		}
