@@ -169,7 +169,7 @@ static void read_clocksource(void)
 	if (!f)
 		return;
 	if (fscanf(f, "%31s", clocksource) != 1)
-		strcpy(clocksource, "unknown");
+		snprintf(clocksource, sizeof(clocksource), "unknown");
 	fclose(f);
 }
 

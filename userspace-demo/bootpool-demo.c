@@ -871,7 +871,7 @@ static char *default_trace(void)
 	slash = strrchr(path, '/');
 	if (!slash || (size_t)(slash - path) + sizeof(DEFAULT_TRACE) + 1 > sizeof(path))
 		return DEFAULT_TRACE;
-	strcpy(slash + 1, DEFAULT_TRACE);
+	memcpy(slash + 1, DEFAULT_TRACE, sizeof(DEFAULT_TRACE));
 	return path;
 }
 
