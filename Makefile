@@ -44,8 +44,9 @@ KDIR := $(HOST_KDIR)
 BUILD_NAME := host
 endif
 endif
-# KSERIES: a newer kernel series of the matrix (scripts/setup fetches 6.12
-# from bookworm-security) instead of Debian 12's own 6.1.
+# KSERIES: a series of the kernel matrix (scripts/setup fetches 6.12 from
+# bookworm-security on Debian 12) instead of the host release's own kernel
+# (6.1 on Debian 12; on Debian 13 it is 6.12, and KSERIES=6.12 names it).
 KSERIES ?=
 ifneq ($(KSERIES),)
 ifeq ($(KDIR),)
@@ -60,7 +61,7 @@ endif
 
 # What installs the headers $(KDIR) should hold, for `make` to print.
 GUEST_HEADERS_HINT := scripts/setup (as root) installs Debian's $(GUEST_ARCH) \
-$(or $(KSERIES),6.1) headers into $(BOOTPOOL_CACHE)
+$(or $(KSERIES),default kernel's) headers into $(BOOTPOOL_CACHE)
 ifneq ($(filter kdir-%,$(BUILD_NAME)),)
 KDIR_HINT := point KDIR at a configured kernel tree
 else ifeq ($(ARCH)$(KSERIES),)
