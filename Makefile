@@ -196,7 +196,7 @@ check: ## Build both arches with W=1, run the kselftests in both guests, print t
 	scripts/check
 
 check-debug: ## Build (once) the arm64 and x86_64 debug kernels and the x86_64 KCSAN kernel and run KUnit, the kselftests, kmemleak and KCSAN there
-	CHECK_KCSAN_BUILD=1 CHECK_STAGES="setup debug kcsan" scripts/check
+	CHECK_DEBUG_BUILD=1 CHECK_STAGES="setup debug kcsan" scripts/check
 
 check-next: ## Build in a Debian sid sysroot and run the kselftests on sid's newest kernel, both arches (not in check)
 	scripts/next-sysroot
