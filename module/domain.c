@@ -983,9 +983,13 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
  * @dom: the caller's domain.
  * @arg: the request; the output fields are filled on success.
  *
- * Context: process context, may sleep; takes the domain's lock.
- * Return: 0, or -EINVAL (bad size or flags), -ENODEV (the domain is torn
- * down), or -ENOMEM, -EINTR or -ESHUTDOWN (see bootpool_forward_request()).
+ * Context: process context, may sleep; takes the domain's lock. The caller
+ * is the domain's process (bootpool_domain_is_current()): it holds the
+ * descriptor and uses the address space, so neither the last close nor the
+ * process's exit can have torn the domain down.
+ * Return: 0, or -EINVAL (bad size or flags), or -ENOMEM, -EINTR or
+ * -ESHUTDOWN (see bootpool_forward_request()); -ENODEV, with a warning, if
+ * the domain was torn down all the same.
  */
 int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg)
@@ -998,7 +1002,7 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 		return -EINVAL;
 
 	spin_lock(&dom->lock);
-	if (dom->dead) {
+	if (WARN_ON_ONCE(dom->dead)) {
 		spin_unlock(&dom->lock);
 		return -ENODEV;
 	}

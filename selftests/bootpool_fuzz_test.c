@@ -126,7 +126,7 @@ static bool ioctl_errno_ok(int err)
 {
 	switch (err) {
 	case ENOTTY: case EINVAL: case EFAULT: case ENOMEM:
-	case EBUSY: case E2BIG: case ENXIO: case ENODEV:
+	case EBUSY: case E2BIG:
 		return true;
 	}
 	return false;

@@ -130,8 +130,7 @@ enum bootpool_switch_reason {
  * together (``max_user_mb``) would be exceeded (blocks freed but still
  * mapped count), or memory ran out, or the process's memory cgroup is at
  * its ``memory.max``; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
- * (whatever Dionysos granted meanwhile goes back to it); ``ENODEV`` when
- * the domain was already torn down (its process is exiting); ``ESHUTDOWN``
+ * (whatever Dionysos granted meanwhile goes back to it); ``ESHUTDOWN``
  * when the kernel is going down (reboot, power-off or kexec has begun) and
  * the request would have had to travel to Dionysos or wait for its
  * thread. CPUs going offline on the way are no error: the request goes
