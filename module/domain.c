@@ -790,10 +790,12 @@ struct bootpool_domain *bootpool_domain_attach(void)
  * bootpool_domain_is_current() - whether the caller owns a domain
  * @dom: the domain of a descriptor.
  *
- * A descriptor serves only the process (thread group) that opened it: not
- * a forked child, not the receiver of a passed descriptor, and not a
- * process that shares its address space (clone(CLONE_VM) without
- * CLONE_THREAD, or a vfork() child before it execs).
+ * A descriptor serves only the process (thread group) that opened it, in
+ * the address space it opened it in: not a forked child, not the receiver
+ * of a passed descriptor, not a process that shares its address space
+ * (clone(CLONE_VM) without CLONE_THREAD, or a vfork() child before it
+ * execs), and not the process itself after an execve(), whose old address
+ * space took the domain down with it.
  *
  * Context: any.
  * Return: true when the caller is @dom's process.

@@ -944,6 +944,88 @@ TEST_F(dev, forked_child_cannot_use_parent_descriptor)
 	EXPECT_EQ(0, bp_free(self->fd, a.handle));
 }
 
+/*
+ * After execve() the process keeps its thread group id and its descriptors,
+ * but not its address space: the old one's teardown (the mmu notifier's
+ * release) tears the domain down while the descriptor is still open. Only
+ * the address space check stands between the new image and that dead
+ * domain. The image checks itself, from a constructor that runs before the
+ * harness when BOOTPOOL_EXEC_FD is set, and exits with the first failed
+ * step's number.
+ */
+#define EXEC_FD_ENV	"BOOTPOOL_EXEC_FD"
+#define EXEC_DOMAINS_ENV "BOOTPOOL_EXEC_DOMAINS"
+
+__attribute__((constructor)) static void exec_image_uses_kept_fd(void)
+{
+	const char *fd_env = getenv(EXEC_FD_ENV);
+	const char *domains_env = getenv(EXEC_DOMAINS_ENV);
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	int fd, own;
+	void *p;
+
+	if (!fd_env || !domains_env)
+		return;
+	fd = atoi(fd_env);
+	/* The old image's domain is gone, its descriptor kept. */
+	if (fcntl(fd, F_GETFD) < 0)
+		_exit(10);
+	if (bp_counter("domains") != atol(domains_env) - 1)
+		_exit(11);
+	if (bp_alloc(fd, 1, &a) != -EPERM || bp_alloc(fd, 2 * PAGE, &a) != -EPERM)
+		_exit(12);
+	if (bp_free(fd, 1) != -EPERM || bp_stats(fd, &st) != -EPERM ||
+	    bp_set_policy(fd, BOOTPOOL_POLICY_EARLY) != -EPERM)
+		_exit(13);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED || errno != EPERM)
+		_exit(14);
+	/* The new image opens a domain of its own, from scratch. */
+	own = open(BOOTPOOL_DEV, O_RDWR | O_CLOEXEC);
+	if (own < 0 || bp_stats(own, &st) || st.pool_used || st.remote_allocs)
+		_exit(15);
+	if (bp_alloc(own, 1, &a))
+		_exit(16);
+	_exit(0);
+}
+
+static void child_execs_with_open_fd(int unused_fd, int unused)
+{
+	char val[32];
+	struct bootpool_alloc a;
+	int fd = open(BOOTPOOL_DEV, O_RDWR);
+
+	(void)unused_fd;
+	(void)unused;
+	/* A pool block and a Dionysos block, both still held at execve(). */
+	if (fd < 0 || bp_alloc(fd, PAGE, &a) || bp_alloc(fd, 2 * PAGE, &a))
+		_exit(1);
+	if (a.source != BOOTPOOL_SOURCE_DIONYSOS)
+		_exit(2);
+	snprintf(val, sizeof(val), "%d", fd);
+	if (setenv(EXEC_FD_ENV, val, 1))
+		_exit(3);
+	snprintf(val, sizeof(val), "%ld", bp_counter("domains"));
+	if (setenv(EXEC_DOMAINS_ENV, val, 1))
+		_exit(3);
+	execl("/proc/self/exe", "bootpool_test", (char *)NULL);
+	_exit(4);
+}
+
+TEST_F(dev, descriptor_kept_across_exec_is_refused)
+{
+	long domains = bp_counter("domains");
+	long remote = bp_counter("remote_pages_held");
+
+	if (domains < 0)
+		SKIP(return, "no bootpool debugfs (not root?)");
+	EXPECT_EQ(0, bp_run_child(child_execs_with_open_fd, self->fd, 0));
+	/* Nothing of the child's two domains is left. */
+	EXPECT_EQ(domains, bp_counter("domains"));
+	EXPECT_EQ(remote, bp_counter("remote_pages_held"));
+}
+
 static void child_opens_own_domain(int parent_fd, int unused)
 {
 	struct bootpool_stats st;
