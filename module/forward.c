@@ -501,6 +501,13 @@ void bootpool_forward_reset_max_depth(void)
 		   atomic_read(&bootpool_requests.depth));
 }
 
+/* Wait until every request on its way has been answered. */
+static void bootpool_requests_drain(void)
+{
+	while (atomic_read(&bootpool_requests.depth))
+		msleep(20);
+}
+
 /*
  * The kernel is going down (reboot, halt, power-off or kexec): take no more
  * requests, and wait for the answers of those on their way. Next the
@@ -517,8 +524,7 @@ static int bootpool_forward_reboot(struct notifier_block *nb,
 	WRITE_ONCE(bootpool_requests.down, true);
 	/* Pairs with the atomic_inc_return() of bootpool_request_enter(). */
 	smp_mb();
-	while (atomic_read(&bootpool_requests.depth))
-		msleep(20);
+	bootpool_requests_drain();
 	return NOTIFY_DONE;
 }
 
@@ -558,8 +564,7 @@ int bootpool_forward_start(void)
 void bootpool_forward_stop(void)
 {
 	unregister_reboot_notifier(&bootpool_requests.reboot_nb);
-	while (atomic_read(&bootpool_requests.depth))
-		msleep(20);
+	bootpool_requests_drain();
 	synchronize_rcu();
 	bootpool_dionysos_stop();
 }
