@@ -271,7 +271,7 @@ static bool power_state_has(const char *state)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = 0;
 	fclose(f);
-	return strstr(buf, state) != NULL;
+	return strstr(buf, state);
 }
 
 /*
