@@ -182,6 +182,7 @@ struct sampler {
 	long samples;
 	long bad;
 	int bad_value;
+	long inactive;
 };
 
 static void *sample_affinity(void *p)
@@ -195,6 +196,8 @@ static void *sample_affinity(void *p)
 		if (cpu == -1 || cpu == -2) {
 			s->bad++;
 			s->bad_value = cpu;
+		} else if (cpu == -3) {
+			s->inactive++;
 		}
 	}
 	return NULL;
@@ -223,9 +226,12 @@ static pid_t spawn_requester(int cpu)
 
 /*
  * The thread's affinity, read all the time while its CPU goes and comes
- * back and requests keep waking it, is one CPU in every sample.
+ * back and requests keep waking it, names at most one active CPU in every
+ * sample. A CPU that is not active (going offline or coming online) is
+ * not shown by sched_getaffinity(): such samples name no CPU, and are
+ * counted and logged, not failed.
  */
-TEST_F_TIMEOUT(hotplug, affinity_is_one_cpu_at_every_moment, 180)
+TEST_F_TIMEOUT(hotplug, affinity_is_never_more_than_one_cpu, 180)
 {
 	struct sampler s = { .pid = bp_thread_pid("dionysos") };
 	pid_t *req = self->kids;
@@ -251,11 +257,11 @@ TEST_F_TIMEOUT(hotplug, affinity_is_one_cpu_at_every_moment, 180)
 		waitpid(req[i], NULL, 0);
 		req[i] = 0;
 	}
-	TH_LOG("%ld samples", s.samples);
+	TH_LOG("%ld samples, %ld with no active CPU", s.samples, s.inactive);
 	EXPECT_LT(0, s.samples);
 	EXPECT_EQ(0, s.bad) {
-		TH_LOG("%ld samples named more than one CPU (%d)", s.bad,
-		       s.bad_value);
+		TH_LOG("%ld samples named several CPUs (-1) or none readable (-2); last %d",
+		       s.bad, s.bad_value);
 	}
 	EXPECT_EQ(HOME_CPU, dionysos_affinity(s.pid));
 	EXPECT_TRUE(bp_counters_settle(10000));

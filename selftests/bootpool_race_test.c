@@ -470,7 +470,7 @@ static bool read_word(const char *path, char *buf, int len)
  * fair deadline server of that CPU) off for the fraction of a second it
  * takes.
  */
-TEST_F_TIMEOUT(race, killed_waiter_gets_eintr_and_its_reply_is_taken_back, 120)
+TEST_F_TIMEOUT(race, killed_waiter_leaves_the_wait_and_its_reply_is_taken_back, 120)
 {
 	char rt[32], fair[96], fair_old[32] = "";
 	long granted, abandoned, served;
