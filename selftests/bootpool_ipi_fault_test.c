@@ -19,12 +19,16 @@
  * requests of orders 0 to 5 with forward_hops 1 to 3. Every request must
  * return a block or ENOMEM, the faults must fire, and once the blocks are
  * freed Dionysos's granted pages and queue depth must be back where they
- * were. The debug stage of scripts/check scans kmemleak after the suite.
+ * were. Where a setting leaves calls that do not fail, or passes requests
+ * on to the thread, requests must still get blocks; where every grant
+ * without sleeping answers -EAGAIN, the thread must serve them all. The
+ * debug stage of scripts/check scans kmemleak after the suite.
  * Skipped on kernels without fail_function (the stock ones).
  */
 #include "bootpool_fault_util.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -43,19 +47,22 @@
 
 struct setting {
 	const char *name;
-	/* NULL: the point's default; a u64, as printf %#x -12 writes it */
+	/* NULL: the point's default; else -errno as a u64 (printf %#lx) */
 	const char *retval;
 	int interval;
 	int probability;
 	bool thread_only;	/* task-filter, and only the thread may fail */
+	bool serves;		/* some requests must still get a block */
+	bool thread_serves_all;	/* no grant may be made without the thread */
 };
 
 /*
  * Child: REQUESTS remote requests from @cpu, keeping up to KEEP blocks at
- * a time. Exits with the number of requests that returned neither a block
- * nor ENOMEM (SIGALRM if one never returns).
+ * a time; counts the blocks it got in @served. Exits with the number of
+ * requests that returned neither a block nor ENOMEM, and of frees that
+ * failed (SIGALRM if a request never returns).
  */
-static void requester(int cpu)
+static void requester(int cpu, long *served)
 {
 	__u64 held[KEEP] = { 0 };
 	struct bootpool_alloc a;
@@ -71,8 +78,10 @@ static void requester(int cpu)
 		ret = bp_alloc(fd, 4096ULL << (i % 6), &a);
 		if (ret && ret != -ENOMEM)
 			bad++;
-		if (held[i % KEEP])
-			bp_free(fd, held[i % KEEP]);
+		if (!ret)
+			(*served)++;
+		if (held[i % KEEP] && bp_free(fd, held[i % KEEP]))
+			bad++;
 		held[i % KEEP] = ret ? 0 : a.handle;
 	}
 	for (i = 0; i < KEEP; i++)
@@ -170,35 +179,49 @@ static int arm(const char *func, const struct setting *s)
 		if (ret)
 			return ret;
 	}
-	bp_write_file(FAIL_FUNCTION "task-filter", s->thread_only ? "Y" : "N");
-	bp_write_long(FAIL_FUNCTION "interval", s->interval);
-	bp_write_long(FAIL_FUNCTION "times", TIMES);
-	return bp_write_long(FAIL_FUNCTION "probability", s->probability);
+	ret = bp_write_file(FAIL_FUNCTION "task-filter", s->thread_only ? "Y" : "N");
+	if (!ret)
+		ret = bp_write_long(FAIL_FUNCTION "interval", s->interval);
+	if (!ret)
+		ret = bp_write_long(FAIL_FUNCTION "times", TIMES);
+	if (!ret)
+		ret = bp_write_long(FAIL_FUNCTION "probability", s->probability);
+	return ret;
 }
 
 /*
- * One round: with @func armed, a requester per CPU. Return: the faults
- * injected, or -1 after a failure (already reported).
+ * One round: with @func armed, a requester per CPU; @served is set to the
+ * blocks they got, @atomic to the grants made without the thread.
+ * Return: the faults injected, or -1 after a failure (already reported).
  */
 static long round_once(struct __test_metadata *_metadata, const char *func,
-		       const struct setting *s, long granted)
+		       const struct setting *s, long granted, long *served,
+		       long *atomic)
 {
 	int cpus = bp_online_cpus(), cpu, status, ret, bad = 0;
+	long left, atomic0, *counts;
 	pid_t pids[64];
-	long left;
 
 	if (cpus > (int)ARRAY_SIZE(pids))
 		cpus = ARRAY_SIZE(pids);
+	counts = mmap(NULL, sizeof(*counts) * ARRAY_SIZE(pids),
+		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counts == MAP_FAILED) {
+		TH_LOG("%s %s: no shared memory", func, s->name);
+		return -1;
+	}
+	atomic0 = bp_debugfs_get("dionysos", "served_atomic");
 	ret = arm(func, s);
 	if (ret) {
 		TH_LOG("%s %s: fail_function refused it: %s", func, s->name,
 		       strerror(-ret));
+		munmap(counts, sizeof(*counts) * ARRAY_SIZE(pids));
 		return -1;
 	}
 	for (cpu = 0; cpu < cpus; cpu++) {
 		pids[cpu] = fork();
 		if (!pids[cpu])
-			requester(cpu);
+			requester(cpu, &counts[cpu]);
 	}
 	for (cpu = 0; cpu < cpus; cpu++) {
 		if (pids[cpu] < 0 || waitpid(pids[cpu], &status, 0) != pids[cpu]) {
@@ -215,6 +238,14 @@ static long round_once(struct __test_metadata *_metadata, const char *func,
 	}
 	left = bp_read_long(FAIL_FUNCTION "times");
 	fail_function_off();
+	*atomic = bp_debugfs_get("dionysos", "served_atomic") - atomic0;
+	for (*served = 0, cpu = 0; cpu < cpus; cpu++)
+		*served += counts[cpu];
+	munmap(counts, sizeof(*counts) * ARRAY_SIZE(pids));
+	if (left < 0) {
+		TH_LOG("%s %s: cannot read %stimes", func, s->name, FAIL_FUNCTION);
+		bad++;
+	}
 	if (!dionysos_settles(granted, 5000)) {
 		TH_LOG("%s %s: Dionysos holds %ld pages (before: %ld), queue depth %ld",
 		       func, s->name, bp_debugfs_get("dionysos", "granted_pages"),
@@ -231,14 +262,14 @@ static long round_once(struct __test_metadata *_metadata, const char *func,
 static void sweep(struct __test_metadata *_metadata, long granted,
 		  const char *func, const struct setting *settings, int n)
 {
-	long injected, hops;
+	long injected, hops, served, atomic;
 	int i;
 
 	for (i = 0; i < n; i++) {
 		for (hops = 1; hops <= 3; hops++) {
 			ASSERT_EQ(0, bp_param_set_long("forward_hops", hops));
 			injected = round_once(_metadata, func, &settings[i],
-					      granted);
+					      granted, &served, &atomic);
 			ASSERT_LE(0, injected)
 				TH_LOG("%s %s, forward_hops %ld", func,
 				       settings[i].name, hops);
@@ -246,8 +277,13 @@ static void sweep(struct __test_metadata *_metadata, long granted,
 			EXPECT_LT(0, injected)
 				TH_LOG("%s %s, forward_hops %ld: no fault fired",
 				       func, settings[i].name, hops);
-			TH_LOG("%s %s, forward_hops %ld: %ld faults", func,
-			       settings[i].name, hops, injected);
+			TH_LOG("%s %s, hops %ld: %ld faults, %ld served, %ld not by the thread",
+			       func, settings[i].name, hops, injected, served,
+			       atomic);
+			if (settings[i].serves)
+				EXPECT_LT(0, served);
+			if (settings[i].thread_serves_all)
+				EXPECT_EQ(0, atomic);
 		}
 	}
 }
@@ -256,11 +292,11 @@ TEST_F_TIMEOUT(ipifault, block_alloc_failures_are_answered_and_leak_nothing,
 	       1200)
 {
 	static const struct setting settings[] = {
-		{ "every call", NULL, 1, 100, false },
-		{ "every 2nd call", NULL, 2, 100, false },
-		{ "every 3rd call", NULL, 3, 100, false },
-		{ "half the calls", NULL, 1, 50, false },
-		{ "every call in the thread", NULL, 1, 100, true },
+		{ "every call", NULL, 1, 100, false, false, false },
+		{ "every 2nd call", NULL, 2, 100, false, true, false },
+		{ "every 3rd call", NULL, 3, 100, false, true, false },
+		{ "half the calls", NULL, 1, 50, false, true, false },
+		{ "every call in the thread", NULL, 1, 100, true, true, false },
 	};
 
 	if (!self->ready)
@@ -273,10 +309,10 @@ TEST_F_TIMEOUT(ipifault, grant_atomic_failures_are_answered_and_leak_nothing,
 	       1200)
 {
 	static const struct setting settings[] = {
-		{ "ENOMEM every call", ENOMEM_RETVAL, 1, 100, false },
-		{ "ENOMEM every 2nd call", ENOMEM_RETVAL, 2, 100, false },
-		{ "EAGAIN every call", EAGAIN_RETVAL, 1, 100, false },
-		{ "EAGAIN every 3rd call", EAGAIN_RETVAL, 3, 100, false },
+		{ "ENOMEM every call", ENOMEM_RETVAL, 1, 100, false, false, false },
+		{ "ENOMEM every 2nd call", ENOMEM_RETVAL, 2, 100, false, true, false },
+		{ "EAGAIN every call", EAGAIN_RETVAL, 1, 100, false, true, true },
+		{ "EAGAIN every 3rd call", EAGAIN_RETVAL, 3, 100, false, true, false },
 	};
 
 	if (!self->ready)
