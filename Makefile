@@ -114,7 +114,7 @@ CHECK_STAGES ?=
 export CHECK_STAGES
 
 # Options of `make vm`, read by scripts/vm from the environment.
-export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET
+export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET TCG_THREAD
 
 .PHONY: all modules setup selftests emit_tests guest-modules vm check check-debug check-next clean help \
 	lint install dkms-check \
