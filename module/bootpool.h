@@ -181,6 +181,7 @@ enum bootpool_counter {
 	BOOTPOOL_CNT_SWITCH_EXHAUSTED,
 	BOOTPOOL_CNT_SWITCH_OVERSIZE,
 	BOOTPOOL_CNT_SWITCH_EARLY,
+	BOOTPOOL_CNT_SWITCH_REQUESTED,
 	BOOTPOOL_CNT_IPIS,
 	BOOTPOOL_CNT_HOPS,
 	BOOTPOOL_CNT_ABANDONED,		/* remote replies whose requester died */
@@ -212,6 +213,7 @@ struct bootpool_domain *bootpool_domain_attach(void);
 void bootpool_domain_detach(struct bootpool_domain *dom);
 bool bootpool_domain_is_current(const struct bootpool_domain *dom);
 int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy);
+int bootpool_domain_switch(struct bootpool_domain *dom);
 int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg);
 int bootpool_domain_free(struct bootpool_domain *dom, u64 handle);

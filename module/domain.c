@@ -555,6 +555,7 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 		[BOOTPOOL_SWITCH_EXHAUSTED] = BOOTPOOL_CNT_SWITCH_EXHAUSTED,
 		[BOOTPOOL_SWITCH_OVERSIZE] = BOOTPOOL_CNT_SWITCH_OVERSIZE,
 		[BOOTPOOL_SWITCH_EARLY] = BOOTPOOL_CNT_SWITCH_EARLY,
+		[BOOTPOOL_SWITCH_REQUESTED] = BOOTPOOL_CNT_SWITCH_REQUESTED,
 	};
 
 	lockdep_assert_held(&dom->lock);
@@ -867,6 +868,37 @@ int bootpool_domain_set_policy(struct bootpool_domain *dom, u32 policy)
 	if (policy == BOOTPOOL_POLICY_EARLY)
 		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_EARLY);
 out_unlock:
+	spin_unlock(&dom->lock);
+	return ret;
+}
+
+/**
+ * bootpool_domain_switch() - switch the domain to Dionysos at its request
+ * @dom: the domain.
+ *
+ * What a Barrelfish domain does with ram_alloc_set() once it is bound to
+ * the memory server: from now on every request goes to Dionysos. Seals
+ * the policy, as the first ALLOC does.
+ *
+ * Context: process context; takes the domain's lock.
+ * Return: 0, -EINVAL for a hybrid domain (it never switches), -EALREADY
+ * when the domain has switched already, -EBUSY when it is being torn down.
+ */
+int bootpool_domain_switch(struct bootpool_domain *dom)
+{
+	int ret = 0;
+
+	spin_lock(&dom->lock);
+	if (dom->dead)
+		ret = -EBUSY;
+	else if (dom->policy == BOOTPOOL_POLICY_HYBRID)
+		ret = -EINVAL;
+	else if (dom->switched)
+		ret = -EALREADY;
+	if (!ret) {
+		dom->sealed = true;
+		bootpool_domain_set_switch(dom, BOOTPOOL_SWITCH_REQUESTED);
+	}
 	spin_unlock(&dom->lock);
 	return ret;
 }
@@ -1512,7 +1544,7 @@ void bootpool_domain_show(struct seq_file *m, struct bootpool_domain *dom,
 			  const char *prefix)
 {
 	static const char * const reason[] = {
-		"none", "exhausted", "oversize", "early"
+		"none", "exhausted", "oversize", "early", "requested"
 	};
 	struct bootpool_stats st;
 	pid_t pid;

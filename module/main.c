@@ -88,6 +88,7 @@ static const struct bootpool_ioctl_desc bootpool_ioctls[] = {
 	{ BOOTPOOL_IOC_SET_POLICY, BOOTPOOL_POLICY_SIZE_VER0 },
 	{ BOOTPOOL_IOC_STATS, BOOTPOOL_STATS_SIZE_VER0 },
 	{ BOOTPOOL_IOC_ALLOC_BATCH, BOOTPOOL_ALLOC_BATCH_SIZE_VER0 },
+	{ BOOTPOOL_IOC_SWITCH, BOOTPOOL_SWITCH_SIZE_VER0 },
 };
 
 union bootpool_ioctl_arg {
@@ -96,6 +97,7 @@ union bootpool_ioctl_arg {
 	struct bootpool_policy policy;
 	struct bootpool_stats stats;
 	struct bootpool_alloc_batch batch;
+	struct bootpool_switch sw;
 };
 
 /* Arguments are whole u64 words (the UAPI structs have no padding). */
@@ -104,6 +106,7 @@ static_assert(sizeof(struct bootpool_free) % sizeof(u64) == 0);
 static_assert(sizeof(struct bootpool_policy) % sizeof(u64) == 0);
 static_assert(sizeof(struct bootpool_stats) % sizeof(u64) == 0);
 static_assert(sizeof(struct bootpool_alloc_batch) % sizeof(u64) == 0);
+static_assert(sizeof(struct bootpool_switch) % sizeof(u64) == 0);
 
 /*
  * Copy an argument of the kernel's own size a word at a time, in one user
@@ -221,6 +224,10 @@ static long bootpool_ioctl_dispatch(struct bootpool_domain *dom,
 		return 0;
 	case BOOTPOOL_IOC_ALLOC_BATCH:
 		return bootpool_ioctl_alloc_batch(dom, &karg->batch);
+	case BOOTPOOL_IOC_SWITCH:
+		if (karg->sw.flags)
+			return -EINVAL;
+		return bootpool_domain_switch(dom);
 	}
 	return -ENOTTY;
 }

@@ -40,6 +40,7 @@ static const char * const bootpool_counter_names[BOOTPOOL_NR_COUNTERS] = {
 	[BOOTPOOL_CNT_SWITCH_EXHAUSTED]	= "switches_exhausted",
 	[BOOTPOOL_CNT_SWITCH_OVERSIZE]	= "switches_oversize",
 	[BOOTPOOL_CNT_SWITCH_EARLY]	= "switches_early",
+	[BOOTPOOL_CNT_SWITCH_REQUESTED]	= "switches_requested",
 	[BOOTPOOL_CNT_IPIS]		= "ipis",
 	[BOOTPOOL_CNT_HOPS]		= "hops",
 	[BOOTPOOL_CNT_ABANDONED]	= "abandoned_replies",

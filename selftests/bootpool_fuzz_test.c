@@ -126,7 +126,7 @@ static bool ioctl_errno_ok(int err)
 {
 	switch (err) {
 	case ENOTTY: case EINVAL: case EFAULT: case ENOMEM:
-	case EBUSY: case E2BIG:
+	case EBUSY: case E2BIG: case EALREADY:
 		return true;
 	}
 	return false;
@@ -141,7 +141,7 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 	static const unsigned int sizes[] = {
 		sizeof(struct bootpool_alloc), sizeof(struct bootpool_free),
 		sizeof(struct bootpool_policy), sizeof(struct bootpool_stats),
-		sizeof(struct bootpool_alloc_batch),
+		sizeof(struct bootpool_alloc_batch), sizeof(struct bootpool_switch),
 	};
 	unsigned int type, nr, dir, size, cmd;
 	unsigned long off;
@@ -149,7 +149,7 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 	int i, ret;
 
 	type = rnd_below(t, 8) ? BOOTPOOL_IOC_MAGIC : types[rnd_below(t, 4)];
-	nr = rnd_below(t, 4) ? rnd_below(t, 5) : rnd_below(t, 256);
+	nr = rnd_below(t, 4) ? rnd_below(t, ARRAY_SIZE(sizes)) : rnd_below(t, 256);
 	dir = rnd_below(t, 4);
 	switch (rnd_below(t, 4)) {
 	case 0:
@@ -159,7 +159,7 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 		size = rnd_below(t, 160);
 		break;
 	default:	/* the real size of that ioctl's structure */
-		size = sizes[nr % 5];
+		size = sizes[nr % ARRAY_SIZE(sizes)];
 		break;
 	}
 	cmd = _IOC(dir, type, nr, size);
@@ -174,12 +174,12 @@ static void fuzz_ioctl(struct fuzz_thread *t)
 		uint64_t *w = arg;
 
 		w[0] = rnd_value(t);
-		if (nr % 5 == 1)
+		if (nr % ARRAY_SIZE(sizes) == 1)
 			w[0] = pick_handle(t);
 		w[1] = rnd_below(t, 4) ? 0 : rnd(t);
-		if (nr % 5 == 2)
+		if (nr % ARRAY_SIZE(sizes) == 2)
 			w[0] = rnd_below(t, 5);
-		if (nr % 5 == 4) {
+		if (nr % ARRAY_SIZE(sizes) == 4) {
 			/* Array inside the scratch area, so the kernel may write it. */
 			w[0] = (uint64_t)(unsigned long)(t->scratch + 4096 +
 				(rnd_below(t, 4096) & ~7UL));
@@ -271,7 +271,12 @@ static void fuzz_misc(struct fuzz_thread *t)
 	struct bootpool_stats st;
 	int ret;
 
-	switch (rnd_below(t, 4)) {
+	switch (rnd_below(t, 5)) {
+	case 4:
+		ret = bp_switch(t->fd);
+		if (ret && ret != -EINVAL && ret != -EALREADY)
+			report(t, "SWITCH", 0, 0, -ret);
+		break;
 	case 0:
 		ret = bp_stats(t->fd, &st);
 		if (ret)

@@ -323,6 +323,77 @@ TEST_F(dev, bad_policy_and_flags_are_einval)
 	EXPECT_EQ(0, st.switched);
 }
 
+TEST_F(dev, requested_switch_sends_page_requests_to_dionysos)
+{
+	long before = bp_counter("switches_requested");
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, a.source);
+	ASSERT_EQ(0, bp_switch(self->fd));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.switched);
+	EXPECT_EQ(BOOTPOOL_SWITCH_REQUESTED, st.switch_reason);
+	EXPECT_EQ(POOL_PAGES - 1, st.switch_pages_left);
+	/* A page the pool could still serve now comes from Dionysos. */
+	ASSERT_EQ(0, bp_alloc(self->fd, 1, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+	EXPECT_EQ(PAGE, a.granted);
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.pool_allocs);
+	EXPECT_EQ(1, st.remote_allocs);
+	EXPECT_EQ(POOL_PAGES - 1, st.pool_free);
+	if (before >= 0)
+		EXPECT_EQ(before + 1, bp_counter("switches_requested"));
+}
+
+TEST_F(dev, requested_switch_seals_the_policy)
+{
+	ASSERT_EQ(0, bp_switch(self->fd));
+	EXPECT_EQ(-EBUSY, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+}
+
+TEST_F(dev, switch_of_a_switched_domain_is_ealready_and_changes_nothing)
+{
+	struct bootpool_stats st;
+
+	ASSERT_EQ(0, bp_alloc(self->fd, 2 * PAGE, NULL));
+	EXPECT_EQ(-EALREADY, bp_switch(self->fd));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(BOOTPOOL_SWITCH_OVERSIZE, st.switch_reason);
+}
+
+TEST_F(dev, switch_of_an_early_domain_is_ealready)
+{
+	struct bootpool_stats st;
+
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_EARLY));
+	EXPECT_EQ(-EALREADY, bp_switch(self->fd));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(BOOTPOOL_SWITCH_EARLY, st.switch_reason);
+	/* The policy is not sealed by a refused switch. */
+	EXPECT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_LATE));
+}
+
+TEST_F(dev, bad_switch_requests_are_einval_and_change_nothing)
+{
+	struct bootpool_switch sw = { .flags = 1 };
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_SWITCH, &sw));
+	EXPECT_EQ(EINVAL, errno);
+	/* A hybrid domain never switches. */
+	ASSERT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_HYBRID));
+	EXPECT_EQ(-EINVAL, bp_switch(self->fd));
+	ASSERT_EQ(0, bp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.switched);
+	EXPECT_EQ(BOOTPOOL_SWITCH_NONE, st.switch_reason);
+	ASSERT_EQ(0, bp_alloc(self->fd, PAGE, &a));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, a.source);
+}
+
 TEST_F(dev, bad_alloc_requests_are_einval_and_change_nothing)
 {
 	struct bootpool_alloc a = { .size = 1, .flags = 1 };

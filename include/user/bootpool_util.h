@@ -61,6 +61,7 @@ static inline const char *bp_reason_name(__u32 reason)
 		[BOOTPOOL_SWITCH_EXHAUSTED]	= "exhausted",
 		[BOOTPOOL_SWITCH_OVERSIZE]	= "oversize",
 		[BOOTPOOL_SWITCH_EARLY]		= "early",
+		[BOOTPOOL_SWITCH_REQUESTED]	= "requested",
 	};
 
 	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
@@ -93,6 +94,13 @@ static inline int bp_set_policy(int fd, __u32 policy)
 	struct bootpool_policy p = { .policy = policy };
 
 	return ioctl(fd, BOOTPOOL_IOC_SET_POLICY, &p) ? -errno : 0;
+}
+
+static inline int bp_switch(int fd)
+{
+	struct bootpool_switch sw = { 0 };
+
+	return ioctl(fd, BOOTPOOL_IOC_SWITCH, &sw) ? -errno : 0;
 }
 
 static inline int bp_stats(int fd, struct bootpool_stats *st)

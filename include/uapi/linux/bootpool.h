@@ -10,7 +10,7 @@
  * that pool or from the memory service Dionysos, a kernel thread bound to
  * one CPU, according to the domain's switching policy. FREE returns a block
  * to where it came from, mmap() maps a block, STATS reports the domain's
- * counters.
+ * counters, SWITCH moves the domain to Dionysos when it chooses.
  *
  * All structures have fixed-width fields and no implicit padding, so a
  * 32-bit program on a 64-bit kernel uses the same structures and ioctl
@@ -85,12 +85,16 @@ enum bootpool_source {
  * @BOOTPOOL_SWITCH_EXHAUSTED: a request found no free page in the pool.
  * @BOOTPOOL_SWITCH_OVERSIZE: a request was larger than one page.
  * @BOOTPOOL_SWITCH_EARLY: the early policy switched at attach.
+ * @BOOTPOOL_SWITCH_REQUESTED: the domain asked to switch
+ *	(%BOOTPOOL_IOC_SWITCH), as a Barrelfish domain switches itself with
+ *	ram_alloc_set() once it is bound to the memory server.
  */
 enum bootpool_switch_reason {
 	BOOTPOOL_SWITCH_NONE = 0,
 	BOOTPOOL_SWITCH_EXHAUSTED = 1,
 	BOOTPOOL_SWITCH_OVERSIZE = 2,
 	BOOTPOOL_SWITCH_EARLY = 3,
+	BOOTPOOL_SWITCH_REQUESTED = 4,
 };
 
 /* Largest request Dionysos serves: 4 MiB, 1024 pages of 4 KiB. */
@@ -236,6 +240,26 @@ struct bootpool_stats {
 
 #define BOOTPOOL_STATS_SIZE_VER0	32	/* up to and including @pad */
 
+/**
+ * struct bootpool_switch - argument of BOOTPOOL_IOC_SWITCH
+ * @flags: (in) must be 0.
+ *
+ * The domain switches to Dionysos now, for good: every later request
+ * goes to Dionysos, and the switch reason is
+ * %BOOTPOOL_SWITCH_REQUESTED. Like the first ALLOC, it seals the
+ * domain's policy.
+ *
+ * Errors: ``EINVAL`` for unknown flags or a domain whose policy is
+ * %BOOTPOOL_POLICY_HYBRID (it never switches); ``EALREADY`` when the
+ * domain has switched already (the early policy, an earlier ALLOC or
+ * SWITCH). A failed call changes nothing.
+ */
+struct bootpool_switch {
+	__u64 flags;
+};
+
+#define BOOTPOOL_SWITCH_SIZE_VER0	8
+
 /* Most requests one ALLOC_BATCH call takes. */
 #define BOOTPOOL_BATCH_MAX		1024
 
@@ -285,5 +309,6 @@ struct bootpool_alloc_batch {
 #define BOOTPOOL_IOC_SET_POLICY	_IOW(BOOTPOOL_IOC_MAGIC, 0x2, struct bootpool_policy)
 #define BOOTPOOL_IOC_STATS	_IOR(BOOTPOOL_IOC_MAGIC, 0x3, struct bootpool_stats)
 #define BOOTPOOL_IOC_ALLOC_BATCH _IOWR(BOOTPOOL_IOC_MAGIC, 0x4, struct bootpool_alloc_batch)
+#define BOOTPOOL_IOC_SWITCH	_IOW(BOOTPOOL_IOC_MAGIC, 0x5, struct bootpool_switch)
 
 #endif /* _UAPI_LINUX_BOOTPOOL_H */
