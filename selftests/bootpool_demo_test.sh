@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs userspace-demo's bootpool-demo with a few domains and asserts the
-# seed's claims on its figures, which must match the module's own debugfs
-# counters; also records a trace from the bootpool_alloc tracepoint and
-# replays it. TAP output, one test case per claim. What late switching
-# saves is asserted against what the trace replayed holds (its requests
-# before the first one above a page), never against a fixed number.
+# Runs userspace-demo's bootpool-demo with a few domains and checks its
+# figures, which are the module's counters, against bootpool_trace_model.awk:
+# an independent calculation, from each trace file alone, of what each
+# rule's domain asks and where the module serves it. Also checks that the
+# figures add up to the module's debugfs counters, and records a trace from
+# the bootpool_alloc tracepoint and replays it. TAP output, one test case
+# per claim; no figure is a fixed number.
 set -u
 
 KSFT_SKIP=4
@@ -18,8 +19,7 @@ EVENT=$TRACING/events/bootpool/bootpool_alloc/enable
 DEMO=$(command -v bootpool-demo 2>/dev/null || true)
 [ -n "$DEMO" ] || DEMO=/userspace-demo/bootpool-demo
 TRACES=$(dirname "$DEMO")/traces
-DEFAULT_TRACE=$TRACES/barrelfish-domain-init.trace
-PAGE=4096
+MODEL=$(dirname "$0")/bootpool_trace_model.awk
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root"
@@ -33,7 +33,7 @@ fi
 mkdir -p "$TMP"
 trap 'echo 0 > "$EVENT" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-NTESTS=9
+NTESTS=10
 TESTNO=0
 FAILS=0
 echo "TAP version 13"
@@ -55,18 +55,19 @@ result() {
 demo() {
 	out=$1
 	shift
-	if ! "$DEMO" -n $N --csv "$out.csv" "$@" > "$out.txt" 2>&1; then
+	if ! "$DEMO" -n $N -r 1 --csv "$out.csv" "$@" > "$out.txt" 2>&1; then
 		echo "bootpool-demo $* failed:"
 		cat "$out.txt"
 		return 1
 	fi
 }
 
-# get CSV POLICY PLACEMENT MODE COLUMN: one figure of the CSV.
+# get CSV TRACE RULE PLACEMENT MODE COLUMN: one figure of the CSV.
 get() {
-	awk -F, -v p="$2" -v l="$3" -v m="$4" -v c="$5" '
+	awk -F, -v t="$2" -v r="$3" -v l="$4" -v m="$5" -v c="$6" '
 	NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
-	$1 == p && $2 == l && $4 == m { print $idx[c]; found = 1; exit }
+	$idx["trace"] == t && $idx["rule"] == r && $idx["placement"] == l &&
+	$idx["mode"] == m { print $idx[c]; found = 1; exit }
 	END { if (!found) print "missing" }' "$1"
 }
 
@@ -83,106 +84,119 @@ check() {
 	fi
 }
 
-# The demo's per-domain figures times N must equal the change of the
-# module's global counters over the configuration.
+# check_model CSV TRACE RULE PLACEMENT MODE [AWK-ARGS...]: every figure the
+# model computes for the trace equals the demo's (the module's).
+check_model() {
+	csv=$1 t=$2 rule=$3 place=$4 mode=$5
+	shift 5
+	name=$(basename "$t")
+	awk -v rule="$rule" -v pool="$POOL_PAGES" "$@" -f "$MODEL" "$t" > "$TMP/model" ||
+		{ check 0 "$name/$rule: the model failed"; return; }
+	while read -r key want; do
+		got=$(get "$csv" "$name" "$rule" "$place" "$mode" "$key")
+		case "$key" in
+		switch_reason)
+			[ "$got" = "$want" ] || [ "$got$want" = "nonenone" ] ||
+				check 0 "$name/$rule${*:+ ($*)}: switch_reason $got, the model says $want" ;;
+		*)
+			check "$got - $want < 0.05 && $want - $got < 0.05" \
+				"$name/$rule${*:+ ($*)}: $key $got, the model says $want" ;;
+		esac
+	done < "$TMP/model"
+	d=$(get "$csv" "$name" "$rule" "$place" "$mode" dionysos_requests)
+	h=$(get "$csv" "$name" "$rule" "$place" "$mode" forward_hops)
+	i=$(get "$csv" "$name" "$rule" "$place" "$mode" ipis)
+	check "$i == $d * ($h > 0)" "$name/$rule: $i IPIs for $d Dionysos requests at forward_hops $h"
+	check "$(get "$csv" "$name" "$rule" "$place" "$mode" failed) == 0" "$name/$rule: domains failed"
+}
+
+# The demo's per-domain figures times its domains and rounds must equal
+# the change of the module's global counters, in every row of a CSV.
 check_counters() {
-	for col in dionysos_requests:debugfs_remote_allocs \
-		   pool_requests:debugfs_pool_allocs ipis:debugfs_ipis \
-		   hops:debugfs_hops; do
-		per=$(get "$1" "$2" "$3" "$4" "${col%%:*}")
-		tot=$(get "$1" "$2" "$3" "$4" "${col#*:}")
-		check "$per * $N == $tot" \
-			"$2/$3/$4: ${col%%:*} $per x $N domains != ${col#*:} $tot"
-	done
-}
-
-# pages_before_switch TRACE [asked]: how many requests the late policy
-# serves from the pool before it switches, read from the trace file: the
-# requests before the first one above a page, at most pool_pages of them.
-# Of SIZE/FALLBACK it takes FALLBACK, or SIZE when "asked" (--no-fallback).
-pages_before_switch() {
-	awk -v asked="${2:-}" -v page=$PAGE -v pool="$POOL_PAGES" '
-	function bytes(s) {
-		if (s ~ /[Kk]$/)
-			return s * 1024
-		if (s ~ /[Mm]$/)
-			return s * 1048576
-		return s + 0
-	}
-	{ sub(/#.*/, "") }
-	NF == 0 { next }
+	rows=$(awk -F, '
+	NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
 	{
-		n = split($1, part, "/")
-		size = bytes(n == 2 && asked == "" ? part[2] : part[1])
-		if (size > page || k == pool)
-			exit
-		k++
-	}
-	END { print k + 0 }' "$1"
-}
-
-# check_saving CSV TRACE [asked]: late saves a page per request before its
-# switch, in memory, Dionysos requests and IPIs (off1), and switches there.
-check_saving() {
-	k=$(pages_before_switch "$2" "${3:-}")
-	ml=$(get "$1" late off1 one-by-one mem_kib)
-	me=$(get "$1" early off1 one-by-one mem_kib)
-	rl=$(get "$1" late off1 one-by-one dionysos_requests)
-	re=$(get "$1" early off1 one-by-one dionysos_requests)
-	il=$(get "$1" late off1 one-by-one ipis)
-	ie=$(get "$1" early off1 one-by-one ipis)
-	pl=$(get "$1" late off1 one-by-one pool_requests)
-	what="$(basename "$2")${3:+ (--no-fallback)}"
-	check "$me - $ml == $k * $PAGE / 1024" \
-		"$what: late $ml KiB, early $me KiB: want $k pages saved"
-	check "$re - $rl == $k" "$what: Dionysos requests late $rl, early $re: want $k fewer"
-	check "$ie - $il == $k" "$what: IPIs late $il, early $ie: want $k fewer"
-	check "$pl == $k" "$what: the pool served $pl requests, want $k"
-	check "$(get "$1" late off1 one-by-one failed) == 0" "$what: late domains failed"
-	check "$(get "$1" early off1 one-by-one failed) == 0" "$what: early domains failed"
+		k = $idx["domains"] * $idx["rounds"]
+		split("dionysos_requests:debugfs_remote_allocs pool_requests:debugfs_pool_allocs ipis:debugfs_ipis hops:debugfs_hops", pairs, " ")
+		for (p in pairs) {
+			split(pairs[p], c, ":")
+			d = $idx[c[1]] * k - $idx[c[2]]
+			if (d > 0.01 || d < -0.01)
+				print $idx["trace"] "/" $idx["rule"] "/" $idx["placement"] "/" $idx["mode"] ": " c[1] " " $idx[c[1]] " x " k " != " c[2] " " $idx[c[2]]
+		}
+	}' "$1")
+	[ -z "$rows" ] || check 0 "$rows"
 }
 
 POOL_PAGES=$(cat /sys/module/bootpool/parameters/pool_pages 2>/dev/null || echo 256)
 
-if [ ! -x "$DEMO" ]; then
+if [ ! -x "$DEMO" ] || [ ! -f "$MODEL" ]; then
 	while [ $TESTNO -lt $NTESTS ]; do
-		result "demo_binary_present" "no bootpool-demo in PATH or $DEMO"
+		result "demo_binary_present" "no bootpool-demo in PATH or $DEMO, or no $MODEL"
 	done
 	exit 1
 fi
 
-# 1. On the default trace, late switching saves a page, a Dionysos request
-#    and an IPI per request it serves from the pool before its switch, as
-#    many as the trace puts before its first request above a page; the
-#    headline says so and names the trace.
+# 1. For every shipped trace and every rule, the module's counts are what
+#    the model computes from the trace file: requests served by the pool
+#    and by Dionysos, footprints (as Linux grants and as mem_serv would)
+#    at the end of start-up and of the trace, IPIs, retries, the switch.
+#    A domain that asks its pool's fallback once switched fails this.
 ERR=
-if demo "$TMP/claim" -p late,early -P off1 -m seq; then
-	check_saving "$TMP/claim.csv" "$DEFAULT_TRACE"
-	grep -qx "late_vs_early_trace=$(basename "$DEFAULT_TRACE")" "$TMP/claim.txt" ||
-		check 0 "the headline does not name $(basename "$DEFAULT_TRACE")"
-	grep -qx "late_vs_early_kib_saved_per_domain=$((k * PAGE / 1024))" "$TMP/claim.txt" ||
-		check 0 "headline: $(grep saved_per_domain "$TMP/claim.txt"), want $((k * PAGE / 1024))"
-else
-	ERR="demo run failed"
-fi
-result "late_saves_a_page_per_request_before_the_switch" "$ERR"
+set -- "$TRACES"/*.trace
+[ -f "$1" ] || ERR="no trace in $TRACES"
+for t in "$@"; do
+	[ -f "$t" ] || continue
+	base=$TMP/$(basename "$t" .trace)
+	if demo "$base" -P off1 -m seq -t "$t"; then
+		for rule in late early hybrid; do
+			check_model "$base.csv" "$t" $rule off1 one-by-one
+		done
+		if grep -q '^!switch' "$t"; then
+			check_model "$base.csv" "$t" upstream off1 one-by-one
+		fi
+	else
+		ERR="${ERR:+$ERR; }demo run on $(basename "$t") failed"
+	fi
+done
+result "replay_matches_the_trace_model_for_every_trace_and_rule" "$ERR"
 
-# 2. The figures are the module's: they add up to its debugfs counters.
+# 2. Taken literally (--no-fallback), the seed's rule switches a late
+#    domain at its first refused request; the model says the same.
 ERR=
-if [ -f "$TMP/claim.csv" ]; then
-	check_counters "$TMP/claim.csv" late off1 one-by-one
-	check_counters "$TMP/claim.csv" early off1 one-by-one
-else
-	ERR="no CSV from test 1"
-fi
+set -- "$TRACES"/barrelfish-upstream-*.trace
+[ -f "$1" ] || ERR="no barrelfish-upstream-*.trace in $TRACES"
+for t in "$@"; do
+	[ -f "$t" ] || continue
+	base=$TMP/$(basename "$t" .trace)-literal
+	if demo "$base" -p late,early,upstream -P off1 -m seq -t "$t" --no-fallback; then
+		for rule in late early upstream; do
+			check_model "$base.csv" "$t" $rule off1 one-by-one -v literal=1
+		done
+		p=$(get "$base.csv" "$(basename "$t")" late off1 one-by-one pool_requests)
+		check "$p == 0" "$(basename "$t"): the literal rule served $p requests from the pool before switching on a refused one"
+	else
+		ERR="${ERR:+$ERR; }demo run on $(basename "$t") failed"
+	fi
+done
+result "literal_rule_switches_at_the_first_refused_request" "$ERR"
+
+# 3. The figures are the module's: they add up to its debugfs counters.
+ERR=
+for f in "$TMP"/*.csv; do
+	[ -f "$f" ] && check_counters "$f"
+done
+[ -f "$f" ] || ERR="no CSV from tests 1 and 2"
 result "demo_figures_match_module_counters" "$ERR"
 
-# 3. Off dionysos_cpu, three hops per request cost three times the hops.
+# 4. Off dionysos_cpu, three hops per request cost three times the hops.
 ERR=
-if demo "$TMP/hops" -p early,late -P off1,off3 -m seq; then
+T1=$TRACES/barrelfish-upstream-armv7-max.trace
+B1=$(basename "$T1")
+if demo "$TMP/hops" -p early,late -P off1,off3 -m seq -t "$T1"; then
 	for p in early late; do
-		h1=$(get "$TMP/hops.csv" $p off1 one-by-one hops)
-		h3=$(get "$TMP/hops.csv" $p off3 one-by-one hops)
+		h1=$(get "$TMP/hops.csv" "$B1" $p off1 one-by-one hops)
+		h3=$(get "$TMP/hops.csv" "$B1" $p off3 one-by-one hops)
 		check "$h1 > 0 && $h3 == 3 * $h1" "$p: hops $h3 with forward_hops=3, $h1 with 1"
 	done
 else
@@ -190,26 +204,27 @@ else
 fi
 result "forward_hops_3_triples_the_hops" "$ERR"
 
-# 4. A burst of domains queues at Dionysos and still succeeds.
+# 5. A burst of domains queues at Dionysos and still succeeds.
 ERR=
-if demo "$TMP/burst" -p early,late -P on -m burst; then
-	check_counters "$TMP/burst.csv" early on burst
-	q=$(get "$TMP/burst.csv" early on burst max_queue_depth)
+if demo "$TMP/burst" -p early,late -P on -m burst -t "$T1"; then
+	check_counters "$TMP/burst.csv"
+	q=$(get "$TMP/burst.csv" "$B1" early on burst max_queue_depth)
 	check "$q >= 1" "max_queue_depth $q after an early burst"
+	check "$(get "$TMP/burst.csv" "$B1" early on burst failed) == 0" "early burst: domains failed"
 else
 	ERR="demo run failed"
 fi
 result "burst_succeeds_and_reports_queue_depth" "$ERR"
 
-# 5. Sub-page requests only: late never switches.
+# 6. Sub-page requests only: late never switches.
 ERR=
 { echo "# sub-page requests only"; i=0
   while [ $i -lt 200 ]; do echo "1024 l2_pagetable"; echo "512"; echo 4095; i=$((i + 1)); done
 } | head -n 250 > "$TMP/subpage.trace"
 if demo "$TMP/sub" -p late -P on -m seq -t "$TMP/subpage.trace"; then
-	s=$(get "$TMP/sub.csv" late on one-by-one switched_domains)
-	r=$(get "$TMP/sub.csv" late on one-by-one dionysos_requests)
-	p=$(get "$TMP/sub.csv" late on one-by-one pool_requests)
+	s=$(get "$TMP/sub.csv" subpage.trace late on one-by-one switched_domains)
+	r=$(get "$TMP/sub.csv" subpage.trace late on one-by-one dionysos_requests)
+	p=$(get "$TMP/sub.csv" subpage.trace late on one-by-one pool_requests)
 	check "$s == 0 && $r == 0" "late switched in $s of $N domains, $r Dionysos requests"
 	check "$p == 249" "pool served $p of 249 requests"
 else
@@ -217,23 +232,23 @@ else
 fi
 result "late_never_switches_on_subpage_requests" "$ERR"
 
-# 6. First request of 16 KiB: late switches at once, the pool untouched.
+# 7. First request of 16 KiB: late switches at once, the pool untouched.
 ERR=
 printf '16K l2_cnode\n4096\n1024\n' > "$TMP/big.trace"
 if demo "$TMP/big" -p late -P on -m seq -t "$TMP/big.trace"; then
-	s=$(get "$TMP/big.csv" late on one-by-one switched_domains)
-	why=$(get "$TMP/big.csv" late on one-by-one switch_reason)
-	left=$(get "$TMP/big.csv" late on one-by-one switch_pages_left)
-	p=$(get "$TMP/big.csv" late on one-by-one pool_requests)
+	s=$(get "$TMP/big.csv" big.trace late on one-by-one switched_domains)
+	why=$(get "$TMP/big.csv" big.trace late on one-by-one switch_reason)
+	left=$(get "$TMP/big.csv" big.trace late on one-by-one switch_pages_left)
+	p=$(get "$TMP/big.csv" big.trace late on one-by-one pool_requests)
 	check "$s == $N" "switched in $s of $N domains"
 	[ "$why" = oversize ] || check 0 "switch reason $why, not oversize"
-	check "$left == 256 && $p == 0" "switched with $left pool pages left, $p pool requests"
+	check "$left == $POOL_PAGES && $p == 0" "switched with $left pool pages left, $p pool requests"
 else
 	ERR="demo run failed"
 fi
 result "late_switches_at_once_on_16k_first_request" "$ERR"
 
-# 7. A trace recorded from the bootpool_alloc tracepoint replays the same.
+# 8. A trace recorded from the bootpool_alloc tracepoint replays the same.
 ERR=
 if [ ! -w "$EVENT" ]; then
 	TESTNO=$((TESTNO + 1))
@@ -242,7 +257,7 @@ else
 	printf '4096 heap\n1024\n16K\n8K\n4096\n' > "$TMP/orig.trace"
 	echo > "$TRACING/trace"
 	echo 1 > "$EVENT"
-	"$DEMO" -n 1 -p late -P on -m seq -t "$TMP/orig.trace" > /dev/null 2>&1 ||
+	"$DEMO" -n 1 -r 1 -p late -P on -m seq -t "$TMP/orig.trace" > /dev/null 2>&1 ||
 		ERR="replay of the original failed"
 	echo 0 > "$EVENT"
 	"$DEMO" --from-ftrace "$TRACING/trace" > "$TMP/rec.trace" 2>/dev/null ||
@@ -256,9 +271,9 @@ else
 		check 0 "the sed recipe gave: $(tr '\n' ' ' < "$TMP/sed.trace")"
 	if [ -z "$ERR" ] && demo "$TMP/rec" -p late -P on -m seq -t "$TMP/rec.trace" &&
 	   demo "$TMP/orig" -p late -P on -m seq -t "$TMP/orig.trace"; then
-		for col in mem_kib dionysos_requests pool_requests switch_reason; do
-			a=$(get "$TMP/rec.csv" late on one-by-one $col)
-			b=$(get "$TMP/orig.csv" late on one-by-one $col)
+		for col in end_kib dionysos_requests pool_requests switch_reason; do
+			a=$(get "$TMP/rec.csv" rec.trace late on one-by-one $col)
+			b=$(get "$TMP/orig.csv" orig.trace late on one-by-one $col)
 			[ "$a" = "$b" ] || check 0 "$col: recorded $a, original $b"
 		done
 	else
@@ -267,54 +282,64 @@ else
 	result "recorded_trace_replays_the_same" "$ERR"
 fi
 
-# 8. Upstream's start-up: refused requests are replayed with their
-#    fallback and counted, and late saves what comes before the first
-#    request nothing retries smaller; taken literally (--no-fallback) the
-#    rule switches at the first refused request and saves what precedes it.
+# 9. Latencies come from several rounds: the median of the rounds' medians
+#    lies in its interval, and six rounds reach 95%.
 ERR=
-set -- "$TRACES"/barrelfish-upstream-*.trace
-[ -f "$1" ] || ERR="no barrelfish-upstream-*.trace in $TRACES"
-for t in "$@"; do
-	[ -f "$t" ] || continue
-	base=$TMP/$(basename "$t" .trace)
-	if demo "$base" -p late,early -P off1 -m seq -t "$t" &&
-	   demo "$base-asked" -p late,early -P off1 -m seq -t "$t" --no-fallback; then
-		check_saving "$base.csv" "$t"
-		check_saving "$base-asked.csv" "$t" asked
-		want=$(grep -c '^[0-9][0-9KkMm]*/' "$t")
-		got=$(get "$base.csv" late off1 one-by-one retried_requests)
-		check "$got == $want && $want > 0" \
-			"$(basename "$t"): $got refused requests replayed, the trace has $want"
-		why=$(get "$base.csv" late off1 one-by-one switch_reason)
-		[ "$why" = oversize ] ||
-			check 0 "$(basename "$t"): late switched for $why, not oversize"
-	else
-		ERR="${ERR:+$ERR; }demo run on $(basename "$t") failed"
-	fi
-done
-result "upstream_traces_save_their_pages_before_the_switch" "$ERR"
-
-# 9. The sweep: K page-sized requests before one above a page save K pages
-#    and K Dionysos requests, for every K, on the pool's own counts.
-ERR=
-if "$DEMO" --sweep 0:32:16 -n 2 --csv "$TMP/sweep.csv" > "$TMP/sweep.txt" 2>&1; then
-	rows=$(awk -F, -v page=$PAGE '
-	NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
-	{
-		x = $idx["pool_requests_before_switch"]
-		if ($idx["kib_saved_per_domain"] != x * page / 1024 ||
-		    $idx["early_dionysos_requests"] - $idx["late_dionysos_requests"] != x ||
-		    $idx["early_ipis"] - $idx["late_ipis"] != x || $idx["failed"] != 0)
-			print "K " x ": " $0
-		if (x != 16 * (NR - 2))
-			print "row " NR - 1 " has K " x ", want " 16 * (NR - 2)
-		n++
-	}
-	END { if (n != 3) print n " points, want 3" }' "$TMP/sweep.csv")
-	[ -z "$rows" ] || check 0 "$rows"
+if "$DEMO" -n 2 -r 6 -p late -P on -m seq -t "$TMP/big.trace" \
+	--csv "$TMP/lat.csv" > "$TMP/lat.txt" 2>&1; then
+	get_lat() { get "$TMP/lat.csv" big.trace late on one-by-one "$1"; }
+	med=$(get_lat lat_median_us)
+	lo=$(get_lat lat_lo_us)
+	hi=$(get_lat lat_hi_us)
+	check "$lo <= $med && $med <= $hi && $lo > 0" "median $med outside [$lo, $hi]"
+	check "$(get_lat rounds) == 6" "$(get_lat rounds) rounds, want 6"
+	check "$(get_lat lat_coverage) >= 0.95" "interval covers $(get_lat lat_coverage)"
+	r=$(get_lat lat_round_medians_us | tr ';' '\n' | grep -c .)
+	check "$r == 6" "$r round medians in the CSV, want 6"
 else
-	ERR="bootpool-demo --sweep failed: $(tail -n 3 "$TMP/sweep.txt")"
+	ERR="demo run failed: $(tail -n 3 "$TMP/lat.txt")"
 fi
-result "sweep_saves_a_page_per_request_before_the_switch" "$ERR"
+result "latency_is_a_median_over_rounds_with_its_interval" "$ERR"
+
+# 10. The sweeps' savings are the model's differences: late against early
+#     and against upstream, for a small and the default pool, and with
+#     heap pages added before the first larger request.
+ERR=
+# model_saved TRACE OTHER KEY AWK-ARGS...: the model's other minus late.
+model_saved() {
+	t=$1 other=$2 key=$3
+	shift 3
+	a=$(awk -v rule="$other" "$@" -f "$MODEL" "$t" | awk -v k="$key" '$1 == k { print $2 }')
+	b=$(awk -v rule=late "$@" -f "$MODEL" "$t" | awk -v k="$key" '$1 == k { print $2 }')
+	awk -v a="$a" -v b="$b" 'BEGIN { print a - b }'
+}
+# sweep_check CSV KIND X AWK-ARGS...
+sweep_check() {
+	csv=$1 kind=$2 x=$3
+	shift 3
+	for other in early upstream; do
+		for col in saved_startup_bf_kib:startup_bf_kib saved_end_kib:end_kib; do
+			want=$(model_saved "$T1" $other "${col#*:}" "$@")
+			got=$(awk -F, -v k="$kind" -v x="$x" -v c="late-vs-$other" -v col="${col%%:*}" '
+			NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+			$idx["kind"] == k && $idx["x"] == x && $idx["comparison"] == c { print $idx[col]; f = 1 }
+			END { if (!f) print "missing" }' "$csv")
+			check "$got - $want < 0.05 && $want - $got < 0.05" \
+				"$kind $x late-vs-$other: ${col%%:*} $got, the model says $want"
+		done
+	done
+}
+if "$DEMO" --sweep-pool "16,$POOL_PAGES" -t "$T1" --csv "$TMP/sp.csv" > "$TMP/sp.txt" 2>&1 &&
+   "$DEMO" --sweep-heap 0:300:300 -t "$T1" --csv "$TMP/sh.csv" > "$TMP/sh.txt" 2>&1; then
+	sweep_check "$TMP/sp.csv" pool_pages 16 -v pool=16
+	sweep_check "$TMP/sp.csv" pool_pages "$POOL_PAGES" -v pool="$POOL_PAGES"
+	sweep_check "$TMP/sh.csv" heap_pages 0 -v pool="$POOL_PAGES"
+	sweep_check "$TMP/sh.csv" heap_pages 300 -v pool="$POOL_PAGES" -v extra=300
+	p=$(cat /sys/module/bootpool/parameters/pool_pages)
+	check "$p == $POOL_PAGES" "the pool sweep left pool_pages at $p"
+else
+	ERR="a sweep failed: $(tail -n 3 "$TMP/sp.txt" "$TMP/sh.txt" 2>/dev/null)"
+fi
+result "sweeps_match_the_trace_model" "$ERR"
 
 [ "$FAILS" -eq 0 ]

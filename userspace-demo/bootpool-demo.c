@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bootpool-demo: launch N domains that replay a domain-init allocation
- * trace under each switching policy and placement, and compare what they
- * cost.
+ * bootpool-demo: launch domains that replay a Barrelfish domain's start-up
+ * allocation trace under each switching rule, and compare what they cost.
  *
  * A domain is a forked process. It opens /dev/bootpool (which reserves its
- * pool), sets its policy, pins itself to a CPU, waits for the start signal,
- * replays the trace (one ALLOC per line, nothing freed, as a starting
- * Barrelfish domain never returns fixed-allocator pages), reads its own
- * counters with BOOTPOOL_IOC_STATS and sends them to the parent through a
- * pipe. Every count printed comes from the module: the domains' STATS, and
- * the global counters and max_queue_depth in debugfs; the demo only adds
- * them up.
+ * pool), sets its policy, pins itself to a CPU, waits for the start signal
+ * and replays the trace, one ALLOC per request, nothing freed (a starting
+ * Barrelfish domain never returns fixed-allocator pages). What it asks at
+ * each line depends on where it is at that moment, as in Barrelfish: on
+ * its pool, a request the fixed allocator refuses is asked again smaller;
+ * once switched, it is asked whole, and heap growth goes through morecore,
+ * which rounds it up to a large page. Whether the domain has switched is
+ * the module's answer (BOOTPOOL_IOC_STATS), never the policy's name.
+ *
+ * Every count printed comes from the module: the domains' STATS, and the
+ * global counters and max_queue_depth in debugfs. The demo adds them up,
+ * and prices each Dionysos grant twice: as Linux granted it (whole pages)
+ * and as Barrelfish's mem_serv would have (down to 1 KiB).
  *
  * See --help and userspace-demo/README.md.
  */
@@ -20,16 +25,35 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#define DEFAULT_TRACE	"traces/barrelfish-domain-init.trace"
-#define MAX_CONFIGS	64
-#define MAX_LIST	8
+#define DEFAULT_TRACE	"traces/barrelfish-upstream-armv7-max.trace"
+#define MAX_CONFIGS	256
+#define MAX_LIST	16
+#define MAX_ROUNDS	64
+#define PAGE		4096ULL
+/* The smallest block Barrelfish's mem_serv hands out (MINSIZEBITS, 1 KiB). */
+#define BF_MIN_GRANT	1024ULL
 
 enum mode { MODE_SEQ, MODE_BURST };
 static const char * const mode_names[] = { "one-by-one", "burst" };
+
+/*
+ * The rules compared. upstream is a late domain that also switches where
+ * the trace's !switch line says, as upstream Barrelfish does at init.c:341
+ * (BOOTPOOL_IOC_SWITCH).
+ */
+enum rule { RULE_LATE, RULE_EARLY, RULE_UPSTREAM, RULE_HYBRID, NR_RULES };
+static const char * const rule_names[NR_RULES] = {
+	"late", "early", "upstream", "hybrid",
+};
+static const __u32 rule_policy[NR_RULES] = {
+	BOOTPOOL_POLICY_LATE, BOOTPOOL_POLICY_EARLY, BOOTPOOL_POLICY_LATE,
+	BOOTPOOL_POLICY_HYBRID,
+};
 
 /* A placement: on dionysos_cpu (hops 0), or off it with forward_hops. */
 struct placement {
@@ -37,55 +61,72 @@ struct placement {
 	char name[16];
 };
 
-/*
- * A request with a fallback (SIZE/FALLBACK in the file) is one the fixed
- * allocator of a Barrelfish domain refuses, after which the domain asks
- * again for FALLBACK bytes. The replay makes the second request only,
- * unless --no-fallback is given (see replay_size()).
- */
+/* One request of a trace: see userspace-demo/README.md, Trace format. */
+struct line {
+	uint64_t size;		/* what the domain asks */
+	uint64_t fallback;	/* asked instead while on the pool; 0: none */
+	bool heap;		/* heap growth through morecore */
+};
+
 struct trace {
-	uint64_t *size;
-	uint64_t *fallback;	/* 0: none */
+	struct line *l;
 	int nr;
-	int retried;		/* requests with a fallback */
-	uint64_t bytes;
+	int switch_at;		/* request before which !switch stands; -1 */
+	int main_at;		/* request before which !main stands; nr */
+	uint64_t large_page;	/* morecore's rounding once switched; 0 */
+	int retried;		/* lines with a fallback */
+	char origin[16];	/* !origin: code, estimate, recorded */
 	const char *name;	/* file name without its directory */
 };
 
 /* What a domain sends its parent. */
 struct report {
-	struct bootpool_stats st;
+	struct bootpool_stats st_start;	/* at !main (or the end) */
+	struct bootpool_stats st_end;
+	uint64_t bf_start, bf_end;	/* Dionysos bytes at mem_serv's sizes */
 	uint64_t lat_ns;
 	int32_t cpu;
 	int32_t err;		/* errno of the first failure, or 0 */
 	int32_t err_line;	/* trace request that failed */
-	int32_t retried;	/* requests replayed with their fallback size */
+	int32_t retried;	/* requests asked with their fallback size */
+	int32_t absorbed;	/* heap growth morecore's frame already held */
+	int32_t pad;
 };
 
-/* Debugfs counters read around each configuration. */
+/* Debugfs counters read around each round. */
 struct global {
 	long remote_allocs, pool_allocs, ipis, hops;
 };
 
+/* Per-domain figures: means over the domains and rounds. */
+struct figures {
+	double pool_req, dreq, ipis, hops;
+	double fp_kib, fp_bf_kib;	/* footprint: pool + Dionysos */
+};
+
 struct result {
-	int policy;
+	const struct trace *t;
+	int rule;
 	struct placement pl;
 	int mode;		/* an enum mode */
-	int n;
-	double mem_kib, pool_kib, remote_kib;
-	double dreq, preq, ipis, hops;
-	double lat_med_us, lat_p99_us;
+	int n, rounds;
+	struct figures start, end;
+	double absorbed, retried;
+	double round_med_us[MAX_ROUNDS];
+	double lat_med_us, lat_lo_us, lat_hi_us, lat_cover;
 	long max_qdepth;
 	int switched;
 	int reason;		/* of the first domain; -1 when they differ */
 	double pages_left;	/* free pool pages at the switch, switched only */
-	double retried;		/* requests replayed with their fallback size */
-	struct global dbg;	/* debugfs deltas, totals over all domains */
+	struct global dbg;	/* debugfs deltas, totals over all rounds */
 	int failed;
+	bool skipped;		/* upstream on a trace without !switch */
 };
 
 static const char *prog = "bootpool-demo";
-static int no_fallback;	/* --no-fallback: replay SIZE of SIZE/FALLBACK */
+static int no_fallback;	/* --no-fallback: ask SIZE of SIZE/FALLBACK on the pool */
+static int nr_cpus;
+static int dionysos_cpu;
 
 static void die(const char *fmt, ...)
 {
@@ -102,43 +143,50 @@ static void die(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: bootpool-demo [-n N] [-t TRACE] [-p POLICIES] [-P PLACEMENTS]\n"
-"                     [-m MODES] [--no-fallback] [--csv FILE|-]\n"
-"       bootpool-demo --sweep FROM:TO:STEP [-n N] [-P offH] [-t TRACE]...\n"
-"                     [--no-fallback] [--csv FILE|-]\n"
+"Usage: bootpool-demo [-n N] [-r ROUNDS] [-t TRACE]... [-p RULES] [-P PLACEMENTS]\n"
+"                     [-m MODES] [--label NAME] [--no-fallback] [--csv FILE|-]\n"
+"       bootpool-demo --sweep-pool LIST | --sweep-heap FROM:TO:STEP\n"
+"                     [-n N] [-t TRACE]... [-p RULES] [--csv FILE|-]\n"
 "       bootpool-demo --from-ftrace [--pid PID] [FILE]\n"
 "\n"
-"Launches N domains (processes) that each open /dev/bootpool, set a policy\n"
-"and replay TRACE, for every policy x placement x mode; prints a table per\n"
-"configuration and the late-vs-early headline.  Must run as root with the\n"
-"module loaded and debugfs mounted.\n"
+"Launches N domains (processes) per round that each open /dev/bootpool,\n"
+"take a switching rule and replay TRACE, for every trace x mode x placement\n"
+"x rule, ROUNDS rounds interleaved; prints one row per configuration, then\n"
+"one per trace and comparison (late against early and against upstream).\n"
+"Must run as root with the module loaded and debugfs mounted.\n"
 "\n"
-"  -n N            domains per configuration (default 32)\n"
-"  -t TRACE        trace file (default: %s beside the binary)\n"
-"  -p POLICIES     comma list of late, early, hybrid (default all)\n"
+"  -n N            domains per round (default 8)\n"
+"  -r ROUNDS       rounds per configuration (default 6; latencies are the\n"
+"                  median over the rounds' medians, with a 95%% interval)\n"
+"  -t TRACE        trace file, may be given several times (default: %s\n"
+"                  beside the binary)\n"
+"  -p RULES        comma list of late, early (switch at attach), upstream\n"
+"                  (late, and switch at the trace's !switch line), hybrid\n"
+"                  (default late,early,upstream,hybrid)\n"
 "  -P PLACEMENTS   comma list of on, offH: on = pinned to dionysos_cpu;\n"
 "                  offH = pinned to the other CPUs, forward_hops=H\n"
-"                  (default on,off1,off3)\n"
+"                  (default off1)\n"
 "  -m MODES        comma list of seq (one by one), burst (all released at\n"
-"                  once) (default seq,burst)\n"
-"  --no-fallback   replay SIZE of a SIZE/FALLBACK line, as if the fixed\n"
-"                  allocator took it (the seed's literal rule)\n"
-"  --csv FILE      also write the results as CSV; '-' prints them on\n"
-"                  stdout as lines prefixed 'csv:'\n"
-"  --sweep F:T:S   instead: for K = F, F+S, ... T, replay K page-sized\n"
-"                  requests and then one of 16 KiB under late and early\n"
-"                  (one by one, in the first off placement of -P, default\n"
-"                  off1), and each -t TRACE as a marked point; print the\n"
-"                  saving, Dionysos requests and IPIs per domain against\n"
-"                  the pool requests before the switch\n"
+"                  once) (default seq)\n"
+"  --label NAME    first column of every CSV row (default demo)\n"
+"  --no-fallback   on the pool, ask SIZE of a SIZE/FALLBACK line, as if the\n"
+"                  fixed allocator took it (the seed's rule taken literally)\n"
+"  --csv FILE      also write the results as CSV; '-' prints them on stdout\n"
+"                  as lines prefixed 'csv:' (configurations) and 'cmp:'\n"
+"                  (comparisons)\n"
+"  --sweep-pool L  instead: for each pool_pages in the comma list L, replay\n"
+"                  each trace under each rule (default late,early,upstream),\n"
+"                  one by one, placement off1, and print what late saves\n"
+"  --sweep-heap F:T:S  the same for K = F, F+S, ... T extra page-sized heap\n"
+"                  growths inserted before the trace's first request above a\n"
+"                  page\n"
 "  --from-ftrace   convert text ftrace output holding bootpool_alloc\n"
 "                  events (FILE or stdin) into a trace on stdout; keeps the\n"
 "                  events of --pid PID, or of the first pid seen\n"
 "\n"
-"Trace format: one request a line, 'SIZE[/FALLBACK] [TAG]'; SIZE in bytes\n"
-"(a K or M suffix multiplies by 1024 or 1048576); FALLBACK, smaller than\n"
-"SIZE, is what the domain asks instead when its fixed allocator refuses\n"
-"SIZE, and what is replayed; '#' starts a comment.\n",
+"Trace format (userspace-demo/README.md): one request a line,\n"
+"'[heap] SIZE[/FALLBACK] [TAG]', and the lines !switch, !main,\n"
+"!large_page SIZE and !origin WORD; '#' starts a comment.\n",
 		DEFAULT_TRACE);
 }
 
@@ -215,6 +263,43 @@ static int parse_request(char *tok, uint64_t *size, uint64_t *fallback)
 	return err ? -1 : 0;
 }
 
+static void trace_add(struct trace *t, int *cap, const struct line *l)
+{
+	if (t->nr == *cap) {
+		*cap = *cap ? 2 * *cap : 128;
+		t->l = realloc(t->l, *cap * sizeof(*t->l));
+		if (!t->l)
+			die("out of memory");
+	}
+	t->l[t->nr++] = *l;
+	t->retried += !!l->fallback;
+}
+
+/* A directive line (!switch, !main, !large_page SIZE, !origin WORD). */
+static void parse_directive(struct trace *t, char *tok, const char *path,
+			    int lineno)
+{
+	char *arg = strtok(NULL, " \t\r\n");
+
+	if (!strcmp(tok, "!switch") && !arg && t->switch_at < 0) {
+		t->switch_at = t->nr;
+	} else if (!strcmp(tok, "!main") && !arg && t->main_at < 0) {
+		t->main_at = t->nr;
+	} else if (!strcmp(tok, "!large_page") && arg &&
+		   !parse_size(arg, &t->large_page) && t->large_page >= PAGE &&
+		   t->large_page <= BOOTPOOL_MAX_ALLOC_SIZE &&
+		   !(t->large_page & (t->large_page - 1))) {
+		return;
+	} else if (!strcmp(tok, "!origin") && arg &&
+		   (!strcmp(arg, "code") || !strcmp(arg, "estimate") ||
+		    !strcmp(arg, "recorded"))) {
+		snprintf(t->origin, sizeof(t->origin), "%s", arg);
+	} else {
+		die("%s:%d: '%s%s%s' is not !switch, !main (each once), !large_page SIZE (a power of two from 4K to 4M) or !origin code|estimate|recorded",
+		    path, lineno, tok, arg ? " " : "", arg ? arg : "");
+	}
+}
+
 static void load_trace(const char *path, struct trace *t)
 {
 	char line[512];
@@ -224,10 +309,13 @@ static void load_trace(const char *path, struct trace *t)
 	if (!f)
 		die("cannot open trace %s: %s", path, strerror(errno));
 	memset(t, 0, sizeof(*t));
+	t->switch_at = -1;
+	t->main_at = -1;
+	snprintf(t->origin, sizeof(t->origin), "unknown");
 	while (fgets(line, sizeof(line), f)) {
 		char *hash = strchr(line, '#');
+		struct line l = { 0 };
 		char *tok;
-		uint64_t size, fallback;
 
 		lineno++;
 		if (hash)
@@ -235,26 +323,27 @@ static void load_trace(const char *path, struct trace *t)
 		tok = strtok(line, " \t\r\n");
 		if (!tok)
 			continue;
-		if (parse_request(tok, &size, &fallback))
-			die("%s:%d: '%s' is not SIZE or SIZE/FALLBACK, sizes from 1 to %llu bytes, FALLBACK below SIZE",
-			    path, lineno, tok,
-			    (unsigned long long)BOOTPOOL_MAX_ALLOC_SIZE);
-		if (t->nr == cap) {
-			cap = cap ? 2 * cap : 128;
-			t->size = realloc(t->size, cap * sizeof(*t->size));
-			t->fallback = realloc(t->fallback,
-					      cap * sizeof(*t->fallback));
-			if (!t->size || !t->fallback)
-				die("out of memory");
+		if (tok[0] == '!') {
+			parse_directive(t, tok, path, lineno);
+			continue;
 		}
-		t->size[t->nr] = size;
-		t->fallback[t->nr++] = fallback;
-		t->retried += !!fallback;
-		t->bytes += fallback && !no_fallback ? fallback : size;
+		if (!strcmp(tok, "heap")) {
+			l.heap = true;
+			tok = strtok(NULL, " \t\r\n");
+		}
+		if (!tok || parse_request(tok, &l.size, &l.fallback))
+			die("%s:%d: '%s' is not [heap] SIZE or SIZE/FALLBACK, sizes from 1 to %llu bytes, FALLBACK below SIZE",
+			    path, lineno, tok ? tok : "heap",
+			    (unsigned long long)BOOTPOOL_MAX_ALLOC_SIZE);
+		trace_add(t, &cap, &l);
 	}
 	fclose(f);
 	if (!t->nr)
 		die("trace %s holds no request", path);
+	if (t->main_at < 0)
+		t->main_at = t->nr;
+	if (t->switch_at > t->main_at)
+		die("%s: !switch comes after !main", path);
 	t->name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 }
 
@@ -278,14 +367,10 @@ static int from_ftrace(const char *path, long pid)
 		if (!ev || sscanf(ev, "bootpool_alloc: pid=%ld size=%llu",
 				  &p, &size) != 2)
 			continue;
-		if (pid < 0 && first < 0) {
-			first = p;
+		if (first < 0) {
+			first = pid < 0 ? p : pid;
 			printf("# recorded from the bootpool_alloc tracepoint, pid %ld\n",
-			       p);
-		} else if (pid >= 0 && first < 0) {
-			first = pid;
-			printf("# recorded from the bootpool_alloc tracepoint, pid %ld\n",
-			       pid);
+			       first);
 		}
 		if (p != first) {
 			other++;
@@ -308,18 +393,48 @@ static int from_ftrace(const char *path, long pid)
 
 /* ---- one domain ---- */
 
-/*
- * What the domain asks for at request @i. A request with a fallback is
- * refused by the fixed allocator in the domain's own library, which costs
- * no message, and asked again smaller: only the second request reaches
- * the module, under every policy, since upstream makes these requests
- * before its own switch to the memory service. --no-fallback replays the
- * first request instead: the pool sees it and, under the late policy,
- * switches on it.
- */
-static uint64_t replay_size(const struct trace *t, int i)
+/* What Barrelfish's mem_serv hands out for @size: a power of two >= 1 KiB. */
+static uint64_t bf_grant(uint64_t size)
 {
-	return t->fallback[i] && !no_fallback ? t->fallback[i] : t->size[i];
+	uint64_t g = BF_MIN_GRANT;
+
+	while (g < size)
+		g <<= 1;
+	return g;
+}
+
+/*
+ * What the domain asks at request @i, 0 for nothing. On its pool, a
+ * request with a fallback is refused by the fixed allocator in the
+ * domain's own library (no message) and asked again as FALLBACK; with
+ * --no-fallback it is asked as SIZE (the seed's rule taken literally: the
+ * late policy then switches on it). Once switched, the request is asked
+ * whole; heap growth goes through morecore, which takes a frame of the
+ * trace's large page and serves later growth from it while it lasts
+ * (lib/barrelfish/morecore.c:49-55 at 06a9f54). @heap_left is what the
+ * domain's morecore frame still holds.
+ */
+static uint64_t ask(const struct trace *t, int i, bool switched,
+		    uint64_t *heap_left, int32_t *retried)
+{
+	const struct line *l = &t->l[i];
+	uint64_t frame;
+
+	if (!switched) {
+		if (!l->fallback || no_fallback)
+			return l->size;
+		(*retried)++;
+		return l->fallback;
+	}
+	if (!l->heap || !t->large_page)
+		return l->size;
+	if (l->size <= *heap_left) {
+		*heap_left -= l->size;
+		return 0;
+	}
+	frame = (l->size + t->large_page - 1) & ~(t->large_page - 1);
+	*heap_left += frame - l->size;
+	return frame;
 }
 
 static void write_all(int fd, const void *buf, size_t len)
@@ -354,21 +469,75 @@ static void pin(int cpu)
 		die("cannot bind to CPU %d: %s", cpu, strerror(-err));
 }
 
+/* Replay @t on @fd; returns 0 or -errno with @r->err_line set. */
+static int replay(const struct trace *t, int rule, int fd, struct report *r)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	uint64_t heap_left = 0, size, bf = 0;
+	bool switched;
+	int i, err;
+
+	err = bp_stats(fd, &st);
+	if (err)
+		return err;
+	switched = st.switched;
+	for (i = 0; i <= t->nr; i++) {
+		r->err_line = i + 1;
+		if (i == t->main_at) {
+			err = bp_stats(fd, &r->st_start);
+			if (err)
+				return err;
+			r->bf_start = bf;
+		}
+		if (i == t->nr)
+			break;
+		if (i == t->switch_at && rule == RULE_UPSTREAM) {
+			/* Already switched: the pool ran out before (EALREADY). */
+			err = bp_switch(fd);
+			if (err && err != -EALREADY)
+				return err;
+			switched = true;
+		}
+		size = ask(t, i, switched, &heap_left, &r->retried);
+		if (!size) {
+			r->absorbed++;
+			continue;
+		}
+		err = bp_alloc(fd, size, &a);
+		if (err)
+			return err;
+		if (a.source != BOOTPOOL_SOURCE_DIONYSOS)
+			continue;
+		bf += bf_grant(size);
+		if (!switched) {
+			/* Did this request switch the domain? The module knows. */
+			err = bp_stats(fd, &st);
+			if (err)
+				return err;
+			switched = st.switched;
+		}
+	}
+	r->bf_end = bf;
+	r->err_line = 0;
+	return bp_stats(fd, &r->st_end);
+}
+
 /*
  * The child: attach, set the policy, pin, say ready, wait for the start,
  * replay, report. Never returns.
  */
-static void domain(const struct trace *t, int policy, int cpu,
+static void domain(const struct trace *t, int rule, int cpu,
 		   int ready_fd, int go_fd, int report_fd)
 {
 	struct report r;
 	uint64_t start;
-	int fd, i, err;
+	int fd;
 	char c;
 
 	memset(&r, 0, sizeof(r));
 	pin(cpu);
-	fd = bp_open_domain(policy);
+	fd = bp_open_domain(rule_policy[rule]);
 	if (fd < 0) {
 		r.err = -fd;
 		r.err_line = -1;
@@ -379,21 +548,8 @@ static void domain(const struct trace *t, int policy, int cpu,
 
 	if (!r.err) {
 		start = now_ns();
-		for (i = 0; i < t->nr; i++) {
-			err = bp_alloc(fd, replay_size(t, i), NULL);
-			if (err) {
-				r.err = -err;
-				r.err_line = i + 1;
-				break;
-			}
-		}
+		r.err = -replay(t, rule, fd, &r);
 		r.lat_ns = now_ns() - start;
-		r.retried = no_fallback ? 0 : t->retried;
-		err = bp_stats(fd, &r.st);
-		if (err && !r.err) {
-			r.err = -err;
-			r.err_line = -2;
-		}
 	}
 	r.cpu = sched_getcpu();
 	write_all(report_fd, &r, sizeof(r));
@@ -402,11 +558,48 @@ static void domain(const struct trace *t, int policy, int cpu,
 
 /* ---- one configuration ---- */
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * The median of @n round medians and a distribution-free interval for it:
+ * the widest-inside pair of order statistics v[k], v[n-1-k] that covers
+ * the true median with probability 1 - 2 P(Binomial(n, 1/2) <= k) >= 95%.
+ * With fewer than 6 rounds no pair reaches 95%: the interval is then
+ * [min, max] and @cover says what it reaches.
+ */
+static void median_interval(double *v, int n, double *med, double *lo,
+			    double *hi, double *cover)
+{
+	double tail = 0, c = 1, p = 1, best = 0;
+	int j, k = 0;
+
+	*med = median(v, n);
+	for (j = 0; j < n; j++)
+		p /= 2;			/* 2^-n */
+	for (j = 0; j < n / 2; j++) {
+		tail += c * p;		/* P(Binomial(n, 1/2) <= j) */
+		if (1 - 2 * tail < 0.95)
+			break;
+		k = j;
+		best = 1 - 2 * tail;
+		c = c * (n - j) / (j + 1);
+	}
+	if (!best)
+		best = 1 - 2 * p;
+	*lo = v[k];
+	*hi = v[n - 1 - k];
+	*cover = best;
 }
 
 static void read_full(int fd, void *buf, size_t len)
@@ -430,7 +623,7 @@ static void read_full(int fd, void *buf, size_t len)
  * Launch @k domains, release them together once all are ready and collect
  * their reports into @rep.
  */
-static void launch(const struct trace *t, int policy, const int *cpus, int k,
+static void launch(const struct trace *t, int rule, const int *cpus, int k,
 		   struct report *rep)
 {
 	int ready[2], go[2], report[2];
@@ -449,7 +642,7 @@ static void launch(const struct trace *t, int policy, const int *cpus, int k,
 			close(ready[0]);
 			close(go[1]);
 			close(report[0]);
-			domain(t, policy, cpus[i], ready[1], go[0], report[1]);
+			domain(t, rule, cpus[i], ready[1], go[0], report[1]);
 		}
 	}
 	close(ready[1]);
@@ -469,16 +662,36 @@ static void launch(const struct trace *t, int policy, const int *cpus, int k,
 	free(pids);
 }
 
-static int nr_cpus;
-static int dionysos_cpu;
-
-static void run_config(const struct trace *t, int n, struct result *res)
+static void add_figures(struct figures *f, const struct bootpool_stats *st,
+			uint64_t bf)
 {
-	struct report *rep = calloc(n, sizeof(*rep));
-	uint64_t *lat = calloc(n, sizeof(*lat));
-	int *cpus = calloc(n, sizeof(*cpus));
+	f->pool_req += st->pool_allocs;
+	f->dreq += st->remote_allocs;
+	f->ipis += st->ipis;
+	f->hops += st->hops;
+	f->fp_kib += st->footprint_bytes / 1024.0;
+	f->fp_bf_kib += (st->pool_pages * PAGE + bf) / 1024.0;
+}
+
+static void scale_figures(struct figures *f, double n)
+{
+	f->pool_req /= n;
+	f->dreq /= n;
+	f->ipis /= n;
+	f->hops /= n;
+	f->fp_kib /= n;
+	f->fp_bf_kib /= n;
+}
+
+/* One round of @res's configuration: @res->n domains, added to @res. */
+static void run_round(struct result *res)
+{
+	struct report *rep = calloc(res->n, sizeof(*rep));
+	double *lat = calloc(res->n, sizeof(*lat));
+	int *cpus = calloc(res->n, sizeof(*cpus));
 	struct global g0, g1;
-	int i, off = 0;
+	int i, off = 0, n = res->n;
+	long qd;
 
 	if (!rep || !lat || !cpus)
 		die("out of memory");
@@ -499,66 +712,71 @@ static void run_config(const struct trace *t, int n, struct result *res)
 	read_global(&g0);
 	write_long(BOOTPOOL_DEBUGFS "max_queue_depth", 0);
 	if (res->mode == MODE_BURST) {
-		launch(t, res->policy, cpus, n, rep);
+		launch(res->t, res->rule, cpus, n, rep);
 	} else {
 		for (i = 0; i < n; i++)
-			launch(t, res->policy, &cpus[i], 1, &rep[i]);
+			launch(res->t, res->rule, &cpus[i], 1, &rep[i]);
 	}
-	res->max_qdepth = bp_read_long(BOOTPOOL_DEBUGFS "max_queue_depth");
+	qd = bp_read_long(BOOTPOOL_DEBUGFS "max_queue_depth");
+	if (qd > res->max_qdepth)
+		res->max_qdepth = qd;
 	read_global(&g1);
-	res->dbg.remote_allocs = g1.remote_allocs - g0.remote_allocs;
-	res->dbg.pool_allocs = g1.pool_allocs - g0.pool_allocs;
-	res->dbg.ipis = g1.ipis - g0.ipis;
-	res->dbg.hops = g1.hops - g0.hops;
+	res->dbg.remote_allocs += g1.remote_allocs - g0.remote_allocs;
+	res->dbg.pool_allocs += g1.pool_allocs - g0.pool_allocs;
+	res->dbg.ipis += g1.ipis - g0.ipis;
+	res->dbg.hops += g1.hops - g0.hops;
 
-	res->n = n;
-	res->reason = rep[0].st.switch_reason;
+	if (!res->rounds)
+		res->reason = rep[0].st_end.switch_reason;
 	for (i = 0; i < n; i++) {
-		const struct bootpool_stats *st = &rep[i].st;
+		const struct bootpool_stats *st = &rep[i].st_end;
 
 		if (rep[i].err) {
 			if (!res->failed)
 				fprintf(stderr,
-					"%s: %s/%s/%s: domain on CPU %d failed at request %d: %s\n",
-					prog, bp_policy_name(res->policy),
-					res->pl.name, mode_names[res->mode],
-					rep[i].cpu, rep[i].err_line,
-					strerror(rep[i].err));
+					"%s: %s/%s/%s/%s: domain on CPU %d failed at request %d: %s\n",
+					prog, res->t->name,
+					rule_names[res->rule], res->pl.name,
+					mode_names[res->mode], rep[i].cpu,
+					rep[i].err_line, strerror(rep[i].err));
 			res->failed++;
+			continue;
 		}
-		res->mem_kib += st->footprint_bytes / 1024.0;
-		res->pool_kib += st->pool_pages * 4.0;
-		res->remote_kib += st->remote_bytes / 1024.0;
-		res->dreq += st->remote_allocs;
-		res->preq += st->pool_allocs;
-		res->ipis += st->ipis;
-		res->hops += st->hops;
+		add_figures(&res->start, &rep[i].st_start, rep[i].bf_start);
+		add_figures(&res->end, st, rep[i].bf_end);
 		res->retried += rep[i].retried;
+		res->absorbed += rep[i].absorbed;
 		if (st->switched) {
 			res->switched++;
 			res->pages_left += st->switch_pages_left;
 		}
 		if ((int)st->switch_reason != res->reason)
 			res->reason = -1;
-		lat[i] = rep[i].lat_ns;
+		lat[i] = rep[i].lat_ns / 1e3;
 	}
-	if (res->switched)
-		res->pages_left /= res->switched;
-	res->mem_kib /= n;
-	res->pool_kib /= n;
-	res->remote_kib /= n;
-	res->dreq /= n;
-	res->preq /= n;
-	res->ipis /= n;
-	res->hops /= n;
-	res->retried /= n;
-	qsort(lat, n, sizeof(*lat), cmp_u64);
-	res->lat_med_us = (n & 1 ? lat[n / 2] : (lat[n / 2 - 1] + lat[n / 2]) / 2) / 1e3;
-	/* Nearest rank: the smallest value at or above 99% of the domains. */
-	res->lat_p99_us = lat[(99 * n + 99) / 100 - 1] / 1e3;
+	res->round_med_us[res->rounds++] = median(lat, n);
 	free(rep);
 	free(lat);
 	free(cpus);
+}
+
+/* Turn @res's sums into means and its round medians into an interval. */
+static void finish(struct result *res)
+{
+	double ok = (double)res->n * res->rounds - res->failed;
+
+	if (res->skipped)
+		return;
+	if (ok > 0) {
+		scale_figures(&res->start, ok);
+		scale_figures(&res->end, ok);
+		res->retried /= ok;
+		res->absorbed /= ok;
+	}
+	if (res->switched)
+		res->pages_left /= res->switched;
+	median_interval(res->round_med_us, res->rounds, &res->lat_med_us,
+			&res->lat_lo_us, &res->lat_hi_us, &res->lat_cover);
 }
 
 /* ---- output ---- */
@@ -574,124 +792,172 @@ static void print_table(const struct result *res, int nr)
 {
 	int i;
 
-	printf("%-7s %-5s %-10s %4s | %8s %8s %8s | %7s %7s %7s %7s | %9s %9s | %6s | %s\n",
-	       "policy", "place", "mode", "n", "mem_KiB", "pool_KiB",
-	       "dion_KiB", "d_reqs", "p_reqs", "ipis", "hops", "lat_med",
-	       "lat_p99", "max_qd", "switched");
+	printf("%-34s %-8s %-5s %-10s | %8s %8s %8s %8s | %6s %6s %6s | %6s %6s | %21s | %6s | %s\n",
+	       "trace", "rule", "place", "mode", "st_KiB", "st_bfKiB",
+	       "end_KiB", "end_bfKB", "p_reqs", "d_reqs", "ipis", "absorb",
+	       "retry", "lat_med [95% interval]", "max_qd", "switched");
 	for (i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
 
-		printf("%-7s %-5s %-10s %4d | %8.1f %8.1f %8.1f | %7.1f %7.1f %7.1f %7.1f | %7.0fus %7.0fus | %6ld | %d/%d%s%s\n",
-		       bp_policy_name(r->policy), r->pl.name, mode_names[r->mode],
-		       r->n, r->mem_kib, r->pool_kib, r->remote_kib, r->dreq,
-		       r->preq, r->ipis, r->hops, r->lat_med_us, r->lat_p99_us,
-		       r->max_qdepth, r->switched, r->n,
-		       r->switched ? " " : "",
+		if (r->skipped) {
+			printf("%-34s %-8s %-5s %-10s | no !switch line in the trace\n",
+			       r->t->name, rule_names[r->rule], r->pl.name,
+			       mode_names[r->mode]);
+			continue;
+		}
+		printf("%-34s %-8s %-5s %-10s | %8.1f %8.1f %8.1f %8.1f | %6.1f %6.1f %6.1f | %6.1f %6.1f | %6.0f [%6.0f,%6.0f]us | %6ld | %d/%d %s\n",
+		       r->t->name, rule_names[r->rule], r->pl.name,
+		       mode_names[r->mode], r->start.fp_kib, r->start.fp_bf_kib,
+		       r->end.fp_kib, r->end.fp_bf_kib, r->end.pool_req,
+		       r->end.dreq, r->end.ipis, r->absorbed, r->retried,
+		       r->lat_med_us, r->lat_lo_us, r->lat_hi_us, r->max_qdepth,
+		       r->switched, r->n * r->rounds,
 		       r->switched ? reason_name(r->reason) : "");
 	}
-	printf("(per domain, means over the domains: mem = pool reserved + Dionysos granted\n"
-	       " at the end of init; d_reqs/p_reqs = requests served by Dionysos/the pool;\n"
-	       " lat = wall time of the replay, median and p99 over the domains;\n"
-	       " max_qd = deepest Dionysos queue during the configuration)\n");
+	printf("(per domain, means over the domains and rounds: st_ = at the end of start-up (!main),\n"
+	       " end_ = at the end of the trace; KiB = pool + Dionysos as Linux granted them (pages),\n"
+	       " bfKiB = the same with Dionysos's grants priced as Barrelfish's mem_serv hands them out\n"
+	       " (powers of two from 1 KiB); p_reqs/d_reqs = requests served by the pool/Dionysos;\n"
+	       " absorb = heap growth morecore's large frame already held; retry = requests the pool\n"
+	       " refused and the domain asked again smaller; lat = wall time of the replay: median of\n"
+	       " the rounds' medians and its 95%% interval; max_qd = deepest Dionysos queue)\n");
 }
 
 static const char csv_header[] =
-	"policy,placement,forward_hops,mode,domains,mem_kib,pool_kib,dionysos_kib,dionysos_requests,pool_requests,ipis,hops,lat_median_us,lat_p99_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed,retried_requests";
+	"label,trace,origin,rule,placement,forward_hops,mode,domains,rounds,startup_kib,startup_bf_kib,end_kib,end_bf_kib,startup_pool_requests,startup_dionysos_requests,startup_ipis,pool_requests,dionysos_requests,ipis,hops,absorbed_requests,retried_requests,lat_median_us,lat_lo_us,lat_hi_us,lat_coverage,lat_round_medians_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed";
+
+static const char *label = "demo";
 
 static void write_csv(FILE *f, const char *prefix, const struct result *res,
 		      int nr)
 {
-	int i;
+	int i, j;
 
 	fprintf(f, "%s%s\n", prefix, csv_header);
 	for (i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
 
-		fprintf(f, "%s%s,%s,%d,%s,%d,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d,%.2f\n",
-			prefix,
-			bp_policy_name(r->policy), r->pl.name, r->pl.hops,
-			mode_names[r->mode], r->n, r->mem_kib, r->pool_kib,
-			r->remote_kib, r->dreq, r->preq, r->ipis, r->hops,
-			r->lat_med_us, r->lat_p99_us, r->max_qdepth,
-			r->switched, r->switched ? reason_name(r->reason) : "none",
-			r->pages_left, r->dbg.remote_allocs, r->dbg.pool_allocs,
-			r->dbg.ipis, r->dbg.hops, r->failed, r->retried);
+		if (r->skipped)
+			continue;
+		fprintf(f, "%s%s,%s,%s,%s,%s,%d,%s,%d,%d,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%.3f,",
+			prefix, label, r->t->name, r->t->origin,
+			rule_names[r->rule], r->pl.name, r->pl.hops,
+			mode_names[r->mode], r->n, r->rounds,
+			r->start.fp_kib, r->start.fp_bf_kib, r->end.fp_kib,
+			r->end.fp_bf_kib, r->start.pool_req, r->start.dreq,
+			r->start.ipis, r->end.pool_req, r->end.dreq,
+			r->end.ipis, r->end.hops, r->absorbed, r->retried,
+			r->lat_med_us, r->lat_lo_us, r->lat_hi_us,
+			r->lat_cover);
+		for (j = 0; j < r->rounds; j++)
+			fprintf(f, "%s%.1f", j ? ";" : "", r->round_med_us[j]);
+		fprintf(f, ",%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d\n",
+			r->max_qdepth, r->switched,
+			r->switched ? reason_name(r->reason) : "none",
+			r->pages_left, r->dbg.remote_allocs,
+			r->dbg.pool_allocs, r->dbg.ipis, r->dbg.hops,
+			r->failed);
 	}
 }
 
-static const struct result *find(const struct result *res, int nr, int policy,
-				 int off, int mode)
+static const struct result *find(const struct result *res, int nr,
+				 const struct result *like, int rule)
 {
 	int i;
 
 	for (i = 0; i < nr; i++)
-		if (res[i].policy == policy && res[i].mode == mode &&
-		    (off ? res[i].pl.hops > 0 : 1))
+		if (res[i].t == like->t && res[i].rule == rule &&
+		    res[i].mode == like->mode &&
+		    res[i].pl.hops == like->pl.hops && !res[i].skipped)
 			return &res[i];
 	return NULL;
 }
 
-static double saved_pct(double early, double late)
+static bool overlap(const struct result *a, const struct result *b)
 {
-	return early > 0 ? 100.0 * (early - late) / early : 0.0;
+	return a->lat_lo_us <= b->lat_hi_us && b->lat_lo_us <= a->lat_hi_us;
 }
 
-static void headline(const struct trace *t, const struct result *res, int nr,
-		     int mode)
+static const char cmp_header[] =
+	"label,trace,origin,comparison,placement,mode,saved_startup_bf_kib,saved_end_bf_kib,saved_startup_kib,saved_end_kib,late_dionysos_requests,other_dionysos_requests,late_ipis,other_ipis,late_lat_median_us,late_lat_lo_us,late_lat_hi_us,other_lat_median_us,other_lat_lo_us,other_lat_hi_us,lat_differs";
+
+/*
+ * One row per trace, placement, mode and comparison: late against early
+ * (a switch at attach) and against upstream (a switch at !switch).
+ */
+static void compare(const struct result *res, int nr, FILE *csv,
+		    const char *prefix)
 {
-	const struct result *e = find(res, nr, BOOTPOOL_POLICY_EARLY, 0, mode);
-	const struct result *l = find(res, nr, BOOTPOOL_POLICY_LATE, 0, mode);
-	const struct result *eo = find(res, nr, BOOTPOOL_POLICY_EARLY, 1, mode);
-	const struct result *lo;
-	char ipis[64] = "na";
+	static const int others[] = { RULE_EARLY, RULE_UPSTREAM };
+	bool first = true;
+	int i, j;
 
-	if (!e || !l) {
-		printf("\nheadline: needs both the late and the early policy (-p late,early)\n");
-		return;
+	if (csv)
+		fprintf(csv, "%s%s\n", prefix, cmp_header);
+	for (i = 0; i < nr; i++) {
+		const struct result *l = &res[i], *o;
+
+		if (l->rule != RULE_LATE || l->skipped)
+			continue;
+		for (j = 0; j < (int)ARRAY_SIZE(others); j++) {
+			o = find(res, nr, l, others[j]);
+			if (!o)
+				continue;
+			if (first) {
+				printf("\n%-34s %-12s %-5s %-10s | %9s %9s | %9s %9s | %11s | %11s | %s\n",
+				       "trace", "late vs", "place", "mode",
+				       "saved_st", "saved_end", "st_linux",
+				       "end_linux", "d_reqs l/o", "ipis l/o",
+				       "lat_med late / other, us [95% interval]");
+				first = false;
+			}
+			printf("%-34s %-12s %-5s %-10s | %9.1f %9.1f | %9.1f %9.1f | %5.1f/%5.1f | %5.1f/%5.1f | %.0f [%.0f,%.0f] / %.0f [%.0f,%.0f]%s\n",
+			       l->t->name, others[j] == RULE_EARLY ?
+			       "early" : "upstream", l->pl.name,
+			       mode_names[l->mode],
+			       o->start.fp_bf_kib - l->start.fp_bf_kib,
+			       o->end.fp_bf_kib - l->end.fp_bf_kib,
+			       o->start.fp_kib - l->start.fp_kib,
+			       o->end.fp_kib - l->end.fp_kib,
+			       l->end.dreq, o->end.dreq, l->end.ipis,
+			       o->end.ipis, l->lat_med_us, l->lat_lo_us,
+			       l->lat_hi_us, o->lat_med_us, o->lat_lo_us,
+			       o->lat_hi_us, overlap(l, o) ? "" : " differ");
+			if (!csv)
+				continue;
+			fprintf(csv, "%s%s,%s,%s,late-vs-%s,%s,%s,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%d\n",
+				prefix, label, l->t->name, l->t->origin,
+				rule_names[others[j]], l->pl.name,
+				mode_names[l->mode],
+				o->start.fp_bf_kib - l->start.fp_bf_kib,
+				o->end.fp_bf_kib - l->end.fp_bf_kib,
+				o->start.fp_kib - l->start.fp_kib,
+				o->end.fp_kib - l->end.fp_kib, l->end.dreq,
+				o->end.dreq, l->end.ipis, o->end.ipis,
+				l->lat_med_us, l->lat_lo_us, l->lat_hi_us,
+				o->lat_med_us, o->lat_lo_us, o->lat_hi_us,
+				!overlap(l, o));
+		}
 	}
-	/* The late result of the same placement as the early one. */
-	lo = NULL;
-	if (eo) {
-		int i;
-
-		for (i = 0; i < nr; i++)
-			if (res[i].policy == BOOTPOOL_POLICY_LATE &&
-			    res[i].mode == mode && res[i].pl.hops == eo->pl.hops)
-				lo = &res[i];
-	}
-	if (eo && lo)
-		snprintf(ipis, sizeof(ipis), "%.1f",
-			 saved_pct(eo->ipis, lo->ipis));
-
-	printf("\nlate vs early on %s (%s, %s): %.0f KiB less per domain, %.1f%% fewer Dionysos requests, ",
-	       t->name, e->pl.name, mode_names[mode], e->mem_kib - l->mem_kib,
-	       saved_pct(e->dreq, l->dreq));
-	if (eo && lo)
-		printf("%s%% fewer IPIs (%s: %.1f vs %.1f per domain)\n", ipis,
-		       eo->pl.name, lo->ipis, eo->ipis);
-	else
-		printf("IPIs not compared (needs an off-CPU placement, -P off1)\n");
-	printf("late_vs_early_trace=%s\n", t->name);
-	printf("late_vs_early_mode=%s\n", mode_names[mode]);
-	printf("late_vs_early_placement=%s\n", e->pl.name);
-	printf("late_vs_early_kib_saved_per_domain=%.0f\n", e->mem_kib - l->mem_kib);
-	printf("late_vs_early_dionysos_requests_saved_pct=%.1f\n",
-	       saved_pct(e->dreq, l->dreq));
-	printf("late_vs_early_ipis_placement=%s\n", eo && lo ? eo->pl.name : "na");
-	printf("late_vs_early_ipis_saved_pct=%s\n", ipis);
+	if (!first)
+		printf("(per domain: saved_ = the other rule's footprint minus late's, KiB, with Dionysos's\n"
+		       " grants priced as Barrelfish's mem_serv hands them out; _linux = as Linux granted\n"
+		       " them; st = at the end of start-up, end = at the end of the trace; l/o = late/other;\n"
+		       " 'differ': the latency intervals do not overlap)\n");
 }
 
 /*
- * Where --csv FILE goes: stdout with a "csv:" prefix on every line for '-',
+ * Where --csv FILE goes: stdout with a prefix on every line for '-',
  * else FILE. Close with close_csv().
  */
-static FILE *open_csv(const char *csv, const char **prefix)
+static FILE *open_csv(const char *csv, const char *stdout_prefix,
+		      const char **prefix)
 {
 	FILE *f;
 
 	*prefix = "";
 	if (!strcmp(csv, "-")) {
-		*prefix = "csv:";
+		*prefix = stdout_prefix;
 		return stdout;
 	}
 	f = fopen(csv, "w");
@@ -706,141 +972,183 @@ static void close_csv(FILE *f)
 		die("cannot write the CSV: %s", strerror(errno));
 }
 
-/* ---- sweep ---- */
+/* The CSV of the comparisons: FILE.cmp beside FILE, or 'cmp:' lines. */
+static FILE *open_cmp_csv(const char *csv, const char **prefix)
+{
+	char path[PATH_MAX];
 
-/*
- * The sweep's request above a page: a 16 KiB L2 CNode, the first such
- * request in the default trace. Its size does not change the saving: late
- * and early both send it to Dionysos.
- */
-#define SWEEP_OVERSIZE	16384
-#define SWEEP_MAX	1024
+	if (!strcmp(csv, "-"))
+		return open_csv(csv, "cmp:", prefix);
+	snprintf(path, sizeof(path), "%s.cmp", csv);
+	return open_csv(path, "", prefix);
+}
 
-/* One point of the sweep: a trace replayed under late and under early. */
-struct point {
-	const char *kind;	/* "sweep" or "trace" */
-	const char *name;
-	struct result late, early;
+/* ---- the parameters the demo needs, set for the run and put back ---- */
+
+static const char * const saved_params[] = {
+	"forward_hops", "dionysos_mb", "max_user_mb", "pool_pages",
 };
+static long saved_values[ARRAY_SIZE(saved_params)];
 
-/* @k page-sized requests, then one of SWEEP_OVERSIZE. */
-static void sweep_trace(int k, struct trace *t)
+static void save_params(void)
 {
-	int i;
+	unsigned int i;
 
-	memset(t, 0, sizeof(*t));
-	t->size = calloc(k + 1, sizeof(*t->size));
-	t->fallback = calloc(k + 1, sizeof(*t->fallback));
-	if (!t->size || !t->fallback)
-		die("out of memory");
-	for (i = 0; i < k; i++)
-		t->size[i] = 4096;
-	t->size[k] = SWEEP_OVERSIZE;
-	t->nr = k + 1;
-	t->bytes = 4096ULL * k + SWEEP_OVERSIZE;
-	t->name = "pages-then-16K";
+	for (i = 0; i < ARRAY_SIZE(saved_params); i++) {
+		saved_values[i] = bp_param_get(saved_params[i]);
+		if (saved_values[i] < 0)
+			die("cannot read " BOOTPOOL_PARAMS "%s", saved_params[i]);
+	}
+	/*
+	 * A domain's start-up takes a large page or two from Dionysos once
+	 * it has switched: enough room for a burst of them, all root's.
+	 */
+	if (saved_values[1] < 512)
+		write_long(BOOTPOOL_PARAMS "dionysos_mb", 512);
+	if (saved_values[2] < 512)
+		write_long(BOOTPOOL_PARAMS "max_user_mb", 512);
 }
 
-static void run_point(const struct trace *t, int n, const struct placement *pl,
-		      struct point *p)
+static void restore_params(void)
 {
-	p->name = t->name;
-	p->late.policy = BOOTPOOL_POLICY_LATE;
-	p->early.policy = BOOTPOOL_POLICY_EARLY;
-	p->late.pl = *pl;
-	p->early.pl = *pl;
-	p->late.mode = MODE_SEQ;
-	p->early.mode = MODE_SEQ;
-	run_config(t, n, &p->late);
-	run_config(t, n, &p->early);
+	char path[256];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(saved_params); i++) {
+		snprintf(path, sizeof(path), BOOTPOOL_PARAMS "%s",
+			 saved_params[i]);
+		write_long(path, saved_values[i]);
+	}
 }
 
-static const char sweep_csv_header[] =
-	"kind,trace,pool_requests_before_switch,kib_saved_per_domain,late_mem_kib,early_mem_kib,late_dionysos_requests,early_dionysos_requests,placement,late_ipis,early_ipis,retried_requests,late_switch_reason,failed";
+/* ---- sweeps ---- */
 
-static void sweep_output(const struct point *pt, int np, int n, const char *csv)
+/*
+ * @t with @k page-sized heap growths inserted before its first request
+ * above a page that has no fallback (upstream: the main thread's stack),
+ * or before !main when there is none.
+ */
+static void with_heap_pages(const struct trace *t, int k, struct trace *out)
 {
-	const char *prefix;
-	FILE *f;
-	int i;
+	const struct line page = { .size = PAGE, .heap = true };
+	int i, at = t->main_at, cap = 0;
 
-	printf("%-5s %-36s %5s | %9s | %13s | %13s | %7s | %s\n", "kind",
-	       "trace", "pages", "KiB_saved", "d_reqs l / e", "ipis l / e",
-	       "retried", "late switch");
-	for (i = 0; i < np; i++) {
-		const struct point *p = &pt[i];
+	for (i = 0; i < t->nr; i++)
+		if (t->l[i].size > PAGE && !t->l[i].fallback) {
+			at = i;
+			break;
+		}
+	*out = *t;
+	out->l = NULL;
+	out->nr = 0;
+	out->retried = 0;
+	for (i = 0; i <= t->nr; i++) {
+		if (i == at) {
+			int j;
 
-		printf("%-5s %-36s %5.0f | %9.1f | %5.1f / %5.1f | %5.1f / %5.1f | %7.1f | %s\n",
-		       p->kind, p->name, p->late.preq,
-		       p->early.mem_kib - p->late.mem_kib, p->late.dreq,
-		       p->early.dreq, p->late.ipis, p->early.ipis,
-		       p->late.retried, p->late.switched ?
-		       reason_name(p->late.reason) : "none");
+			for (j = 0; j < k; j++)
+				trace_add(out, &cap, &page);
+		}
+		if (i < t->nr)
+			trace_add(out, &cap, &t->l[i]);
 	}
-	printf("(per domain, means over %d domains, one by one, placement %s:\n"
-	       " pages = requests the pool served before the late domain switched;\n"
-	       " KiB_saved = early's memory minus late's; l / e = late / early)\n\n",
-	       n, pt[0].late.pl.name);
-	for (i = 0; i < np; i++)
-		if (!strcmp(pt[i].kind, "trace"))
-			printf("sweep: on %s, late switches after %.0f pool requests and saves %.0f KiB per domain\n",
-			       pt[i].name, pt[i].late.preq,
-			       pt[i].early.mem_kib - pt[i].late.mem_kib);
-	if (!csv)
-		return;
-	f = open_csv(csv, &prefix);
-	fprintf(f, "%s%s\n", prefix, sweep_csv_header);
-	for (i = 0; i < np; i++) {
-		const struct point *p = &pt[i];
-
-		fprintf(f, "%s%s,%s,%.2f,%.1f,%.1f,%.1f,%.2f,%.2f,%s,%.2f,%.2f,%.2f,%s,%d\n",
-			prefix, p->kind, p->name, p->late.preq,
-			p->early.mem_kib - p->late.mem_kib, p->late.mem_kib,
-			p->early.mem_kib, p->late.dreq, p->early.dreq,
-			p->late.pl.name, p->late.ipis, p->early.ipis,
-			p->late.retried, p->late.switched ?
-			reason_name(p->late.reason) : "none",
-			p->late.failed + p->early.failed);
-	}
-	close_csv(f);
+	if (t->switch_at >= at)
+		out->switch_at += k;
+	if (t->main_at >= at)
+		out->main_at += k;
 }
 
 /*
- * --sweep: the saving as a function of the number of page-sized requests
- * before the first larger one, with the traces in @paths as marked points.
- * Returns the exit status.
+ * --sweep-pool and --sweep-heap: for each point x (a pool size, or a
+ * number of heap pages) and trace, replay under each rule and print what
+ * late saves against early and against upstream. Returns the exit status.
  */
-static int sweep(int from, int to, int step, char **paths, int npaths, int n,
+static int sweep(bool heap, const int *xs, int nx, struct trace *traces,
+		 int ntraces, const int *rules, int nrules, int n,
 		 const struct placement *pl, const char *csv)
 {
-	int i, np = 0, k, failed = 0;
-	struct point *pt;
-	struct trace t;
+	static const int others[] = { RULE_EARLY, RULE_UPSTREAM };
+	const char *kind = heap ? "heap_pages" : "pool_pages";
+	const char *prefix = "";
+	struct result res[NR_RULES];
+	int xi, ti, i, j, failed = 0;
+	FILE *f = NULL;
 
-	pt = calloc((to - from) / step + 1 + npaths, sizeof(*pt));
-	if (!pt)
-		die("out of memory");
-	printf("bootpool-demo: %d to %d page-sized requests (step %d) before one of %d bytes, %d domains per point, placement %s\n",
-	       from, to, step, SWEEP_OVERSIZE, n, pl->name);
-	if (no_fallback)
-		printf("refused requests replayed as asked (--no-fallback)\n");
-	printf("\n");
-	for (k = from; k <= to; k += step, np++) {
-		sweep_trace(k, &t);
-		pt[np].kind = "sweep";
-		run_point(&t, n, pl, &pt[np]);
-		free(t.size);
-		free(t.fallback);
+	if (csv) {
+		f = open_csv(csv, "csv:", &prefix);
+		fprintf(f, "%skind,trace,origin,x,comparison,saved_startup_bf_kib,saved_end_bf_kib,saved_startup_kib,saved_end_kib,late_dionysos_requests,other_dionysos_requests,late_pool_requests,late_switch_reason,failed\n",
+			prefix);
 	}
-	for (i = 0; i < npaths; i++, np++) {
-		load_trace(paths[i], &t);
-		pt[np].kind = "trace";
-		run_point(&t, n, pl, &pt[np]);
+	printf("%-10s %-34s %5s %-12s | %9s %9s | %9s %9s | %11s | %s\n", kind,
+	       "trace", "x", "late vs", "saved_st", "saved_end", "st_linux",
+	       "end_linux", "d_reqs l/o", "late switch");
+	for (ti = 0; ti < ntraces; ti++) {
+		for (xi = 0; xi < nx; xi++) {
+			struct trace ht, *t = &traces[ti];
+
+			if (heap) {
+				with_heap_pages(t, xs[xi], &ht);
+				t = &ht;
+			} else {
+				write_long(BOOTPOOL_PARAMS "pool_pages", xs[xi]);
+			}
+			memset(res, 0, sizeof(res));
+			for (i = 0; i < nrules; i++) {
+				struct result *r = &res[rules[i]];
+
+				r->t = t;
+				r->rule = rules[i];
+				r->pl = *pl;
+				r->mode = MODE_SEQ;
+				r->n = n;
+				r->skipped = rules[i] == RULE_UPSTREAM &&
+					     t->switch_at < 0;
+				if (!r->skipped)
+					run_round(r);
+				finish(r);
+				failed += r->failed;
+			}
+			for (j = 0; j < (int)ARRAY_SIZE(others); j++) {
+				const struct result *l = &res[RULE_LATE];
+				const struct result *o = &res[others[j]];
+
+				if (!l->rounds || !o->rounds)
+					continue;
+				printf("%-10s %-34s %5d %-12s | %9.1f %9.1f | %9.1f %9.1f | %5.1f/%5.1f | %s\n",
+				       kind, traces[ti].name, xs[xi],
+				       rule_names[others[j]],
+				       o->start.fp_bf_kib - l->start.fp_bf_kib,
+				       o->end.fp_bf_kib - l->end.fp_bf_kib,
+				       o->start.fp_kib - l->start.fp_kib,
+				       o->end.fp_kib - l->end.fp_kib,
+				       l->end.dreq, o->end.dreq,
+				       l->switched ? reason_name(l->reason) :
+						     "none");
+				if (f)
+					fprintf(f, "%s%s,%s,%s,%d,late-vs-%s,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%s,%d\n",
+						prefix, kind, traces[ti].name,
+						traces[ti].origin, xs[xi],
+						rule_names[others[j]],
+						o->start.fp_bf_kib - l->start.fp_bf_kib,
+						o->end.fp_bf_kib - l->end.fp_bf_kib,
+						o->start.fp_kib - l->start.fp_kib,
+						o->end.fp_kib - l->end.fp_kib,
+						l->end.dreq, o->end.dreq,
+						l->end.pool_req,
+						l->switched ?
+						reason_name(l->reason) : "none",
+						l->failed + o->failed);
+			}
+			if (heap)
+				free(ht.l);
+		}
 	}
-	sweep_output(pt, np, n, csv);
-	for (i = 0; i < np; i++)
-		failed += pt[i].late.failed + pt[i].early.failed;
-	free(pt);
+	printf("(per domain, %d domain(s) per point, one by one, placement %s: saved_ = the other\n"
+	       " rule's footprint minus late's, KiB, Dionysos's grants priced as mem_serv's; _linux =\n"
+	       " as Linux granted them; st = end of start-up, end = end of the trace; l/o = late/other)\n",
+	       n, pl->name);
+	if (f)
+		close_csv(f);
 	return failed ? 1 : 0;
 }
 
@@ -875,6 +1183,57 @@ static char *default_trace(void)
 	return path;
 }
 
+static int parse_placements(char *s, struct placement *pl)
+{
+	char *items[MAX_LIST], *end;
+	int n = split(s, items), i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(items[i], "on")) {
+			pl[i].hops = 0;
+		} else if (!strncmp(items[i], "off", 3)) {
+			pl[i].hops = strtol(items[i] + 3, &end, 10);
+			if (*end || pl[i].hops < 1)
+				die("placement '%s': want offH with H >= 1", items[i]);
+		} else {
+			die("unknown placement '%s' (on, off1, off3, ...)", items[i]);
+		}
+		snprintf(pl[i].name, sizeof(pl[i].name), "%s", items[i]);
+	}
+	return n;
+}
+
+static int parse_rules(char *s, int *rules)
+{
+	char *items[MAX_LIST];
+	int n = split(s, items), i, r;
+
+	for (i = 0; i < n; i++) {
+		for (r = 0; r < NR_RULES; r++)
+			if (!strcmp(items[i], rule_names[r]))
+				break;
+		if (r == NR_RULES)
+			die("unknown rule '%s' (late, early, upstream, hybrid)",
+			    items[i]);
+		rules[i] = r;
+	}
+	return n;
+}
+
+/* "16,32,64": the pool sizes of --sweep-pool. */
+static int parse_pool_list(char *s, int *xs)
+{
+	char *items[MAX_LIST], *end;
+	int n = split(s, items), i;
+
+	for (i = 0; i < n; i++) {
+		xs[i] = strtol(items[i], &end, 10);
+		if (*end || xs[i] < 1 || xs[i] > 4096)
+			die("--sweep-pool wants pool sizes from 1 to 4096 pages");
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -882,31 +1241,39 @@ int main(int argc, char **argv)
 		{ "from-ftrace", no_argument, NULL, 'f' },
 		{ "pid", required_argument, NULL, 'i' },
 		{ "no-fallback", no_argument, NULL, 'F' },
-		{ "sweep", required_argument, NULL, 's' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "sweep-pool", required_argument, NULL, 'S' },
+		{ "sweep-heap", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char pol_s[64] = "late,early,hybrid", pl_s[64] = "on,off1,off3";
-	char mode_s[64] = "seq,burst";
-	char *pols[MAX_LIST], *pls[MAX_LIST], *modes[MAX_LIST];
-	int npol, npl, nmode, i, j, k, nr = 0, ftrace = 0, n = 32, c;
-	int policy[MAX_LIST], mode[MAX_LIST];
+	char rule_s[64] = "late,early,upstream,hybrid", pl_s[64] = "off1";
+	char mode_s[64] = "seq", pool_s[128] = "";
+	char *modes[MAX_LIST], *paths[MAX_LIST];
+	int nrule, npl, nmode, ntraces, i, j, k, m, r, nr = 0, c;
+	int rules[MAX_LIST], mode[MAX_LIST], xs[1100], nx = 0;
+	int n = 8, rounds = 6, ftrace = 0, npaths = 0, status = 0;
+	int from = -1, to = 0, step = 0;
+	bool rules_set = false;
 	struct placement pl[MAX_LIST];
-	const char *trace_path, *csv = NULL, *prefix;
-	char *paths[MAX_LIST];
+	struct trace traces[MAX_LIST];
 	static struct result res[MAX_CONFIGS];
-	long pid = -1, hops0;
-	int npaths = 0, from = -1, to = 0, step = 0, status = 0, pl_set = 0;
+	const char *csv = NULL, *prefix;
+	long pid = -1;
 	char junk;
-	struct trace t;
 	FILE *f;
 
-	while ((c = getopt_long(argc, argv, "n:t:p:P:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:t:p:P:m:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			n = atoi(optarg);
 			if (n < 1 || n > 1024)
 				die("-n wants 1 to 1024 domains");
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			if (rounds < 1 || rounds > MAX_ROUNDS)
+				die("-r wants 1 to %d rounds", MAX_ROUNDS);
 			break;
 		case 't':
 			if (npaths == MAX_LIST)
@@ -914,10 +1281,10 @@ int main(int argc, char **argv)
 			paths[npaths++] = optarg;
 			break;
 		case 'p':
-			snprintf(pol_s, sizeof(pol_s), "%s", optarg);
+			rules_set = true;
+			snprintf(rule_s, sizeof(rule_s), "%s", optarg);
 			break;
 		case 'P':
-			pl_set = 1;
 			snprintf(pl_s, sizeof(pl_s), "%s", optarg);
 			break;
 		case 'm':
@@ -935,11 +1302,16 @@ int main(int argc, char **argv)
 		case 'F':
 			no_fallback = 1;
 			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 'S':
+			snprintf(pool_s, sizeof(pool_s), "%s", optarg);
+			break;
 		case 's':
 			if (sscanf(optarg, "%d:%d:%d%c", &from, &to, &step, &junk) != 3 ||
-			    from < 0 || to < from || to > SWEEP_MAX || step < 1)
-				die("--sweep wants FROM:TO:STEP, 0 <= FROM <= TO <= %d, STEP >= 1",
-				    SWEEP_MAX);
+			    from < 0 || to < from || to > 1024 || step < 1)
+				die("--sweep-heap wants FROM:TO:STEP, 0 <= FROM <= TO <= 1024, STEP >= 1");
 			break;
 		case 'h':
 			usage(stdout);
@@ -955,30 +1327,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (*pool_s && from >= 0)
+		die("one sweep at a time");
+	if ((*pool_s || from >= 0) && !rules_set)
+		snprintf(rule_s, sizeof(rule_s), "late,early,upstream");
 
-	npol = split(pol_s, pols);
-	for (i = 0; i < npol; i++) {
-		policy[i] = bp_policy_parse(pols[i]);
-		if (policy[i] < 0)
-			die("unknown policy '%s' (late, early, hybrid)", pols[i]);
-	}
-	if (from >= 0 && !pl_set)
-		snprintf(pl_s, sizeof(pl_s), "off1");
-	npl = split(pl_s, pls);
-	for (i = 0; i < npl; i++) {
-		char *end;
-
-		if (!strcmp(pls[i], "on")) {
-			pl[i].hops = 0;
-		} else if (!strncmp(pls[i], "off", 3)) {
-			pl[i].hops = strtol(pls[i] + 3, &end, 10);
-			if (*end || pl[i].hops < 1)
-				die("placement '%s': want offH with H >= 1", pls[i]);
-		} else {
-			die("unknown placement '%s' (on, off1, off3, ...)", pls[i]);
-		}
-		snprintf(pl[i].name, sizeof(pl[i].name), "%s", pls[i]);
-	}
+	nrule = parse_rules(rule_s, rules);
+	npl = parse_placements(pl_s, pl);
 	nmode = split(mode_s, modes);
 	for (i = 0; i < nmode; i++) {
 		if (!strcmp(modes[i], "seq"))
@@ -988,60 +1343,81 @@ int main(int argc, char **argv)
 		else
 			die("unknown mode '%s' (seq, burst)", modes[i]);
 	}
-	if (npol * npl * nmode > MAX_CONFIGS)
-		die("too many configurations");
-	if (npaths > 1 && from < 0)
-		die("one trace at a time (several only with --sweep)");
+	if (!npaths)
+		paths[npaths++] = default_trace();
+	ntraces = npaths;
+	for (i = 0; i < ntraces; i++)
+		load_trace(paths[i], &traces[i]);
+	if (ntraces * npl * nmode * nrule > MAX_CONFIGS)
+		die("too many configurations (at most %d)", MAX_CONFIGS);
 
 	if (access(BOOTPOOL_DEV, R_OK | W_OK))
 		die("%s: %s (is bootpool.ko loaded, are you root?)", BOOTPOOL_DEV,
 		    strerror(errno));
 	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	dionysos_cpu = bp_param_get("dionysos_cpu");
-	hops0 = bp_param_get("forward_hops");
-	if (dionysos_cpu < 0 || hops0 < 0)
-		die("cannot read " BOOTPOOL_PARAMS "{dionysos_cpu,forward_hops}");
+	if (dionysos_cpu < 0)
+		die("cannot read " BOOTPOOL_PARAMS "dionysos_cpu");
 	for (i = 0; i < npl; i++)
 		if (pl[i].hops && nr_cpus < 2)
 			die("placement %s needs a second CPU", pl[i].name);
+	save_params();
 
-	if (from >= 0) {
-		for (i = 0; i < npl && !pl[i].hops; i++)
-			;
-		if (i == npl)
-			die("--sweep counts IPIs: give an off placement (-P off1)");
-		status = sweep(from, to, step, paths, npaths, n, &pl[i], csv);
-		write_long(BOOTPOOL_PARAMS "forward_hops", hops0);
+	if (*pool_s || from >= 0) {
+		if (*pool_s) {
+			nx = parse_pool_list(pool_s, xs);
+		} else {
+			for (k = from; k <= to; k += step)
+				xs[nx++] = k;
+		}
+		status = sweep(from >= 0, xs, nx, traces, ntraces, rules,
+			       nrule, n, &pl[0], csv);
+		restore_params();
 		return status;
 	}
-	trace_path = npaths ? paths[0] : default_trace();
-	load_trace(trace_path, &t);
 
-	printf("bootpool-demo: %d domains per configuration, trace %s (%d requests, %llu bytes)\n",
-	       n, trace_path, t.nr, (unsigned long long)t.bytes);
-	if (t.retried)
-		printf("%d requests of the trace are refused by the fixed allocator; replayed %s\n",
-		       t.retried, no_fallback ? "as asked (--no-fallback)" :
-		       "with their fallback size");
-	printf("dionysos_cpu=%d, %d CPUs online, pool_pages=%ld\n\n", dionysos_cpu,
-	       nr_cpus, bp_param_get("pool_pages"));
-	for (k = 0; k < nmode; k++)
-		for (j = 0; j < npl; j++)
-			for (i = 0; i < npol; i++) {
-				res[nr].policy = policy[i];
-				res[nr].pl = pl[j];
-				res[nr].mode = mode[k];
-				run_config(&t, n, &res[nr]);
-				nr++;
-			}
-	write_long(BOOTPOOL_PARAMS "forward_hops", hops0);
+	printf("bootpool-demo: %d domains per round, %d rounds, dionysos_cpu=%d, %d CPUs online, pool_pages=%ld\n",
+	       n, rounds, dionysos_cpu, nr_cpus, bp_param_get("pool_pages"));
+	for (i = 0; i < ntraces; i++)
+		printf("trace %s (%s): %d requests, %d refused on the pool and asked again smaller%s%s\n",
+		       traces[i].name, traces[i].origin, traces[i].nr,
+		       traces[i].retried,
+		       no_fallback ? " (asked as they are: --no-fallback)" : "",
+		       traces[i].switch_at < 0 ? "; no !switch line" : "");
+	printf("\n");
+	for (i = 0; i < ntraces; i++)
+		for (m = 0; m < nmode; m++)
+			for (j = 0; j < npl; j++)
+				for (k = 0; k < nrule; k++) {
+					struct result *x = &res[nr++];
+
+					x->t = &traces[i];
+					x->rule = rules[k];
+					x->pl = pl[j];
+					x->mode = mode[m];
+					x->n = n;
+					x->skipped = rules[k] == RULE_UPSTREAM &&
+						     traces[i].switch_at < 0;
+				}
+	/* Rounds interleaved: a drift of the machine hits every configuration. */
+	for (r = 0; r < rounds; r++)
+		for (i = 0; i < nr; i++)
+			if (!res[i].skipped)
+				run_round(&res[i]);
+	restore_params();
+	for (i = 0; i < nr; i++)
+		finish(&res[i]);
 
 	print_table(res, nr);
-	headline(&t, res, nr, mode[0]);
 	if (csv) {
-		f = open_csv(csv, &prefix);
+		f = open_csv(csv, "csv:", &prefix);
 		write_csv(f, prefix, res, nr);
 		close_csv(f);
+		f = open_cmp_csv(csv, &prefix);
+		compare(res, nr, f, prefix);
+		close_csv(f);
+	} else {
+		compare(res, nr, NULL, "");
 	}
 	for (i = 0; i < nr; i++)
 		if (res[i].failed)
