@@ -162,16 +162,17 @@ emit_tests: ## Print the kselftest names for ARCH, as kselftest-list.txt holds t
 userspace-demo: $(SETUP_STAMP) ## Build the demo (static) for ARCH into build/<arch>/userspace-demo/
 	$(MAKE) -C $(DEMO_DIR) CC=$(SELFTEST_CC) OUTPUT=$(DEMO_OUT)
 
-demo: ## Run the demo in the guest (ARCH, default arm64) [N= TRACE= POLICIES= PLACEMENTS= MODES=]
+demo: ## Replay every trace under each rule in the guest, print and plot what late saves (ARCH, default arm64) [N= ROUNDS= TRACE= RULES= PLACEMENTS= MODES=]
 	+$(MAKE) --no-print-directory ARCH=$(DEMO_ARCH) guest-modules userspace-demo
 	scripts/demo --arch $(DEMO_ARCH) --build build/$(DEMO_ARCH) $(if $(N),--n $(N)) \
-		$(if $(TRACE),--trace $(TRACE)) $(if $(POLICIES),--policies $(POLICIES)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS)) \
+		$(if $(TRACE),--trace $(TRACE)) $(if $(RULES),--rules $(RULES)) \
 		$(if $(PLACEMENTS),--placements $(PLACEMENTS)) $(if $(MODES),--modes $(MODES))
 
-demo-sweep: ## Plot the demo's saving against the page-sized requests before the switch (ARCH, default arm64) [N= TRACE= SWEEP=0:256:16]
+demo-sweep: ## Plot what late saves against the pool's size and the heap before the first larger request (ARCH, default arm64) [POOLS=16,...,1024 HEAP=0:512:32 TRACE=]
 	+$(MAKE) --no-print-directory ARCH=$(DEMO_ARCH) guest-modules userspace-demo
-	scripts/demo --sweep $(if $(SWEEP),$(SWEEP),0:256:16) --arch $(DEMO_ARCH) \
-		--build build/$(DEMO_ARCH) $(if $(N),--n $(N)) $(if $(TRACE),--trace $(TRACE))
+	scripts/demo --sweep --arch $(DEMO_ARCH) --build build/$(DEMO_ARCH) \
+		$(if $(POOLS),--pools $(POOLS)) $(if $(HEAP),--heap $(HEAP)) $(if $(TRACE),--trace $(TRACE))
 
 vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [KSERIES=6.12]
 ifneq ($(KSERIES),)
