@@ -878,6 +878,22 @@ static bool overlap(const struct result *a, const struct result *b)
 	return a->lat_lo_us <= b->lat_hi_us && b->lat_lo_us <= a->lat_hi_us;
 }
 
+/* What late (@l) saves against @o, KiB per domain: other minus late. */
+struct saving {
+	double start_bf, end_bf;	/* mem_serv's sizes */
+	double start, end;		/* as Linux granted */
+};
+
+static struct saving saved(const struct result *l, const struct result *o)
+{
+	return (struct saving) {
+		.start_bf = o->start.fp_bf_kib - l->start.fp_bf_kib,
+		.end_bf = o->end.fp_bf_kib - l->end.fp_bf_kib,
+		.start = o->start.fp_kib - l->start.fp_kib,
+		.end = o->end.fp_kib - l->end.fp_kib,
+	};
+}
+
 static const char cmp_header[] =
 	"label,trace,origin,comparison,placement,mode,saved_startup_bf_kib,saved_end_bf_kib,saved_startup_kib,saved_end_kib,late_dionysos_requests,other_dionysos_requests,late_ipis,other_ipis,late_lat_median_us,late_lat_lo_us,late_lat_hi_us,other_lat_median_us,other_lat_lo_us,other_lat_hi_us,lat_differs";
 
@@ -896,6 +912,7 @@ static void compare(const struct result *res, int nr, FILE *csv,
 		fprintf(csv, "%s%s\n", prefix, cmp_header);
 	for (i = 0; i < nr; i++) {
 		const struct result *l = &res[i], *o;
+		struct saving sv;
 
 		if (l->rule != RULE_LATE || l->skipped)
 			continue;
@@ -903,6 +920,7 @@ static void compare(const struct result *res, int nr, FILE *csv,
 			o = find(res, nr, l, others[j]);
 			if (!o)
 				continue;
+			sv = saved(l, o);
 			if (first) {
 				printf("\n%-34s %-12s %-5s %-10s | %9s %9s | %9s %9s | %11s | %11s | %s\n",
 				       "trace", "late vs", "place", "mode",
@@ -912,14 +930,9 @@ static void compare(const struct result *res, int nr, FILE *csv,
 				first = false;
 			}
 			printf("%-34s %-12s %-5s %-10s | %9.1f %9.1f | %9.1f %9.1f | %5.1f/%5.1f | %5.1f/%5.1f | %.0f [%.0f,%.0f] / %.0f [%.0f,%.0f]%s\n",
-			       l->t->name, others[j] == RULE_EARLY ?
-			       "early" : "upstream", l->pl.name,
-			       mode_names[l->mode],
-			       o->start.fp_bf_kib - l->start.fp_bf_kib,
-			       o->end.fp_bf_kib - l->end.fp_bf_kib,
-			       o->start.fp_kib - l->start.fp_kib,
-			       o->end.fp_kib - l->end.fp_kib,
-			       l->end.dreq, o->end.dreq, l->end.ipis,
+			       l->t->name, rule_names[others[j]], l->pl.name,
+			       mode_names[l->mode], sv.start_bf, sv.end_bf,
+			       sv.start, sv.end, l->end.dreq, o->end.dreq, l->end.ipis,
 			       o->end.ipis, l->lat_med_us, l->lat_lo_us,
 			       l->lat_hi_us, o->lat_med_us, o->lat_lo_us,
 			       o->lat_hi_us, overlap(l, o) ? "" : " differ");
@@ -928,11 +941,8 @@ static void compare(const struct result *res, int nr, FILE *csv,
 			fprintf(csv, "%s%s,%s,%s,late-vs-%s,%s,%s,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%d\n",
 				prefix, label, l->t->name, l->t->origin,
 				rule_names[others[j]], l->pl.name,
-				mode_names[l->mode],
-				o->start.fp_bf_kib - l->start.fp_bf_kib,
-				o->end.fp_bf_kib - l->end.fp_bf_kib,
-				o->start.fp_kib - l->start.fp_kib,
-				o->end.fp_kib - l->end.fp_kib, l->end.dreq,
+				mode_names[l->mode], sv.start_bf, sv.end_bf,
+				sv.start, sv.end, l->end.dreq,
 				o->end.dreq, l->end.ipis, o->end.ipis,
 				l->lat_med_us, l->lat_lo_us, l->lat_hi_us,
 				o->lat_med_us, o->lat_lo_us, o->lat_hi_us,
@@ -1111,32 +1121,26 @@ static int sweep(bool heap, const int *xs, int nx, struct trace *traces,
 			for (j = 0; j < (int)ARRAY_SIZE(others); j++) {
 				const struct result *l = &res[RULE_LATE];
 				const struct result *o = &res[others[j]];
+				const char *why = l->switched ?
+					reason_name(l->reason) : "none";
+				struct saving sv;
 
 				if (!l->rounds || !o->rounds)
 					continue;
+				sv = saved(l, o);
 				printf("%-10s %-34s %5d %-12s | %9.1f %9.1f | %9.1f %9.1f | %5.1f/%5.1f | %s\n",
 				       kind, traces[ti].name, xs[xi],
-				       rule_names[others[j]],
-				       o->start.fp_bf_kib - l->start.fp_bf_kib,
-				       o->end.fp_bf_kib - l->end.fp_bf_kib,
-				       o->start.fp_kib - l->start.fp_kib,
-				       o->end.fp_kib - l->end.fp_kib,
-				       l->end.dreq, o->end.dreq,
-				       l->switched ? reason_name(l->reason) :
-						     "none");
+				       rule_names[others[j]], sv.start_bf,
+				       sv.end_bf, sv.start, sv.end, l->end.dreq,
+				       o->end.dreq, why);
 				if (f)
 					fprintf(f, "%s%s,%s,%s,%d,late-vs-%s,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%s,%d\n",
 						prefix, kind, traces[ti].name,
 						traces[ti].origin, xs[xi],
-						rule_names[others[j]],
-						o->start.fp_bf_kib - l->start.fp_bf_kib,
-						o->end.fp_bf_kib - l->end.fp_bf_kib,
-						o->start.fp_kib - l->start.fp_kib,
-						o->end.fp_kib - l->end.fp_kib,
+						rule_names[others[j]], sv.start_bf,
+						sv.end_bf, sv.start, sv.end,
 						l->end.dreq, o->end.dreq,
-						l->end.pool_req,
-						l->switched ?
-						reason_name(l->reason) : "none",
+						l->end.pool_req, why,
 						l->failed + o->failed);
 			}
 			if (heap)
