@@ -36,26 +36,22 @@
  * @min: the smallest value allowed.
  * @max: the largest value allowed.
  *
- * Checks as param_set_uint_minmax() does. The paths that use the
- * parameters read them locklessly with READ_ONCE(), so the store is marked
- * too.
+ * Checks as param_set_uint_minmax() does, except that every value it
+ * refuses is -EINVAL, one too large for 32 bits included (kstrtouint()
+ * says -ERANGE for that). The paths that use the parameters read them
+ * locklessly with READ_ONCE(), so the store is marked too.
  *
  * Context: process context (sysfs write or module load).
- * Return: 0, or -EINVAL for a value outside [@min, @max] or not a number.
+ * Return: 0, or -EINVAL for a value outside [@min, @max] (or past
+ * UINT_MAX) or not a number.
  */
 static inline int bootpool_param_set_uint(const char *val,
 					  const struct kernel_param *kp,
 					  unsigned int min, unsigned int max)
 {
 	unsigned int n;
-	int ret;
 
-	if (!val)
-		return -EINVAL;
-	ret = kstrtouint(val, 0, &n);
-	if (ret)
-		return ret;
-	if (n < min || n > max)
+	if (!val || kstrtouint(val, 0, &n) || n < min || n > max)
 		return -EINVAL;
 	WRITE_ONCE(*(unsigned int *)kp->arg, n);
 	return 0;

@@ -1602,6 +1602,28 @@ TEST_F(limits, parameters_out_of_range_are_einval)
 	bp_param_set_long("max_user_mb", user_mb);
 }
 
+/* A number too large for 32 bits is out of range as well: EINVAL, not ERANGE. */
+TEST_F(limits, parameters_past_32_bits_are_einval)
+{
+	static const struct {
+		const char *name;
+		const char *bad;
+	} cases[] = {
+		{ "dionysos_mb", "4294967296" }, { "max_user_mb", "99999999999" },
+		{ "max_remote_mb", "4294967297" }, { "pool_pages", "0x100000000" },
+		{ "forward_hops", "18446744073709551617" },
+	};
+	unsigned int i;
+	long before;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		before = bp_param_get(cases[i].name);
+		EXPECT_EQ(-EINVAL, bp_param_set(cases[i].name, cases[i].bad))
+			TH_LOG("%s=%s", cases[i].name, cases[i].bad);
+		EXPECT_EQ(before, bp_param_get(cases[i].name));
+	}
+}
+
 /*
  * A late domain switches at its first oversize request even when
  * Dionysos refuses it: documented, and the next small request goes to
