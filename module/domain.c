@@ -28,8 +28,8 @@
  * but the block is *kept*, and only the close of its last mapping gives it
  * back. So what a domain holds through its blocks and its mappings
  * together never exceeds its pool and its caps. Each block counts its
- * mappings (vm_operations_struct open and close, which also see splits,
- * mremap and fork).
+ * mappings (vm_operations_struct open and close, which also see splits
+ * and mremap; a fork never copies a mapping).
  */
 #include <linux/cred.h>
 #include <linux/debugfs.h>
@@ -1358,7 +1358,7 @@ static struct bootpool_domain *bootpool_vma_domain(struct vm_area_struct *vma)
 	return vma->vm_file->private_data;
 }
 
-/* A copy of a mapping: split, moved by mremap, or inherited by fork. */
+/* A copy of a mapping: split or moved by mremap (fork never copies it). */
 static void bootpool_vm_open(struct vm_area_struct *vma)
 {
 	struct bootpool_domain *dom = bootpool_vma_domain(vma);

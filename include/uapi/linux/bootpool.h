@@ -109,7 +109,7 @@ enum bootpool_switch_reason {
  *	in one domain.
  * @granted: (out) bytes granted: one page from the pool, a power-of-two
  *	number of pages from Dionysos.
- * @mmap_offset: (out) offset to pass to mmap() to map this block; below
+ * @mmap_offset: (out) offset to pass to mmap() to map this block; at most
  *	4 GiB + 16 MiB, so that it fits the 32-bit page offset of a 32-bit
  *	program's mmap2().
  * @cpu: (out) CPU the request was made on.
