@@ -16,23 +16,16 @@
  * users (mode 0666 for the test, then back), sets module parameters and
  * reads debugfs; the processes under test drop to the test users first.
  */
-#include "bootpool_util.h"
+#include "bootpool_cgroup_util.h"
 
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 
 #define PAGE		4096UL
 #define MiB		(1024UL * 1024)
-#define CG_ROOT		"/sys/fs/cgroup"
-#define TEST_UID	65534
-#define OTHER_UID	65533
 
 /*
  * memory.current moves in batches: a charge takes up to 64 pages at once
@@ -43,82 +36,10 @@
  */
 #define CHARGE_SLACK	(2 * 64 * PAGE)
 
-/* Writes @val to @dir/@file; 0 or -errno. */
-static int cg_write(const char *dir, const char *file, const char *val)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return bp_write_file(path, val);
-}
-
-/* Reads a number from @dir/@file; -1 when it cannot. */
-static long cg_read(const char *dir, const char *file)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return bp_read_long(path);
-}
-
-/* Reads "@key N" from @dir/memory.events; -1 when absent. */
-static long cg_event(const char *dir, const char *key)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/memory.events", dir);
-	return bp_kv_get(path, key);
-}
-
-/*
- * Make a cgroup v2 child with the memory controller and @max bytes of
- * memory.max. Return: 0, or -errno (the caller skips).
- */
-static int cg_create(char *dir, size_t len, unsigned long max)
-{
-	char buf[32];
-	int ret;
-
-	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
-		mkdir(CG_ROOT, 0755);
-		if (mount("none", CG_ROOT, "cgroup2", 0, NULL))
-			return -errno;
-	}
-	ret = cg_write(CG_ROOT, "cgroup.subtree_control", "+memory");
-	if (ret)
-		return ret;
-	snprintf(dir, len, CG_ROOT "/bootpool_test_%d", getpid());
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(buf, sizeof(buf), "%lu", max);
-	ret = cg_write(dir, "memory.max", buf);
-	/* No swap in the guests; where there is, keep it out of the test. */
-	cg_write(dir, "memory.swap.max", "0");
-	return ret;
-}
-
-/* Move the caller into @dir and make it @uid: for the tested process. */
+/* Move the caller into @dir as @uid, on Dionysos's CPU. */
 static int become_user(const char *dir, uid_t uid)
 {
-	if (cg_write(dir, "cgroup.procs", "0"))
-		return -1;
-	if (bp_pin_cpu((int)bp_param_get("dionysos_cpu")))
-		return -1;
-	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
-		return -1;
-	return geteuid() == uid ? 0 : -1;
-}
-
-/* Waits for @pid; returns its exit status, 128 + signal, or -1. */
-static int wait_status(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return bp_cg_enter(dir, uid, (int)bp_param_get("dionysos_cpu"));
 }
 
 static const char * const saved_params[] = {
@@ -145,7 +66,7 @@ FIXTURE_SETUP(memcg)
 		SKIP(return, "bootpool module not loaded");
 	if (sysconf(_SC_PAGESIZE) != PAGE)
 		SKIP(return, "tests assume 4 KiB pages");
-	ret = cg_create(self->cg, sizeof(self->cg), 64 * MiB);
+	ret = bp_cg_create(self->cg, sizeof(self->cg), 64 * MiB);
 	if (ret) {
 		self->cg[0] = 0;
 		SKIP(return, "no cgroup v2 memory controller (%s)", strerror(-ret));
@@ -201,7 +122,7 @@ static void alloc_map_free_loop(const char *cg, int ready, int go)
 	int fd, n, ret;
 	char c = 0;
 
-	if (become_user(cg, TEST_UID))
+	if (become_user(cg, BP_TEST_UID))
 		_exit(20);
 	fd = open(BOOTPOOL_DEV, O_RDWR);
 	if (fd < 0)
@@ -273,7 +194,7 @@ TEST_F_TIMEOUT(memcg, alloc_map_free_loop_stops_at_the_caps, 300)
 	}
 	close(go[1]);
 	close(ready[0]);
-	EXPECT_EQ(0, wait_status(pid));
+	EXPECT_EQ(0, bp_wait_status(pid));
 }
 
 /*
@@ -286,13 +207,13 @@ static void charges_follow_the_pages(const char *cg)
 	long base, cur, pool = 4 * MiB, remote = 4 * MiB;
 	int fd, i;
 
-	if (become_user(cg, TEST_UID))
+	if (become_user(cg, BP_TEST_UID))
 		_exit(20);
-	base = cg_read(cg, "memory.current");
+	base = bp_cg_read(cg, "memory.current");
 	fd = open(BOOTPOOL_DEV, O_RDWR);
 	if (fd < 0)
 		_exit(21);
-	cur = cg_read(cg, "memory.current");
+	cur = bp_cg_read(cg, "memory.current");
 	if (cur < base + pool - (long)CHARGE_SLACK ||
 	    cur > base + pool + (long)CHARGE_SLACK)
 		_exit(22);
@@ -302,18 +223,18 @@ static void charges_follow_the_pages(const char *cg)
 	for (i = 0; i < 64; i++)
 		if (bp_alloc(fd, remote / 64, &a[i]))
 			_exit(24);
-	cur = cg_read(cg, "memory.current");
+	cur = bp_cg_read(cg, "memory.current");
 	if (cur < base + remote - (long)CHARGE_SLACK ||
 	    cur > base + remote + (long)CHARGE_SLACK)
 		_exit(25);
 	for (i = 0; i < 64; i++)
 		if (bp_free(fd, a[i].handle))
 			_exit(26);
-	cur = cg_read(cg, "memory.current");
+	cur = bp_cg_read(cg, "memory.current");
 	if (cur > base + (long)CHARGE_SLACK)
 		_exit(27);
 	close(fd);
-	cur = cg_read(cg, "memory.current");
+	cur = bp_cg_read(cg, "memory.current");
 	if (cur > base - pool + (long)CHARGE_SLACK)
 		_exit(28);
 	_exit(0);
@@ -328,7 +249,7 @@ TEST_F(memcg, pool_and_dionysos_blocks_are_charged_to_the_cgroup)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		charges_follow_the_pages(self->cg);
-	EXPECT_EQ(0, wait_status(pid));
+	EXPECT_EQ(0, bp_wait_status(pid));
 }
 
 /*
@@ -339,13 +260,13 @@ TEST_F(memcg, pool_and_dionysos_blocks_are_charged_to_the_cgroup)
 static void alloc_past_memory_max(const char *cg)
 {
 	static struct bootpool_alloc a[1024];
-	long base, max = cg_read(cg, "memory.max"), cur;
+	long base, max = bp_cg_read(cg, "memory.max"), cur;
 	struct bootpool_stats st;
 	int fd, n, i, ret = 0;
 
-	if (become_user(cg, TEST_UID))
+	if (become_user(cg, BP_TEST_UID))
 		_exit(20);
-	base = cg_read(cg, "memory.current");
+	base = bp_cg_read(cg, "memory.current");
 	fd = open(BOOTPOOL_DEV, O_RDWR);
 	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
 		_exit(21);
@@ -368,7 +289,7 @@ static void alloc_past_memory_max(const char *cg)
 	if (bp_alloc(fd, 64 * 1024, &a[0]) || bp_free(fd, a[0].handle))
 		_exit(26);
 	close(fd);
-	cur = cg_read(cg, "memory.current");
+	cur = bp_cg_read(cg, "memory.current");
 	if (cur > base + (long)CHARGE_SLACK)
 		_exit(27);
 	_exit(0);
@@ -379,20 +300,20 @@ TEST_F(memcg, alloc_past_memory_max_is_enomem_and_undone)
 	long oom_kills;
 	pid_t pid;
 
-	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "8M"));
+	ASSERT_EQ(0, bp_cg_write(self->cg, "memory.max", "8M"));
 	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
 	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 256));
 	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 64));
 	if (self->params[3] >= 0)
 		ASSERT_EQ(0, bp_param_set_long("max_user_mb", 256));
-	oom_kills = cg_event(self->cg, "oom_kill");
+	oom_kills = bp_cg_key(self->cg, "memory.events", "oom_kill");
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		alloc_past_memory_max(self->cg);
-	EXPECT_EQ(0, wait_status(pid));
+	EXPECT_EQ(0, bp_wait_status(pid));
 	/* ENOMEM, not the OOM killer. */
-	EXPECT_EQ(oom_kills, cg_event(self->cg, "oom_kill"));
+	EXPECT_EQ(oom_kills, bp_cg_key(self->cg, "memory.events", "oom_kill"));
 }
 
 #define NR_OPENERS	200
@@ -406,7 +327,7 @@ static void open_and_hold(const char *cg, int res, int hold)
 	char c = 'e';
 	int fd;
 
-	if (!become_user(cg, TEST_UID)) {
+	if (!become_user(cg, BP_TEST_UID)) {
 		fd = open(BOOTPOOL_DEV, O_RDWR);
 		c = fd >= 0 ? 'o' : errno == ENOMEM ? 'm' : 'e';
 	}
@@ -435,7 +356,7 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 {
 	int res[2], hold[2], i, n, killed = 0, killed_holding = 0;
 	int counts[3] = { 0, 0, 0 };
-	long oom_kills = cg_event(self->cg, "oom_kill");
+	long oom_kills = bp_cg_key(self->cg, "memory.events", "oom_kill");
 	long domains = bp_counter("domains"), held, most = 0;
 	pid_t pids[NR_OPENERS];
 	char c;
@@ -480,9 +401,9 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 	 * holds its descriptor (6.12 picks the largest task of the cgroup).
 	 */
 	for (i = 0; i < n; i++)
-		if (pids[i] && wait_status(pids[i]) == 128 + SIGKILL)
+		if (pids[i] && bp_wait_status(pids[i]) == 128 + SIGKILL)
 			killed_holding++;
-	oom_kills = cg_event(self->cg, "oom_kill") - oom_kills;
+	oom_kills = bp_cg_key(self->cg, "memory.events", "oom_kill") - oom_kills;
 	TH_LOG("opened %d, ENOMEM %d, other errors %d, killed %d, then %d holding",
 	       counts[0], counts[1], counts[2], killed, killed_holding);
 	TH_LOG("OOM kills in the cgroup: %ld; at most %ld pools held at once",
@@ -540,7 +461,7 @@ TEST_F(memcg, one_user_cannot_starve_another)
 		ASSERT_LE(0, pids[i]);
 		if (!pids[i]) {
 			close(hold[1]);
-			hold_remote(self->cg, i < 4 ? TEST_UID : OTHER_UID, 2,
+			hold_remote(self->cg, i < 4 ? BP_TEST_UID : BP_OTHER_UID, 2,
 				    out[1], hold[0]);
 		}
 		ASSERT_EQ(sizeof(ret[i]), read(out[0], &ret[i], sizeof(ret[i])));
@@ -558,7 +479,7 @@ TEST_F(memcg, one_user_cannot_starve_another)
 	close(out[0]);
 	close(out[1]);
 	for (i = 0; i < 5; i++)
-		EXPECT_EQ(0, wait_status(pids[i]));
+		EXPECT_EQ(0, bp_wait_status(pids[i]));
 	EXPECT_EQ(-1, bp_debugfs_get("dionysos", "user_pages_65534"));
 }
 

@@ -370,6 +370,99 @@ static bool wait_sleep(pid_t pid, bool in, int ms, char *wchan, int len)
 	}
 }
 
+/* The first word of the file at @path, in @buf; false if it cannot. */
+static bool read_word(const char *path, char *buf, int len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f);
+	fclose(f);
+	if (!ok)
+		return false;
+	buf[strcspn(buf, "\n\t ")] = 0;
+	return buf[0];
+}
+
+/* RT throttling and the fair server as they were before rt_hold_allow(). */
+struct rt_saved {
+	char rt[32];
+	char fair[96];
+	char fair_old[32];
+};
+
+/*
+ * Let a SCHED_FIFO busy loop keep @cpu to itself: RT throttling off, and
+ * from 6.12 on the fair deadline server of @cpu too. false when it cannot.
+ */
+static bool rt_hold_allow(int cpu, struct rt_saved *saved)
+{
+	saved->fair_old[0] = 0;
+	if (!read_word(RT_RUNTIME, saved->rt, sizeof(saved->rt)) ||
+	    bp_write_file(RT_RUNTIME, "-1"))
+		return false;
+	snprintf(saved->fair, sizeof(saved->fair), FAIR_SERVER, cpu);
+	if (read_word(saved->fair, saved->fair_old, sizeof(saved->fair_old)))
+		bp_write_file(saved->fair, "0");
+	return true;
+}
+
+/* Put back what rt_hold_allow() changed; 0 or -errno. */
+static int rt_hold_restore(const struct rt_saved *saved)
+{
+	if (saved->fair_old[0])
+		bp_write_file(saved->fair, saved->fair_old);
+	return bp_write_file(RT_RUNTIME, saved->rt);
+}
+
+/* A hog_cpu() child and how to stop it. */
+struct hog {
+	atomic_int *stop;
+	pid_t pid;
+	int status;
+};
+
+/* Start a hog on @cpu and wait until it runs there; false if it does not. */
+static bool hog_start(struct hog *h, int cpu)
+{
+	int pipefd[2];
+	bool ok;
+	char c;
+
+	h->pid = -1;
+	h->status = -1;
+	h->stop = mmap(NULL, sizeof(*h->stop), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (h->stop == MAP_FAILED) {
+		h->stop = NULL;
+		return false;
+	}
+	atomic_store(h->stop, 0);
+	if (pipe(pipefd))
+		return false;
+	h->pid = fork();
+	if (!h->pid)
+		hog_cpu(cpu, h->stop, pipefd[1]);
+	close(pipefd[1]);
+	ok = h->pid > 0 && read(pipefd[0], &c, 1) == 1;
+	close(pipefd[0]);
+	return ok;
+}
+
+/* Stop the hog, if it was started, and keep its exit status. */
+static void hog_stop(struct hog *h)
+{
+	if (!h->stop)
+		return;
+	atomic_store(h->stop, 1);
+	if (h->pid > 0)
+		waitpid(h->pid, &h->status, 0);
+	munmap(h->stop, sizeof(*h->stop));
+	h->stop = NULL;
+}
+
 /* What happened while the thread was held off, checked after the hog. */
 struct held_off {
 	int hog_status;
@@ -392,24 +485,12 @@ static void kill_while_held_off(int dcpu, int rcpu, struct held_off *h)
 {
 	long served = bp_debugfs_get("dionysos", "served_by_thread");
 	long abandoned = bp_counter("abandoned_replies");
-	atomic_int *stop;
-	pid_t hog, req = -1;
-	int pipefd[2];
+	struct hog hog;
+	pid_t req = -1;
 	long long t;
-	char c;
 
-	h->hog_status = -1;
 	h->req_status = -1;
-	stop = mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stop == MAP_FAILED || pipe(pipefd))
-		return;
-	atomic_store(stop, 0);
-	hog = fork();
-	if (!hog)
-		hog_cpu(dcpu, stop, pipefd[1]);
-	close(pipefd[1]);
-	if (hog < 0 || read(pipefd[0], &c, 1) != 1)
+	if (!hog_start(&hog, dcpu))
 		goto out_hog;
 
 	req = fork();
@@ -436,29 +517,10 @@ static void kill_while_held_off(int dcpu, int rcpu, struct held_off *h)
 	h->abandoned_before = bp_counter("abandoned_replies") - abandoned;
 
 out_hog:
-	atomic_store(stop, 1);
-	if (hog > 0)
-		waitpid(hog, &h->hog_status, 0);
+	hog_stop(&hog);
+	h->hog_status = hog.status;
 	if (req > 0)
 		waitpid(req, &h->req_status, 0);
-	close(pipefd[0]);
-	munmap(stop, sizeof(*stop));
-}
-
-/* The first word of the file at @path, in @buf; false if it cannot. */
-static bool read_word(const char *path, char *buf, int len)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, len, f);
-	fclose(f);
-	if (!ok)
-		return false;
-	buf[strcspn(buf, "\n\t ")] = 0;
-	return buf[0];
 }
 
 /*
@@ -472,16 +534,16 @@ static bool read_word(const char *path, char *buf, int len)
  */
 TEST_F_TIMEOUT(race, killed_waiter_leaves_the_wait_and_its_reply_is_taken_back, 120)
 {
-	char rt[32], fair[96], fair_old[32] = "";
 	long granted, abandoned, served;
 	struct held_off h = { 0 };
+	struct rt_saved rt;
 	struct bootpool_alloc a;
 	int dcpu, rcpu, i, fd;
 
 	if (!self->ready)
 		return;
 	dcpu = bp_debugfs_get("dionysos", "cpu");
-	if (dcpu < 0 || bp_online_cpus() < 2 || !read_word(RT_RUNTIME, rt, sizeof(rt)))
+	if (dcpu < 0 || bp_online_cpus() < 2 || !bp_exists(RT_RUNTIME))
 		SKIP(return, "needs debugfs, 2 CPUs and %s", RT_RUNTIME);
 	rcpu = dcpu ? 0 : 1;
 	/* The children inherit it: none of them competes with the hog. */
@@ -491,18 +553,13 @@ TEST_F_TIMEOUT(race, killed_waiter_leaves_the_wait_and_its_reply_is_taken_back, 
 	served = bp_debugfs_get("dionysos", "served_by_thread");
 	abandoned = bp_counter("abandoned_replies");
 
-	ASSERT_EQ(0, bp_write_file(RT_RUNTIME, "-1"));
-	snprintf(fair, sizeof(fair), FAIR_SERVER, dcpu);
-	if (read_word(fair, fair_old, sizeof(fair_old)))
-		bp_write_file(fair, "0");
+	ASSERT_TRUE(rt_hold_allow(dcpu, &rt));
 	kill_while_held_off(dcpu, rcpu, &h);
 	TH_LOG("CPU %d held off; requester on CPU %d: waiting %lld us after its fork",
 	       dcpu, rcpu, h.wait_ns / 1000);
 	TH_LOG("out of the wait %lld us after the kill, then in %s",
 	       h.left_ns / 1000, h.wchan[0] ? h.wchan : "(dead)");
-	if (fair_old[0])
-		bp_write_file(fair, fair_old);
-	ASSERT_EQ(0, bp_write_file(RT_RUNTIME, rt));
+	ASSERT_EQ(0, rt_hold_restore(&rt));
 
 	ASSERT_TRUE(WIFEXITED(h.hog_status) && !WEXITSTATUS(h.hog_status))
 		TH_LOG("the busy loop did not hold Dionysos's CPU to the end (status %#x)",
