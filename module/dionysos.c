@@ -36,7 +36,10 @@
  * order charged to the same memcg, without allocating. The reserve holds
  * at most ``BOOTPOOL_RESERVE_MAX`` blocks per order; its pages count
  * against no cap and no budget, but stay charged to their memcg, and a
- * memcg's blocks leave it when a domain of that memcg is torn down.
+ * memcg's blocks leave it when a domain of that memcg is torn down. Only
+ * a live domain's FREE or unmap puts a block there: the reply of a
+ * requester that died goes back to the page allocator, as its domain may
+ * be gone, so the reserve never keeps a memcg whose domains all are.
  * Other freed blocks go back to the page allocator, which uncharges them,
  * when their last user, for instance a pipe that still holds a page,
  * lets go.
@@ -503,9 +506,14 @@ static void bootpool_dionysos_reap_all(void)
 
 	list = llist_del_all(&dionysos.reap);
 	llist_for_each_entry_safe(req, next, list, llnode) {
+		/*
+		 * Not into the reserve: the requester's domain may be torn
+		 * down already, and with it the purge of its memcg's
+		 * blocks; a reserved block would keep the memcg, a removed
+		 * cgroup too, until unload.
+		 */
 		if (!req->status && req->page)
-			bootpool_dionysos_release(req->page, req->order,
-						  req->memcg, false);
+			bootpool_dionysos_return(req->page, req->order);
 		bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
 		/* The reference the requester took when it gave up. */
 		mem_cgroup_put(req->memcg);

@@ -9,6 +9,7 @@
  * default 200 on a kernel with kmemleak (the debug kernel), else 20, as
  * the stock guests run them much more slowly than the tier needs.
  */
+#include "bootpool_cgroup_util.h"
 #include "bootpool_fault_util.h"
 
 #include <pthread.h>
@@ -594,6 +595,148 @@ TEST_F_TIMEOUT(race, killed_waiter_leaves_the_wait_and_its_reply_is_taken_back, 
 		ASSERT_EQ(0, bp_unload_wait(5000));
 		ASSERT_EQ(0, bp_load(self->path, ""));
 	}
+}
+
+/* Where a requester at its cgroup's memory.max stands; in shared memory. */
+struct at_max {
+	atomic_int full;	/* 1: filled, 2: ENOMEM as expected, -1: failed */
+	atomic_int go;
+};
+
+/*
+ * Child: as the test user in @cg, on @cpu, take 32 KiB blocks from
+ * Dionysos until memory.max refuses one, say so in @m, and once told to,
+ * ask for one more: the IPI handler cannot charge it, so it waits for the
+ * thread. It talks through @m only, which charges nothing.
+ */
+static void request_at_memory_max(const char *cg, int cpu, struct at_max *m)
+{
+	struct bootpool_alloc a;
+	int fd, n, ret = 0;
+
+	if (bp_cg_enter(cg, BP_TEST_UID, cpu))
+		goto fail;
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		goto fail;
+	for (n = 0; n < 1024 && !ret; n++)
+		ret = bp_alloc(fd, 32 * 1024, &a);
+	if (ret != -ENOMEM)
+		goto fail;
+	atomic_store(&m->full, 2);
+	while (!atomic_load(&m->go))
+		usleep(1000);
+	bp_alloc(fd, 32 * 1024, &a);
+	_exit(3);
+fail:
+	atomic_store(&m->full, -1);
+	_exit(1);
+}
+
+/*
+ * A requester killed while it waits for the thread, whose reply the thread
+ * takes back after the domain was torn down, leaves nothing that keeps
+ * its cgroup: once removed, the cgroup goes (its parent's
+ * nr_dying_descendants comes back to 0). The requester runs as an
+ * unprivileged user at its cgroup's memory.max, so that the IPI handler
+ * cannot charge its 8-page block and the thread, held off its CPU until
+ * the domain is gone, must serve it.
+ */
+TEST_F_TIMEOUT(race, reply_taken_back_after_teardown_leaves_no_dying_cgroup, 120)
+{
+	long abandoned, granted, domains, reserve, dying = -1;
+	char parent[128], cg[160], dev_mode[8];
+	struct stat st = { 0 };
+	struct held_off h = { 0 };
+	struct rt_saved rt;
+	struct at_max *m;
+	struct hog hog;
+	int dcpu, rcpu, i, ret;
+	pid_t req;
+
+	if (!self->ready)
+		return;
+	dcpu = bp_debugfs_get("dionysos", "cpu");
+	if (dcpu < 0 || bp_online_cpus() < 2 || !bp_exists(RT_RUNTIME))
+		SKIP(return, "needs debugfs, 2 CPUs and %s", RT_RUNTIME);
+	ret = bp_cg_create(parent, sizeof(parent), 256UL << 20);
+	if (ret)
+		SKIP(return, "no cgroup v2 memory controller (%s)", strerror(-ret));
+	rcpu = dcpu ? 0 : 1;
+	snprintf(cg, sizeof(cg), "%s/requester", parent);
+	ASSERT_EQ(0, bp_cg_write(parent, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, bp_cg_write(cg, "memory.max", "8M"));
+	bp_cg_write(cg, "memory.swap.max", "0");
+	ASSERT_EQ(0, stat(BOOTPOOL_DEV, &st));
+	snprintf(dev_mode, sizeof(dev_mode), "%o", st.st_mode & 07777);
+	ASSERT_EQ(0, chmod(BOOTPOOL_DEV, 0666));
+	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	/* Touched here: the child's signals charge nothing to its cgroup. */
+	atomic_store(&m->full, 0);
+	atomic_store(&m->go, 0);
+	ASSERT_EQ(0, bp_pin_cpu(rcpu));
+	abandoned = bp_counter("abandoned_replies");
+	granted = bp_debugfs_get("dionysos", "granted_pages");
+	domains = bp_counter("domains");
+	reserve = bp_debugfs_get("dionysos", "reserve_pages");
+
+	req = fork();
+	ASSERT_LE(0, req);
+	if (!req)
+		request_at_memory_max(cg, rcpu, m);
+	for (i = 0; i < 30000 && !atomic_load(&m->full); i++)
+		usleep(1000);
+	ASSERT_EQ(2, atomic_load(&m->full))
+		TH_LOG("the requester did not reach memory.max with ENOMEM");
+
+	ASSERT_TRUE(rt_hold_allow(dcpu, &rt));
+	if (hog_start(&hog, dcpu)) {
+		atomic_store(&m->go, 1);
+		h.queued = wait_sleep(req, true, 400, h.wchan, sizeof(h.wchan));
+		kill(req, SIGKILL);
+		/* The domain torn down while the thread is still held off. */
+		for (i = 0; i < 300 && bp_counter("domains") != domains; i++)
+			usleep(10000);
+		h.left = bp_counter("domains") == domains;
+		h.abandoned_before = bp_counter("abandoned_replies") - abandoned;
+	}
+	hog_stop(&hog);
+	ASSERT_EQ(0, rt_hold_restore(&rt));
+	h.req_status = bp_wait_status(req);
+	chmod(BOOTPOOL_DEV, strtol(dev_mode, NULL, 8));
+	munmap(m, sizeof(*m));
+
+	ASSERT_TRUE(WIFEXITED(hog.status) && !WEXITSTATUS(hog.status))
+		TH_LOG("the busy loop did not hold Dionysos's CPU to the end (status %#x)",
+		       hog.status);
+	ASSERT_TRUE(h.queued)
+		TH_LOG("the request did not wait for the thread (%s)", h.wchan);
+	ASSERT_TRUE(h.left)
+		TH_LOG("the domain was not torn down while the thread was held off");
+	EXPECT_EQ(0, h.abandoned_before);
+	EXPECT_EQ(128 + SIGKILL, h.req_status);
+	for (i = 0; i < 500 && (bp_counter("abandoned_replies") == abandoned ||
+				bp_debugfs_get("dionysos", "granted_pages") != granted); i++)
+		usleep(10000);
+	EXPECT_EQ(abandoned + 1, bp_counter("abandoned_replies"));
+	EXPECT_EQ(granted, bp_debugfs_get("dionysos", "granted_pages"));
+	TH_LOG("reserve_pages %ld before, %ld after the reply was taken back",
+	       reserve, bp_debugfs_get("dionysos", "reserve_pages"));
+
+	/* Removed, the cgroup goes: nothing of bootpool keeps it. */
+	ASSERT_EQ(0, rmdir(cg));
+	for (i = 0; i < 1000; i++) {
+		dying = bp_cg_key(parent, "cgroup.stat", "nr_dying_descendants");
+		if (dying == 0)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, dying);
+	EXPECT_TRUE(bp_counters_settle(5000));
+	rmdir(parent);
 }
 
 static long race_cycles(void)
