@@ -42,6 +42,7 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -80,7 +81,9 @@ struct bootpool_remote_block {
  *	remote blocks' alike, so that an ALLOC or a FREE takes one lock
  *	once. Taken only by the owning process, by its exit, and by debugfs
  *	readers: never shared between processes on the allocation path.
- * @tgid: the owning process.
+ * @tgid: the owning process's number, for tracing and display.
+ * @owner: the owning process: a reference to its thread group's pid, so
+ *	that no later process that gets the same number passes for it.
  * @memcg: the memory cgroup of the process at attach, charged for every
  *	page the domain holds.
  * @user: the owner's share of Dionysos (max_user_mb).
@@ -120,6 +123,7 @@ struct bootpool_domain {
 	unsigned int files;
 	spinlock_t lock;	/* protects @tgid to @stats */
 	pid_t tgid;
+	struct pid *owner;
 	struct mem_cgroup *memcg;
 	struct bootpool_user *user;
 	bool dead;
@@ -566,9 +570,11 @@ static void bootpool_domain_set_switch(struct bootpool_domain *dom,
 	trace_bootpool_switch(dom->tgid, reason, dom->nr_free);
 }
 
-/* Drop the domain's references on its user and its memcg. */
+/* Drop the domain's references on its process, its user and its memcg. */
 static void bootpool_domain_put_owner(struct bootpool_domain *dom)
 {
+	put_pid(dom->owner);
+	dom->owner = NULL;
 	bootpool_user_put(dom->user);
 	dom->user = NULL;
 	mem_cgroup_put(dom->memcg);
@@ -628,6 +634,7 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	dom->nr_pages = nr;
 	dom->nr_free = nr;
 	dom->tgid = current->tgid;
+	dom->owner = get_pid(task_tgid(current));
 	dom->policy = READ_ONCE(bootpool_default_policy);
 	dom->sealed = false;
 	dom->switched = false;
@@ -767,7 +774,7 @@ struct bootpool_domain *bootpool_domain_attach(void)
 
 	mutex_lock(&dom->files_lock);
 	/* The address space's domain belongs to another process. */
-	if (dom->files && dom->tgid != current->tgid) {
+	if (dom->files && dom->owner != task_tgid(current)) {
 		ret = -EPERM;
 	} else if (!dom->files) {
 		ret = bootpool_domain_init(dom);
@@ -796,14 +803,18 @@ struct bootpool_domain *bootpool_domain_attach(void)
  * of a passed descriptor, not a process that shares its address space
  * (clone(CLONE_VM) without CLONE_THREAD, or a vfork() child before it
  * execs), and not the process itself after an execve(), whose old address
- * space took the domain down with it.
+ * space took the domain down with it. The process is known by a
+ * reference to its thread group's pid, not by its number: a process
+ * that gets the number after the owner has exited (while a sharer keeps
+ * the address space and the descriptor) is another one.
  *
  * Context: any.
  * Return: true when the caller is @dom's process.
  */
 bool bootpool_domain_is_current(const struct bootpool_domain *dom)
 {
-	return dom->notifier.mm == current->mm && dom->tgid == current->tgid;
+	return dom->notifier.mm == current->mm &&
+	       dom->owner == task_tgid(current);
 }
 
 /**

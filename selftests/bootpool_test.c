@@ -6,10 +6,12 @@
 #include "bootpool_util.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -1384,6 +1386,139 @@ TEST_F(dev, process_sharing_the_address_space_is_refused)
 	ASSERT_EQ(0, bp_stats(self->fd, &st));
 	EXPECT_EQ(1, st.pool_used);
 	EXPECT_EQ(0, bp_free(self->fd, c.handle));
+}
+
+/* pid_max while the owner's number comes round (PID_MAX_MIN is 301). */
+#define RECYCLE_PID_MAX		512
+#define RECYCLE_STACK		(64 * 1024)
+
+/* Shared by the opener, its sharer and the sharer's clones (CLONE_VM). */
+static struct {
+	int fd;
+	pid_t owner;		/* the opener's number */
+	char *stack;		/* the sharer's, then one for its clones */
+	bool got;		/* a clone got the number */
+	int stats_ret, alloc_ret;	/* that clone's calls */
+} recycled;
+
+/* A clone of the sharer: uses the descriptor if it got the owner's number. */
+static int recycled_clone(void *unused)
+{
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+
+	if (syscall(SYS_getpid) != recycled.owner)
+		return 0;
+	recycled.stats_ret = bp_stats(recycled.fd, &st);
+	recycled.alloc_ret = bp_alloc(recycled.fd, 1, &a);
+	recycled.got = true;
+	return 0;
+}
+
+/*
+ * The sharer (CLONE_VM | CLONE_FILES) the opener leaves behind: once the
+ * opener is reaped, it clones processes that share the address space and
+ * the descriptor table until one gets the opener's number. Exits 0 when
+ * that one was refused with EPERM, 1 when it was served.
+ */
+static int recycled_sharer(void *unused)
+{
+	char *stack = recycled.stack + 2 * RECYCLE_STACK;
+	int i;
+
+	for (i = 0; i < 10000 && !(kill(recycled.owner, 0) && errno == ESRCH); i++)
+		usleep(1000);
+	for (i = 0; i < 4 * RECYCLE_PID_MAX && !recycled.got; i++) {
+		pid_t pid = clone(recycled_clone, stack,
+				  CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
+
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			return 2;
+	}
+	if (!recycled.got)
+		return 3;
+	return recycled.stats_ret == -EPERM && recycled.alloc_ret == -EPERM ? 0 : 1;
+}
+
+/*
+ * The test user's side: a number at or above 300 (where pids wrap to) for
+ * the opener, which opens the device, leaves a sharer and exits; the
+ * sharer is reparented here. Exits with the sharer's status.
+ */
+static void recycled_owner_as_user(void)
+{
+	int status = -1;
+	pid_t pid;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534) ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1))
+		_exit(10);
+	recycled.stack = malloc(2 * RECYCLE_STACK);
+	if (!recycled.stack)
+		_exit(11);
+	do {
+		pid = fork();
+		if (!pid)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			_exit(12);
+	} while (pid < 300 || pid > RECYCLE_PID_MAX - 64);
+
+	pid = fork();
+	if (!pid) {
+		recycled.owner = getpid();
+		recycled.fd = open(BOOTPOOL_DEV, O_RDWR);
+		if (recycled.fd < 0 ||
+		    clone(recycled_sharer, recycled.stack + RECYCLE_STACK,
+			  CLONE_VM | CLONE_FILES | SIGCHLD, NULL) < 0)
+			_exit(13);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
+		_exit(14);
+	/* The sharer, reparented to this subreaper. */
+	if (wait(&status) < 0 || !WIFEXITED(status))
+		_exit(15);
+	_exit(WEXITSTATUS(status));
+}
+
+/*
+ * The owner of a descriptor is its process, not a number: when the opener
+ * exits while a CLONE_VM | CLONE_FILES sharer keeps the address space and
+ * the descriptor, a process of the sharer that gets the opener's recycled
+ * pid is refused like any process sharing the address space. As an
+ * unprivileged user; pid_max is lowered for the test, so that the number
+ * comes round within a few hundred clones.
+ */
+TEST(recycled_pid_of_the_opener_is_refused)
+{
+	long pid_max = bp_read_long("/proc/sys/kernel/pid_max");
+	struct stat st;
+	char buf[16];
+	int status;
+	pid_t pid;
+
+	if (stat(BOOTPOOL_DEV, &st))
+		SKIP(return, "bootpool module not loaded");
+	if (geteuid())
+		SKIP(return, "needs root to lower pid_max and become another user");
+	ASSERT_LT(0, pid_max);
+	snprintf(buf, sizeof(buf), "%d", RECYCLE_PID_MAX);
+	ASSERT_EQ(0, bp_write_file("/proc/sys/kernel/pid_max", buf));
+	ASSERT_EQ(0, chmod(BOOTPOOL_DEV, 0666));
+	pid = fork();
+	if (!pid)
+		recycled_owner_as_user();
+	waitpid(pid, &status, 0);
+	chmod(BOOTPOOL_DEV, st.st_mode & 07777);
+	bp_write_long("/proc/sys/kernel/pid_max", pid_max);
+	ASSERT_LE(0, pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_NE(3, WEXITSTATUS(status))
+		TH_LOG("no clone got the opener's number");
+	EXPECT_NE(1, WEXITSTATUS(status))
+		TH_LOG("a process with the opener's recycled number was served");
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 static void *parent_mapping;
