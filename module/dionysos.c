@@ -40,9 +40,8 @@
  * a live domain's FREE or unmap puts a block there: the reply of a
  * requester that died goes back to the page allocator, as its domain may
  * be gone, so the reserve never keeps a memcg whose domains all are.
- * Other freed blocks go back to the page allocator, which uncharges them,
- * when their last user, for instance a pipe that still holds a page,
- * lets go.
+ * Other freed blocks go back to the page allocator, which uncharges them
+ * (a block's mappings hold no page reference: bootpool_domain_mmap()).
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>

@@ -1159,8 +1159,8 @@ static __always_inline bool bootpool_pool_put(struct bootpool_domain *dom,
 
 /*
  * Put a freed pool slot whose page was mapped, and is mapped no more, back
- * on the free stack, its page zeroed. A page that something other than a
- * mapping still holds (a pipe, direct I/O in flight) is neither zeroed
+ * on the free stack, its page zeroed. A page that something else still
+ * holds (no mapping can make one: its PTEs are special) is neither zeroed
  * nor reused: its slot stays taken until the domain ends.
  * Context: process context; the domain's lock not held.
  */
@@ -1490,19 +1490,20 @@ static struct page *bootpool_block_map(struct bootpool_domain *dom,
  * @dom: the caller's domain.
  * @vma: the mapping; its offset names the block (bootpool_handle_pgoff()).
  *
- * The mapping holds its own references on the pages, and its block counts
- * it: a block freed while mapped is kept until its last mapping goes. It
- * is not inherited across fork.
+ * The block counts the mapping: a block freed while mapped is kept until
+ * its last mapping goes. The mapping's page table entries are special
+ * ones, which hold no reference on the pages and which no
+ * get_user_pages() user can take. It is not inherited across fork.
  *
  * Context: process context, mmap_lock held for writing.
  * Return: 0, -EINVAL for a private mapping, an offset that names no block,
  * or a length larger than the block; -ENOMEM; or an error of
- * vm_insert_page().
+ * remap_pfn_range().
  */
 int bootpool_domain_mmap(struct bootpool_domain *dom,
 			 struct vm_area_struct *vma)
 {
-	unsigned long i, key, npages = vma_pages(vma);
+	unsigned long key, npages = vma_pages(vma);
 	struct page *first;
 	int ret = 0;
 
@@ -1524,15 +1525,17 @@ int bootpool_domain_mmap(struct bootpool_domain *dom,
 
 	/*
 	 * VM_IO as well as VM_DONTCOPY: madvise(MADV_DOFORK) refuses it, so
-	 * no process can make a fork inherit the mapping; and no
-	 * get_user_pages() user (vmsplice(), O_DIRECT) can hold the pages
-	 * past the mapping's life.
+	 * no process can make a fork inherit the mapping. Special PTEs
+	 * (remap_pfn_range(), VM_PFNMAP), not vm_insert_page()'s ordinary
+	 * ones: GUP-fast refuses them on every kernel, where 6.1's does not
+	 * look at VM_IO, so no get_user_pages() user (vmsplice(), O_DIRECT)
+	 * can hold the pages past the block's life. A block's pages are
+	 * contiguous (a Dionysos block is one split allocation).
 	 */
 	bootpool_vm_flags_set(vma, VM_IO | VM_DONTCOPY | VM_DONTEXPAND |
 				   VM_DONTDUMP);
-	for (i = 0; i < npages && !ret; i++)
-		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
-				     first + i);
+	ret = remap_pfn_range(vma, vma->vm_start, page_to_pfn(first),
+			      npages << PAGE_SHIFT, vma->vm_page_prot);
 	if (ret) {
 		/* A failed mmap is unmapped without a close. */
 		bootpool_block_unmapped(dom, key);

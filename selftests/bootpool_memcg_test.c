@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "kselftest_harness.h"
 
@@ -194,6 +195,71 @@ TEST_F_TIMEOUT(memcg, alloc_map_free_loop_stops_at_the_caps, 300)
 	}
 	close(go[1]);
 	close(ready[0]);
+	EXPECT_EQ(0, bp_wait_status(pid));
+}
+
+/*
+ * Child: map a pool block and a Dionysos block and try to take their
+ * pages with get_user_pages(): vmsplice() into a pipe and
+ * process_vm_readv() must fail with EFAULT, so that no pipe keeps a
+ * block's pages past its FREE, out of every cap. Exit codes say which
+ * failed.
+ */
+static void gup_cannot_take_mapped_blocks(const char *cg)
+{
+	struct bootpool_alloc a[2];
+	struct iovec local, remote;
+	struct bootpool_stats st;
+	int fd, pipefd[2], i;
+	char buf[64];
+	void *m;
+
+	if (become_user(cg, BP_TEST_UID))
+		_exit(20);
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || pipe(pipefd))
+		_exit(21);
+	/* A page from the pool, then 64 KiB: oversize, from Dionysos. */
+	if (bp_alloc(fd, PAGE, &a[0]) || bp_alloc(fd, 16 * PAGE, &a[1]) ||
+	    a[0].source != BOOTPOOL_SOURCE_POOL ||
+	    a[1].source != BOOTPOOL_SOURCE_DIONYSOS)
+		_exit(22);
+	for (i = 0; i < 2; i++) {
+		m = mmap(NULL, a[i].granted, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, a[i].mmap_offset);
+		if (m == MAP_FAILED)
+			_exit(23);
+		memset(m, 0x5a, a[i].granted);
+		remote.iov_base = m;
+		remote.iov_len = PAGE;
+		if (vmsplice(pipefd[1], &remote, 1, 0) != -1 || errno != EFAULT)
+			_exit(24 + 2 * i);
+		local.iov_base = buf;
+		local.iov_len = sizeof(buf);
+		remote.iov_len = sizeof(buf);
+		if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != -1 ||
+		    errno != EFAULT)
+			_exit(25 + 2 * i);
+		if (munmap(m, a[i].granted) || bp_free(fd, a[i].handle))
+			_exit(28);
+	}
+	/* Freed and unmapped: nothing is kept, nothing held. */
+	if (bp_stats(fd, &st) || st.kept_bytes || st.remote_bytes || st.pool_used)
+		_exit(29);
+	close(fd);
+	_exit(0);
+}
+
+TEST_F(memcg, gup_cannot_take_mapped_blocks)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		gup_cannot_take_mapped_blocks(self->cg);
+	/* 24, 26: vmsplice() took a pool or a Dionysos block's page. */
 	EXPECT_EQ(0, bp_wait_status(pid));
 }
 

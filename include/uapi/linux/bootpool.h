@@ -30,7 +30,8 @@
  * block of the process, or a longer length, and with ``ENOMEM`` when
  * memory ran out. The mapping is not inherited by
  * fork(), whatever the process does (madvise(MADV_DOFORK) fails with
- * ``EINVAL``), and get_user_pages() cannot reach it (``VM_IO``). A block
+ * ``EINVAL``), and get_user_pages() cannot take its pages (``VM_IO``,
+ * and special page table entries, which GUP-fast refuses too). A block
  * freed while it is mapped is *kept*: its handle is dead at once, but its
  * pages stay in the mapping, and the block keeps its
  * pool slot or its place against the caps (and is reported in
