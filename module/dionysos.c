@@ -274,7 +274,8 @@ static struct page *bootpool_reserve_take(unsigned int order,
  * The block is charged to the budget and to @memcg: a reserved block of
  * that memcg, or a new one. GFP_NOWAIT, not GFP_ATOMIC: a memcg at its
  * limit must refuse the charge (__GFP_HIGH would force it past
- * memory.max).
+ * memory.max); and no new block while current, the interrupted task in
+ * the IPI handler, has PF_MEMALLOC, which would force it too.
  *
  * fail_function can make it fail for the tests (ALLOW_ERROR_INJECTION).
  *
@@ -304,7 +305,14 @@ int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 	if (ret || *page)
 		return ret;
 
-	*page = bootpool_block_alloc(order, memcg, GFP_NOWAIT);
+	/*
+	 * In the IPI handler, current is whichever task was interrupted. One
+	 * that is reclaiming (PF_MEMALLOC: kswapd, direct reclaim, the
+	 * dionysos thread itself) would make try_charge_memcg() force the
+	 * charge past memory.max: the thread serves such a request instead.
+	 */
+	*page = current->flags & PF_MEMALLOC ? NULL :
+		bootpool_block_alloc(order, memcg, GFP_NOWAIT);
 	spin_lock_irqsave(&dionysos.lock, flags);
 	if (*page)
 		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);

@@ -20,7 +20,9 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "kselftest_harness.h"
@@ -380,6 +382,127 @@ TEST_F(memcg, alloc_past_memory_max_is_enomem_and_undone)
 	EXPECT_EQ(0, bp_wait_status(pid));
 	/* ENOMEM, not the OOM killer. */
 	EXPECT_EQ(oom_kills, bp_cg_key(self->cg, "memory.events", "oom_kill"));
+}
+
+#define TEST_DEBUGFS	"/sys/kernel/debug/bootpool_test/"
+#define RECLAIM_MS	3000
+#define AT_MAX_TRIES	16
+
+/* Where a requester at memory.max stands; in memory the parent touched. */
+struct at_max {
+	atomic_int state;	/* 1: at memory.max, -1: failed, 2: done */
+	atomic_int go;
+	atomic_int served;	/* further requests served */
+};
+
+/*
+ * Child: from @cpu, take 32 KiB blocks from Dionysos until memory.max
+ * refuses one; once told to, ask for AT_MAX_TRIES more, which reach the
+ * IPI handler on Dionysos's CPU, and count those served. Holds them until
+ * killed, so that the parent reads memory.current.
+ */
+static void request_at_memory_max(const char *cg, int cpu, struct at_max *m)
+{
+	struct bootpool_alloc a;
+	int fd, n, ret = 0;
+
+	if (bp_cg_enter(cg, BP_TEST_UID, cpu))
+		goto fail;
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		goto fail;
+	for (n = 0; n < 1024 && !ret; n++)
+		ret = bp_alloc(fd, 8 * PAGE, &a);
+	if (ret != -ENOMEM)
+		goto fail;
+	atomic_store(&m->state, 1);
+	while (!atomic_load(&m->go))
+		usleep(1000);
+	for (n = 0; n < AT_MAX_TRIES; n++)
+		if (!bp_alloc(fd, 8 * PAGE, &a))
+			atomic_fetch_add(&m->served, 1);
+	atomic_store(&m->state, 2);
+	pause();
+	_exit(0);
+fail:
+	atomic_store(&m->state, -1);
+	_exit(1);
+}
+
+/*
+ * In the IPI handler, current is whichever task was interrupted on
+ * Dionysos's CPU, and the memcg charge of a task in reclaim (PF_MEMALLOC)
+ * is forced past memory.max. With such a task running there
+ * (bootpool_test.ko's memalloc_spin), the requests of a requester at its
+ * memory.max, as an unprivileged user, leave memory.current within
+ * memory.max.
+ */
+TEST_F_TIMEOUT(memcg, grants_in_the_ipi_handler_are_held_to_memory_max, 120)
+{
+	long dcpu = bp_param_get("dionysos_cpu"), cur, max;
+	char mod[256], ms[16];
+	int rcpu, i, loaded = 0;
+	pid_t req, spin;
+	struct at_max *m;
+
+	if (bp_online_cpus() < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (access(TEST_DEBUGFS "memalloc_spin", W_OK)) {
+		snprintf(mod, sizeof(mod), "%s/bootpool_test.ko",
+			 getenv("BOOTPOOL_MODULE_DIR") ?: "/bootpool");
+		if (bp_load(mod, ""))
+			SKIP(return, "cannot load %s", mod);
+		loaded = 1;
+	}
+	ASSERT_EQ(0, bp_cg_write(self->cg, "memory.max", "8M"));
+	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
+	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 256));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 64));
+	if (self->params[3] >= 0)
+		ASSERT_EQ(0, bp_param_set_long("max_user_mb", 256));
+	rcpu = dcpu ? 0 : 1;
+	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	memset(m, 0, sizeof(*m));
+
+	req = fork();
+	ASSERT_LE(0, req);
+	if (!req)
+		request_at_memory_max(self->cg, rcpu, m);
+	for (i = 0; i < 30000 && !atomic_load(&m->state); i++)
+		usleep(1000);
+	ASSERT_EQ(1, atomic_load(&m->state))
+		TH_LOG("the requester did not reach memory.max with ENOMEM");
+
+	/* A task in reclaim on Dionysos's CPU, as root, out of the cgroup. */
+	spin = fork();
+	ASSERT_LE(0, spin);
+	if (!spin) {
+		snprintf(ms, sizeof(ms), "%d", RECLAIM_MS);
+		_exit(bp_pin_cpu(dcpu) ||
+		      bp_write_file(TEST_DEBUGFS "memalloc_spin", ms) ? 1 : 0);
+	}
+	usleep(300 * 1000);
+	atomic_store(&m->go, 1);
+	for (i = 0; i < 30000 && atomic_load(&m->state) == 1; i++)
+		usleep(1000);
+	cur = bp_cg_read(self->cg, "memory.current");
+	max = bp_cg_read(self->cg, "memory.max");
+	EXPECT_EQ(0, bp_wait_status(spin));
+	kill(req, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, bp_wait_status(req));
+	TH_LOG("%d of %d served at memory.max; memory.current %ld, memory.max %ld",
+	       atomic_load(&m->served), AT_MAX_TRIES, cur, max);
+	EXPECT_EQ(2, atomic_load(&m->state));
+	/*
+	 * A request may still be served within memory.max, once the thread
+	 * has reclaimed; none may be charged past it.
+	 */
+	EXPECT_GE(max, cur);
+	munmap(m, sizeof(*m));
+	if (loaded)
+		syscall(SYS_delete_module, "bootpool_test", O_NONBLOCK);
 }
 
 #define NR_OPENERS	200

@@ -35,6 +35,10 @@
  * These are the floors the benchmark (bench/) divides bootpool's own
  * figures by: under emulation only ratios measured in one boot mean
  * anything.
+ *
+ * - ``memalloc_spin``: writing N (1 to 10000) keeps the writer in the
+ *   kernel for N ms with PF_MEMALLOC set and interrupts on, as a task in
+ *   reclaim runs: an IPI handler on its CPU finds it as ``current``.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,7 +48,9 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/jiffies.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
@@ -108,6 +114,25 @@ static int bootpool_test_warn_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(bootpool_test_warn_fops, NULL,
 			 bootpool_test_warn_set, "%llu\n");
+
+static int bootpool_test_memalloc_spin_set(void *data, u64 ms)
+{
+	unsigned long end;
+	unsigned int flags;
+
+	if (!ms || ms > 10000)
+		return -EINVAL;
+	end = jiffies + msecs_to_jiffies(ms);
+	flags = memalloc_noreclaim_save();
+	while (time_before(jiffies, end)) {
+		cpu_relax();
+		cond_resched();
+	}
+	memalloc_noreclaim_restore(flags);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(bootpool_test_memalloc_spin_fops, NULL,
+			 bootpool_test_memalloc_spin_set, "%llu\n");
 
 static int bootpool_test_cmp_u64(const void *a, const void *b)
 {
@@ -379,6 +404,8 @@ static int __init bootpool_test_init(void)
 			    &bootpool_test_floors_fops);
 	debugfs_create_file("ipi_once", 0400, bootpool_test_dir, NULL,
 			    &bootpool_test_ipi_once_fops);
+	debugfs_create_file_unsafe("memalloc_spin", 0200, bootpool_test_dir,
+				   NULL, &bootpool_test_memalloc_spin_fops);
 	return 0;
 }
 
