@@ -45,6 +45,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
 #include "bootpool.h"
 #include "bootpool_trace.h"
@@ -86,7 +87,8 @@ struct bootpool_remote_block {
  *	that no later process that gets the same number passes for it.
  * @memcg: the memory cgroup of the process at attach, charged for every
  *	page the domain holds.
- * @user: the owner's share of Dionysos (max_user_mb).
+ * @user: the owner's share of Dionysos (max_user_mb): its uid's, or that
+ *	of the user that owns its user namespace (bootpool_share_uid()).
  * @dead: torn down; every operation fails.
  * @sealed: the first ALLOC was made; the policy can no longer change.
  * @policy: an &enum bootpool_policy_id.
@@ -297,6 +299,28 @@ static void bootpool_user_put(struct bootpool_user *u)
 		u = NULL;
 	spin_unlock(&bootpool_users_lock);
 	kfree(u);
+}
+
+/*
+ * The user whose share of Dionysos a process's domain takes: its uid, or
+ * in a user namespace the uid that owns the namespace, level by level,
+ * up to the initial namespace or to a namespace that the initial root
+ * owns. The uids of a user's subordinate range (newuidmap, /etc/subuid)
+ * live in namespaces that user owns, so they are that user, and the
+ * range cannot multiply the share; the kernel's ucounts charge each
+ * namespace's owner likewise. Ranges that root hands out with namespaces
+ * of its own stay users of their own.
+ */
+static kuid_t bootpool_share_uid(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+	kuid_t uid = cred->uid;
+
+	while (ns != &init_user_ns && !uid_eq(ns->owner, GLOBAL_ROOT_UID)) {
+		uid = ns->owner;
+		ns = ns->parent;
+	}
+	return uid;
 }
 
 /* Take @pages of the user's share of Dionysos; false past max_user_mb. */
@@ -607,7 +631,7 @@ static int bootpool_domain_init(struct bootpool_domain *dom)
 	u64 gen;
 
 	lockdep_assert_held(&dom->files_lock);
-	dom->user = bootpool_user_get(current_uid());
+	dom->user = bootpool_user_get(bootpool_share_uid(current_cred()));
 	if (!dom->user)
 		return -ENOMEM;
 	dom->memcg = get_mem_cgroup_from_mm(current->mm);

@@ -610,17 +610,15 @@ TEST_F_TIMEOUT(memcg, two_hundred_openers_are_bounded_by_memory_max, 300)
 }
 
 /*
- * Child: as @uid, open and take @mb MiB from Dionysos in one block; write
- * the result (0 or an errno) to @out and hold it until @hold closes.
+ * Child: open and take @mb MiB from Dionysos in one block; write the
+ * result (0 or an errno) to @out and hold it until @hold closes.
  */
-static void hold_remote(const char *cg, uid_t uid, int mb, int out, int hold)
+static void take_remote_and_hold(int mb, int out, int hold)
 {
 	struct bootpool_alloc a;
 	int fd, ret;
 	char c;
 
-	if (become_user(cg, uid))
-		_exit(20);
 	fd = open(BOOTPOOL_DEV, O_RDWR);
 	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
 		_exit(21);
@@ -630,6 +628,14 @@ static void hold_remote(const char *cg, uid_t uid, int mb, int out, int hold)
 	if (read(hold, &c, 1) < 0)
 		_exit(23);
 	_exit(0);
+}
+
+/* Child: as take_remote_and_hold(), as @uid in @cg. */
+static void hold_remote(const char *cg, uid_t uid, int mb, int out, int hold)
+{
+	if (become_user(cg, uid))
+		_exit(20);
+	take_remote_and_hold(mb, out, hold);
 }
 
 TEST_F(memcg, one_user_cannot_starve_another)
@@ -670,6 +676,107 @@ TEST_F(memcg, one_user_cannot_starve_another)
 	for (i = 0; i < 5; i++)
 		EXPECT_EQ(0, bp_wait_status(pids[i]));
 	EXPECT_EQ(-1, bp_debugfs_get("dionysos", "user_pages_65534"));
+}
+
+/* A subordinate range of the test user's, as /etc/subuid would give it. */
+#define SUBUID_FIRST	100000
+#define SUBUID_COUNT	65536
+
+/*
+ * Child: as the test user, in a user namespace of its own whose uids the
+ * parent maps to the subordinate range (as newuidmap does), become uid
+ * 1000 there, then as take_remote_and_hold(). Writes 'u' to @out once the
+ * namespace exists ('n' if it cannot make one), and waits for a byte on
+ * @go, once the map is written, before it sets its uid.
+ */
+static void hold_remote_as_subordinate(const char *cg, int mb, int out,
+				       int go, int hold)
+{
+	char c = 'u';
+
+	if (become_user(cg, BP_TEST_UID))
+		_exit(20);
+	if (unshare(CLONE_NEWUSER))
+		c = 'n';
+	if (write(out, &c, 1) != 1 || c != 'u')
+		_exit(0);
+	if (read(go, &c, 1) != 1 || setuid(1000))
+		_exit(24);
+	take_remote_and_hold(mb, out, hold);
+}
+
+/*
+ * The uids of a subordinate range are the user that owns them: a domain
+ * of uid 1000 in a user namespace of the test user's, mapped to the range,
+ * takes the test user's share of max_user_mb, not a share of its own.
+ */
+TEST_F(memcg, subordinate_uids_share_their_owner_s_share)
+{
+	int out[2], hold[2], go[2], ret[4], i;
+	char map[64], path[64];
+	pid_t pids[4];
+	char c;
+
+	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 8));
+	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 2));
+	ASSERT_EQ(0, bp_param_set_long("max_user_mb", 4));
+	if (bp_debugfs_get("dionysos", "granted_pages") != 0)
+		SKIP(return, "another domain holds Dionysos memory");
+	ASSERT_EQ(0, pipe(out));
+	ASSERT_EQ(0, pipe(hold));
+	ASSERT_EQ(0, pipe(go));
+	/* The test user's own two domains take its share... */
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			close(hold[1]);
+			hold_remote(self->cg, BP_TEST_UID, 2, out[1], hold[0]);
+		}
+		ASSERT_EQ(sizeof(ret[i]), read(out[0], &ret[i], sizeof(ret[i])));
+	}
+	/* ...and a subordinate uid of the test user's gets none of its own. */
+	pids[2] = fork();
+	ASSERT_LE(0, pids[2]);
+	if (!pids[2]) {
+		close(hold[1]);
+		hold_remote_as_subordinate(self->cg, 2, out[1], go[0], hold[0]);
+	}
+	ASSERT_EQ(1, read(out[0], &c, 1));
+	if (c != 'u') {
+		close(hold[1]);
+		for (i = 0; i < 3; i++)
+			bp_wait_status(pids[i]);
+		SKIP(return, "the test user cannot make a user namespace");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pids[2]);
+	snprintf(map, sizeof(map), "0 %d %d\n", SUBUID_FIRST, SUBUID_COUNT);
+	ASSERT_EQ(0, bp_write_file(path, map));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(ret[2]), read(out[0], &ret[2], sizeof(ret[2])));
+	/* Another user still gets its share. */
+	pids[3] = fork();
+	ASSERT_LE(0, pids[3]);
+	if (!pids[3]) {
+		close(hold[1]);
+		hold_remote(self->cg, BP_OTHER_UID, 2, out[1], hold[0]);
+	}
+	ASSERT_EQ(sizeof(ret[3]), read(out[0], &ret[3], sizeof(ret[3])));
+	EXPECT_EQ(0, ret[0]);
+	EXPECT_EQ(0, ret[1]);
+	EXPECT_EQ(ENOMEM, ret[2]);
+	EXPECT_EQ(0, ret[3]);
+	EXPECT_EQ(1024, bp_debugfs_get("dionysos", "user_pages_65534"));
+	EXPECT_EQ(-1, bp_debugfs_get("dionysos", "user_pages_101000"));
+	EXPECT_EQ(512, bp_debugfs_get("dionysos", "user_pages_65533"));
+	close(hold[1]);
+	close(hold[0]);
+	close(out[0]);
+	close(out[1]);
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, bp_wait_status(pids[i]));
 }
 
 TEST_HARNESS_MAIN
