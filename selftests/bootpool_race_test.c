@@ -695,7 +695,7 @@ TEST_F_TIMEOUT(race, reply_taken_back_after_teardown_leaves_no_dying_cgroup, 120
 	ASSERT_TRUE(rt_hold_allow(dcpu, &rt));
 	if (hog_start(&hog, dcpu)) {
 		atomic_store(&m->go, 1);
-		h.queued = wait_sleep(req, true, 400, h.wchan, sizeof(h.wchan));
+		h.queued = wait_sleep(req, true, 1000, h.wchan, sizeof(h.wchan));
 		kill(req, SIGKILL);
 		/* The domain torn down while the thread is still held off. */
 		for (i = 0; i < 300 && bp_counter("domains") != domains; i++)
@@ -712,8 +712,17 @@ TEST_F_TIMEOUT(race, reply_taken_back_after_teardown_leaves_no_dying_cgroup, 120
 	ASSERT_TRUE(WIFEXITED(hog.status) && !WEXITSTATUS(hog.status))
 		TH_LOG("the busy loop did not hold Dionysos's CPU to the end (status %#x)",
 		       hog.status);
-	ASSERT_TRUE(h.queued)
-		TH_LOG("the request did not wait for the thread (%s)", h.wchan);
+	if (!h.queued) {
+		/*
+		 * Not this test's case: the request was answered before it
+		 * waited for the thread (seen once in about ten x86_64 runs
+		 * under TCG). Say so; a skip is not a pass.
+		 */
+		rmdir(cg);
+		rmdir(parent);
+		SKIP(return, "the request did not wait for the thread (wchan %s)",
+		     h.wchan[0] ? h.wchan : "none");
+	}
 	ASSERT_TRUE(h.left)
 		TH_LOG("the domain was not torn down while the thread was held off");
 	EXPECT_EQ(0, h.abandoned_before);
