@@ -7,6 +7,7 @@
 
 #include <linux/atomic.h>
 #include <linux/kernel.h>
+#include <linux/llist.h>
 #include <linux/memcontrol.h>
 #include <linux/mmu_notifier.h>
 #include <linux/moduleparam.h>
@@ -229,68 +230,49 @@ void bootpool_domain_debugfs_init(struct dentry *dir);
 /* ---- forward.c: a request's life, from the requester to Dionysos ---- */
 
 /**
- * struct bootpool_request - one request to Dionysos
- * @csd: carries the request from CPU to CPU; reused for each hop, which
- *	is safe because an async csd is unlocked before its function runs.
- * @llnode: entry in Dionysos's queue or reap list.
- * @answer: answers the request once Dionysos's thread has served it; the
- *	thread calls it, so that dionysos.c calls nothing of forward.c's.
- * @state: PENDING, then DONE (the requester takes the reply) or ABANDONED
- *	(the requester died; Dionysos takes the reply back).
- * @tgid: requesting process, for tracing.
- * @memcg: memory cgroup the granted block is charged to: the domain's
- *	reference while the requester waits, its own once abandoned.
- * @order: log2 of the pages requested.
- * @from_cpu: CPU the request was made on.
- * @cur_cpu: CPU the request is on now.
- * @hops_total: hops to travel to Dionysos: none from Dionysos's CPU,
- *	else ``forward_hops``, and one more each time Dionysos moved away
- *	from the CPU the last one reached.
- * @hops: hops travelled.
- * @ipis: IPIs sent.
- * @served_cpu: the CPU that served it, valid once DONE with @status 0.
- * @status: 0 or a negative errno, valid once DONE.
- * @page: the granted block, valid once DONE with @status 0.
- *
- * forward.c allocates, sends, answers and frees it; Dionysos sets @page and
- * @served_cpu of a request queued for its thread and calls @answer, and
- * frees an abandoned one.
+ * struct bootpool_forward_reply - a block granted by Dionysos, and its way
+ * @page: the first page of the block.
+ * @cpu: the CPU the request was made on.
+ * @served_cpu: the CPU that served it.
+ * @hops: cross-CPU hops it took.
+ * @ipis: IPIs sent for it.
  */
-struct bootpool_request {
-	call_single_data_t csd;
-	struct llist_node llnode;
-	void (*answer)(struct bootpool_request *req, int status);
-	atomic_t state;
-	pid_t tgid;
-	struct mem_cgroup *memcg;
-	unsigned int order;
-	int from_cpu;
-	int cur_cpu;
-	unsigned int hops_total;
+struct bootpool_forward_reply {
+	struct page *page;
+	int cpu;
+	int served_cpu;
 	unsigned int hops;
 	unsigned int ipis;
-	int served_cpu;
-	int status;
-	struct page *page;
 };
 
 int bootpool_forward_start(void);
 void bootpool_forward_stop(void);
 int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
-			     struct bootpool_alloc *arg, struct page **page);
+			     struct bootpool_forward_reply *reply);
 int bootpool_forward_depth(void);
 unsigned long bootpool_forward_max_depth(void);
 void bootpool_forward_reset_max_depth(void);
 
 /* ---- dionysos.c: the memory service, below forward.c ---- */
 
+/**
+ * struct bootpool_dionysos_work - work for Dionysos's thread
+ * @node: entry in the thread's list of work.
+ * @func: what the thread runs (bootpool_dionysos_queue_work()).
+ */
+struct bootpool_dionysos_work {
+	struct llist_node node;
+	void (*func)(struct bootpool_dionysos_work *work);
+};
+
 int bootpool_dionysos_start(void);
 void bootpool_dionysos_stop(void);
 unsigned int bootpool_dionysos_serving_cpu(void);
 int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 				   struct page **page);
-void bootpool_dionysos_enqueue(struct bootpool_request *req);
-void bootpool_dionysos_reap(struct bootpool_request *req);
+int bootpool_dionysos_grant(unsigned int order, struct mem_cgroup *memcg,
+			    struct page **page);
+void bootpool_dionysos_queue_work(struct bootpool_dionysos_work *work);
 void bootpool_dionysos_release(struct page *page, unsigned int order,
 			       struct mem_cgroup *memcg, bool dirty);
 void bootpool_dionysos_return(struct page *page, unsigned int order);

@@ -9,17 +9,20 @@
  * from the kernel's buddy allocator.
  *
  * Dionysos is the layer below forward.c, which owns a request's life and
- * brings it here; Dionysos calls nothing of forward.c's. Its thread answers
- * the requests queued for it through their own ``answer``, and takes back
- * the requests their requesters abandoned, with what was granted to them.
+ * brings it here; Dionysos knows nothing of requests. It offers grants
+ * (bootpool_dionysos_grant_atomic() without sleeping,
+ * bootpool_dionysos_grant() on its thread), the return of what it granted
+ * (bootpool_dionysos_release(), bootpool_dionysos_return(),
+ * bootpool_dionysos_purge()), and a way to run work on its thread and CPU
+ * (bootpool_dionysos_queue_work()), as a kthread_worker does.
  *
  * A request reaches Dionysos on its CPU in one of two contexts: in the IPI
  * handler at the end of its last hop, or in the ioctl of a task that runs
  * on ``dionysos_cpu``. Neither may sleep, so there a block of up to 8
  * pages is taken from the page allocator without reclaim (GFP_NOWAIT); a
  * request that this cannot serve (a larger order, or no page free without
- * reclaim) is queued for the thread, which allocates with reclaim and
- * replies.
+ * reclaim) goes to the thread, as work of forward.c's, and the thread
+ * grants it with reclaim (bootpool_dionysos_grant()).
  *
  * Every block is charged to the memory cgroup of the domain it is granted
  * to, whichever context allocates it: the allocation runs inside
@@ -107,8 +110,7 @@ struct bootpool_reserved {
  * @nr: blocks in @reserve, per order.
  * @granted: pages granted and not yet returned (against the budget).
  * @served_atomic: requests served in the IPI handler or on the spot.
- * @queue: requests for the thread.
- * @reap: replies whose requester gave up, for the thread to take back.
+ * @work: work for the thread (bootpool_dionysos_queue_work()).
  * @served_thread: requests served by the thread (written by it only).
  */
 struct bootpool_dionysos {
@@ -124,8 +126,7 @@ struct bootpool_dionysos {
 	unsigned int nr[BOOTPOOL_ATOMIC_ORDERS];
 	unsigned long granted;
 	unsigned long served_atomic;
-	struct llist_head queue;
-	struct llist_head reap;
+	struct llist_head work;
 	unsigned long served_thread;
 };
 
@@ -283,7 +284,7 @@ static struct page *bootpool_reserve_take(unsigned int order,
  * preemption disabled. Never sleeps.
  * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
  * fault point fires, -EAGAIN when the thread must serve it
- * (bootpool_dionysos_enqueue()).
+ * (bootpool_dionysos_grant()).
  */
 int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 				   struct page **page)
@@ -324,26 +325,59 @@ int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
 
 /**
- * bootpool_dionysos_enqueue() - hand a request to the ``dionysos`` thread
- * @req: a request that could not be served without sleeping.
+ * bootpool_dionysos_grant() - grant a block, with reclaim
+ * @order: log2 of the pages wanted.
+ * @memcg: the memory cgroup the block is charged to.
+ * @page: set to the first page of the granted block, or NULL.
  *
- * Context: any, including hard interrupt.
+ * For a request bootpool_dionysos_grant_atomic() could not serve: a new
+ * block, charged to the budget and to @memcg, allocated with reclaim but
+ * without the OOM killer. Counted as served by the thread, granted or not.
+ *
+ * Context: Dionysos's thread, in work bootpool_dionysos_queue_work() ran.
+ * Return: 0 with *@page set, or -ENOMEM when the budget is exhausted, the
+ * fault point fires or no memory is left.
  */
-void bootpool_dionysos_enqueue(struct bootpool_request *req)
+int bootpool_dionysos_grant(unsigned int order, struct mem_cgroup *memcg,
+			    struct page **page)
 {
-	llist_add(&req->llnode, &dionysos.queue);
-	wake_up_process(dionysos.task);
+	int ret = -ENOMEM;
+
+	*page = NULL;
+	if (!bootpool_dionysos_should_fail(order)) {
+		spin_lock_irq(&dionysos.lock);
+		ret = bootpool_budget_charge(order);
+		spin_unlock_irq(&dionysos.lock);
+	}
+	if (!ret) {
+		/* Reclaim, but leave the OOM killer out of it. */
+		*page = bootpool_block_alloc(order, memcg,
+					     GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+		if (!*page) {
+			spin_lock_irq(&dionysos.lock);
+			bootpool_budget_uncharge(order);
+			spin_unlock_irq(&dionysos.lock);
+			ret = -ENOMEM;
+		}
+	}
+	WRITE_ONCE(dionysos.served_thread, dionysos.served_thread + 1);
+	return ret;
 }
 
 /**
- * bootpool_dionysos_reap() - take back the reply of a requester that died
- * @req: the abandoned request; Dionysos frees it and what it granted.
+ * bootpool_dionysos_queue_work() - run work on Dionysos's thread
+ * @work: the work. Its @func runs once, on the ``dionysos`` thread on the
+ *	CPU Dionysos serves on, with migration disabled; it may sleep, and
+ *	may free @work or queue it again: Dionysos does not touch @work
+ *	once it has called @func.
+ *
+ * Work still queued when Dionysos stops runs in bootpool_dionysos_stop().
  *
  * Context: any, including hard interrupt.
  */
-void bootpool_dionysos_reap(struct bootpool_request *req)
+void bootpool_dionysos_queue_work(struct bootpool_dionysos_work *work)
 {
-	llist_add(&req->llnode, &dionysos.reap);
+	llist_add(&work->node, &dionysos.work);
 	wake_up_process(dionysos.task);
 }
 
@@ -473,64 +507,20 @@ static unsigned long bootpool_reserve_pages(void)
 	return pages;
 }
 
-static void bootpool_dionysos_serve_queue(void)
+/* Run the work queued so far, in the order it was queued. */
+static void bootpool_dionysos_run_work(void)
 {
-	struct bootpool_request *req, *next;
-	struct llist_node *list;
-	int ret;
-
-	list = llist_reverse_order(llist_del_all(&dionysos.queue));
-	llist_for_each_entry_safe(req, next, list, llnode) {
-		ret = -ENOMEM;
-		if (!bootpool_dionysos_should_fail(req->order)) {
-			spin_lock_irq(&dionysos.lock);
-			ret = bootpool_budget_charge(req->order);
-			spin_unlock_irq(&dionysos.lock);
-		}
-		if (!ret) {
-			/* Reclaim, but leave the OOM killer out of it. */
-			req->page = bootpool_block_alloc(req->order, req->memcg,
-							 GFP_KERNEL |
-							 __GFP_RETRY_MAYFAIL);
-			if (!req->page) {
-				spin_lock_irq(&dionysos.lock);
-				bootpool_budget_uncharge(req->order);
-				spin_unlock_irq(&dionysos.lock);
-				ret = -ENOMEM;
-			}
-		}
-		WRITE_ONCE(dionysos.served_thread, dionysos.served_thread + 1);
-		/* The thread runs with migration disabled. */
-		req->served_cpu = raw_smp_processor_id();
-		req->answer(req, ret);
-	}
-}
-
-static void bootpool_dionysos_reap_all(void)
-{
-	struct bootpool_request *req, *next;
+	struct bootpool_dionysos_work *work, *next;
 	struct llist_node *list;
 
-	list = llist_del_all(&dionysos.reap);
-	llist_for_each_entry_safe(req, next, list, llnode) {
-		/*
-		 * Not into the reserve: the requester's domain may be torn
-		 * down already, and with it the purge of its memcg's
-		 * blocks; a reserved block would keep the memcg, a removed
-		 * cgroup too, until unload.
-		 */
-		if (!req->status && req->page)
-			bootpool_dionysos_return(req->page, req->order);
-		bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
-		/* The reference the requester took when it gave up. */
-		mem_cgroup_put(req->memcg);
-		kfree(req);
-	}
+	list = llist_reverse_order(llist_del_all(&dionysos.work));
+	llist_for_each_entry_safe(work, next, list, node)
+		work->func(work);
 }
 
 static bool bootpool_dionysos_has_work(void)
 {
-	return !llist_empty(&dionysos.queue) || !llist_empty(&dionysos.reap);
+	return !llist_empty(&dionysos.work);
 }
 
 /*
@@ -593,8 +583,7 @@ static int bootpool_dionysos_thread(void *unused)
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
-		bootpool_dionysos_serve_queue();
-		bootpool_dionysos_reap_all();
+		bootpool_dionysos_run_work();
 		cond_resched();
 	}
 	__set_current_state(TASK_RUNNING);
@@ -714,9 +703,9 @@ out_unlock:
 /**
  * bootpool_dionysos_stop() - stop the thread
  *
- * Called once no request is on its way (forward.c waits for that): every
- * request queued for the thread has been answered, and what is left on
- * the reap list (replies of requesters that died) is taken back here.
+ * Called once no request is on its way (forward.c waits for that): the
+ * work still queued (forward.c taking back the replies of requesters that
+ * died) runs here, once the thread is gone.
  *
  * Context: process context, module exit.
  */
@@ -728,9 +717,7 @@ void bootpool_dionysos_stop(void)
 	cpus_read_unlock();
 	cpuhp_remove_state_nocalls(dionysos.hp_state);
 
-	/* A queued request stays counted on its way until it is answered. */
-	WARN_ON(!llist_empty(&dionysos.queue));
-	bootpool_dionysos_reap_all();
+	bootpool_dionysos_run_work();
 	bootpool_dionysos_purge(NULL);
 	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",
 	     dionysos.granted);

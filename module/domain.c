@@ -999,6 +999,7 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_remote_mb)
 			    << (20 - PAGE_SHIFT);
 	unsigned long pages = 1UL << order;
+	struct bootpool_forward_reply reply;
 	struct bootpool_remote_block blk;
 	u32 idx;
 	int ret;
@@ -1009,10 +1010,11 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	dom->remote_pages += pages;
 	spin_unlock(&dom->lock);
 
-	ret = bootpool_forward_request(dom->memcg, order, arg, &blk.page);
+	ret = bootpool_forward_request(dom->memcg, order, &reply);
 
 	spin_lock(&dom->lock);
 	if (!ret) {
+		blk.page = reply.page;
 		blk.order = order;
 		blk.mapped = false;
 		blk.freed = false;
@@ -1034,6 +1036,10 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	arg->source = BOOTPOOL_SOURCE_DIONYSOS;
 	arg->handle = bootpool_remote_handle(idx, blk.gen);
 	arg->granted = (u64)PAGE_SIZE << order;
+	arg->cpu = reply.cpu;
+	arg->served_cpu = reply.served_cpu;
+	arg->hops = reply.hops;
+	arg->ipis = reply.ipis;
 	dom->stats.remote_allocs++;
 	dom->stats.ipis += arg->ipis;
 	dom->stats.hops += arg->hops;

@@ -5,11 +5,12 @@
  * This file owns a request to Dionysos from start to end: the shortcut on
  * Dionysos's CPU, the request's allocation, its count in the queue depth,
  * its hops, its answer and its abandonment. Dionysos (dionysos.c) is the
- * service below: it grants, and its thread serves what cannot be granted
- * without sleeping. Calls go one way, from here down to dionysos.c: the
- * thread answers a request queued for it through the request's own
- * ``answer``, and an abandoned request goes down to Dionysos with one
- * call, for good.
+ * service below: it grants, and runs work on its thread and CPU. Calls go
+ * one way, from here down to dionysos.c: what cannot be granted without
+ * sleeping, and the reply of a requester that died, go to Dionysos's
+ * thread as work of this file's (bootpool_request_serve(),
+ * bootpool_request_reap()), which grants or returns through Dionysos's
+ * own calls. Dionysos never sees a request.
  *
  * A request made on Dionysos's CPU (``dionysos_cpu``, or the CPU Dionysos
  * moved to while that is offline) is served right there, with preemption
@@ -29,10 +30,11 @@
  * the shortcut, bootpool_forward_here(); else bootpool_request_new()
  * allocates and counts a request, and bootpool_request_leave() starts it
  * on its way; bootpool_forward_ipi() runs each hop, and
- * bootpool_forward_arrive() has Dionysos grant it or queue it for the
- * thread; bootpool_request_answer() completes it, in the IPI handler or
- * from the thread; bootpool_request_wait() picks up the reply, or
- * abandons the request.
+ * bootpool_forward_arrive() has Dionysos grant it, or queues
+ * bootpool_request_serve() for the thread; bootpool_request_answer()
+ * completes it, in the IPI handler or on the thread;
+ * bootpool_request_wait() picks up the reply, or abandons the request,
+ * which bootpool_request_reap() then frees on the thread.
  *
  * ``forward_hops`` emulates the routed path of the Barrelfish original,
  * where a capability sent to core 1 took three message hops instead of one:
@@ -84,6 +86,48 @@ enum {
 };
 
 /**
+ * struct bootpool_request - one request to Dionysos
+ * @csd: carries the request from CPU to CPU; reused for each hop, which
+ *	is safe because an async csd is unlocked before its function runs.
+ * @work: runs bootpool_request_serve() or bootpool_request_reap() on
+ *	Dionysos's thread.
+ * @state: PENDING, then DONE (the requester takes the reply) or ABANDONED
+ *	(the requester died; bootpool_request_reap() takes the reply back).
+ * @tgid: requesting process, for tracing.
+ * @memcg: memory cgroup the granted block is charged to: the domain's
+ *	reference while the requester waits, its own once abandoned.
+ * @order: log2 of the pages requested.
+ * @from_cpu: CPU the request was made on.
+ * @cur_cpu: CPU the request is on now.
+ * @hops_total: hops to travel to Dionysos: none from Dionysos's CPU,
+ *	else ``forward_hops``, and one more each time Dionysos moved away
+ *	from the CPU the last one reached.
+ * @hops: hops travelled.
+ * @ipis: IPIs sent.
+ * @served_cpu: the CPU that served it, valid once DONE with @status 0.
+ * @status: 0 or a negative errno, valid once DONE.
+ * @page: the granted block, valid once DONE with @status 0.
+ *
+ * Allocated, sent, answered and freed by this file alone.
+ */
+struct bootpool_request {
+	call_single_data_t csd;
+	struct bootpool_dionysos_work work;
+	atomic_t state;
+	pid_t tgid;
+	struct mem_cgroup *memcg;
+	unsigned int order;
+	int from_cpu;
+	int cur_cpu;
+	unsigned int hops_total;
+	unsigned int hops;
+	unsigned int ipis;
+	int served_cpu;
+	int status;
+	struct page *page;
+};
+
+/**
  * struct bootpool_requests - the requests on their way to Dionysos
  * @depth: requests on their way to Dionysos and not yet answered. A
  *	request made on Dionysos's CPU and served there at once never waits
@@ -130,10 +174,30 @@ static int bootpool_request_enter(void)
 }
 
 /*
- * Hand the reply to the requester, or the request to Dionysos if the
- * requester gave up. After the state changes to DONE the requester may
- * free @req at once; wake_up_var() only hashes the address and does not
- * dereference it.
+ * Take back the reply of a requester that gave up, and free its request.
+ * Not into Dionysos's reserve: the requester's domain may be torn down
+ * already, and with it the purge of its memcg's blocks; a reserved block
+ * would keep the memcg, a removed cgroup too, until unload.
+ * Context: Dionysos's thread, or bootpool_dionysos_stop().
+ */
+static void bootpool_request_reap(struct bootpool_dionysos_work *work)
+{
+	struct bootpool_request *req =
+		container_of(work, struct bootpool_request, work);
+
+	if (!req->status && req->page)
+		bootpool_dionysos_return(req->page, req->order);
+	bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
+	/* The reference the requester took when it gave up. */
+	mem_cgroup_put(req->memcg);
+	kfree(req);
+}
+
+/*
+ * Hand the reply to the requester, or the request to Dionysos's thread to
+ * be taken back if the requester gave up. After the state changes to DONE
+ * the requester may free @req at once; wake_up_var() only hashes the
+ * address and does not dereference it.
  * Context: any, including hard interrupt.
  */
 static void bootpool_request_complete(struct bootpool_request *req, int status)
@@ -154,18 +218,19 @@ static void bootpool_request_complete(struct bootpool_request *req, int status)
 		wake_up_var(&req->state);
 		return;
 	}
-	bootpool_dionysos_reap(req);
+	req->work.func = bootpool_request_reap;
+	bootpool_dionysos_queue_work(&req->work);
 }
 
 /*
  * Answer a request counted on its way, with @req->page and
- * @req->served_cpu set when @status is 0: in the IPI handler, or as
- * @req->answer in the thread.
+ * @req->served_cpu set when @status is 0: in the IPI handler, or on
+ * Dionysos's thread.
  *
  * The depth drops only after bootpool_request_complete() has handed the
- * reply to its requester or, if the requester gave up, put the request on
- * the reap list: bootpool_forward_stop() waits for a zero depth before it
- * stops the thread, which reaps what is left, so no abandoned reply can
+ * reply to its requester or, if the requester gave up, queued the request
+ * to be taken back: bootpool_forward_stop() waits for a zero depth before
+ * it stops the thread, which runs what is left, so no abandoned reply can
  * slip in after its last look.
  *
  * Context: any, including hard interrupt.
@@ -177,6 +242,21 @@ static void bootpool_request_answer(struct bootpool_request *req, int status)
 				      status, req->served_cpu);
 	bootpool_request_complete(req, status);
 	atomic_dec(&bootpool_requests.depth);
+}
+
+/*
+ * Serve a request that could not be served without sleeping.
+ * Context: Dionysos's thread, which runs with migration disabled.
+ */
+static void bootpool_request_serve(struct bootpool_dionysos_work *work)
+{
+	struct bootpool_request *req =
+		container_of(work, struct bootpool_request, work);
+	int ret;
+
+	ret = bootpool_dionysos_grant(req->order, req->memcg, &req->page);
+	req->served_cpu = raw_smp_processor_id();
+	bootpool_request_answer(req, ret);
 }
 
 /*
@@ -192,10 +272,12 @@ static void bootpool_forward_arrive(struct bootpool_request *req)
 	req->served_cpu = smp_processor_id();
 	ret = bootpool_dionysos_grant_atomic(req->order, req->memcg,
 					     &req->page);
-	if (ret == -EAGAIN)
-		bootpool_dionysos_enqueue(req);
-	else
+	if (ret == -EAGAIN) {
+		req->work.func = bootpool_request_serve;
+		bootpool_dionysos_queue_work(&req->work);
+	} else {
 		bootpool_request_answer(req, ret);
+	}
 }
 
 /* A CPU other than @a and @b, or -1 when there is none online. */
@@ -379,7 +461,6 @@ static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
 	memset(req, 0, sizeof(*req));
 	INIT_CSD(&req->csd, bootpool_forward_ipi, req);
 	atomic_set(&req->state, BOOTPOOL_REQ_PENDING);
-	req->answer = bootpool_request_answer;
 	req->tgid = current->tgid;
 	req->order = order;
 	/* The domain's reference, while the requester waits. */
@@ -387,14 +468,14 @@ static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
 	return req;
 }
 
-/* How a request made on @from_cpu reached Dionysos, for the ALLOC reply. */
-static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
+/* How a request made on @from_cpu reached Dionysos. */
+static void bootpool_reply(struct bootpool_forward_reply *reply, int from_cpu,
 			   int served_cpu, unsigned int hops, unsigned int ipis)
 {
-	arg->cpu = from_cpu;
-	arg->served_cpu = served_cpu;
-	arg->hops = hops;
-	arg->ipis = ipis;
+	reply->cpu = from_cpu;
+	reply->served_cpu = served_cpu;
+	reply->hops = hops;
+	reply->ipis = ipis;
 }
 
 /*
@@ -406,7 +487,7 @@ static void bootpool_reply(struct bootpool_alloc *arg, int from_cpu,
  * Dionysos's CPU: a request must be sent.
  */
 static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
-				 struct bootpool_alloc *arg, struct page **page)
+				 struct bootpool_forward_reply *reply)
 {
 	int cpu = get_cpu();
 	int depth, ret = -EAGAIN;
@@ -419,14 +500,15 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
 		 */
 		depth = atomic_read(&bootpool_requests.depth) + 1;
 		bootpool_request_note_depth(depth);
-		ret = bootpool_dionysos_grant_atomic(order, memcg, page);
+		ret = bootpool_dionysos_grant_atomic(order, memcg,
+						     &reply->page);
 		if (ret != -EAGAIN)
 			trace_bootpool_dionysos_serve(current->tgid, order,
 						      depth, ret, cpu);
 	}
 	put_cpu();
 	if (ret != -EAGAIN)
-		bootpool_reply(arg, cpu, cpu, 0, 0);
+		bootpool_reply(reply, cpu, cpu, 0, 0);
 	return ret;
 }
 
@@ -434,20 +516,19 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
  * bootpool_forward_request() - get a block from Dionysos
  * @memcg: the requesting domain's memory cgroup, charged for the block.
  * @order: log2 of the pages wanted.
- * @arg: the ALLOC argument; its cpu, served_cpu, hops and ipis are set.
- * @page: set to the first page of the granted block.
+ * @reply: set to the block and the way its request took, on success.
  *
  * Context: process context, may sleep; no locks held.
  * Return: 0, -ENOMEM (budget exhausted or no memory), -EINTR (fatal
  * signal while waiting) or -ESHUTDOWN (the kernel is going down).
  */
 int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
-			     struct bootpool_alloc *arg, struct page **page)
+			     struct bootpool_forward_reply *reply)
 {
 	struct bootpool_request *req;
 	int ret;
 
-	ret = bootpool_forward_here(memcg, order, arg, page);
+	ret = bootpool_forward_here(memcg, order, reply);
 	if (ret != -EAGAIN)
 		return ret;
 
@@ -460,10 +541,9 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 		return ret;
 
 	ret = req->status;
-	bootpool_reply(arg, req->from_cpu, req->served_cpu, req->hops,
+	bootpool_reply(reply, req->from_cpu, req->served_cpu, req->hops,
 		       req->ipis);
-	if (!ret)
-		*page = req->page;
+	reply->page = req->page;
 	kfree(req);
 	return ret;
 }
@@ -553,9 +633,9 @@ int bootpool_forward_start(void)
  * Dionysos
  *
  * Called once no process can send a request any more; replies still in
- * flight (of requesters that died) are waited for, and Dionysos takes
- * them back when it stops. An answer drops the depth only after its
- * abandoned request is on the reap list (bootpool_request_answer()); the
+ * flight (of requesters that died) are waited for, and taken back on
+ * Dionysos's thread or when it stops. An answer drops the depth only after
+ * its abandoned request is queued there (bootpool_request_answer()); the
  * grace period after the wait lets an IPI handler that dropped it return
  * from this module's code.
  *
