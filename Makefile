@@ -116,7 +116,7 @@ export CHECK_STAGES
 # Options of `make vm`, read by scripts/vm from the environment.
 export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET TCG_THREAD
 
-.PHONY: all modules setup selftests emit_tests guest-modules vm check check-debug check-next clean help \
+.PHONY: all modules setup need-setup selftests emit_tests guest-modules vm check check-debug check-next clean help \
 	lint install dkms-check \
 	bench bench-build \
 	userspace-demo demo demo-sweep
@@ -136,14 +136,18 @@ modules: ## Same as all
 setup: ## Install host packages, fetch guest kernels and headers (idempotent)
 	scripts/setup
 
-$(SETUP_STAMP):
-	scripts/setup
+# What the guest targets need from make setup.  Only setup, check, check-*
+# and install install anything; the others say which command would.
+need-setup:
+	@test -f $(SETUP_STAMP) || { echo "make: $(BOOTPOOL_CACHE) is not set up: \
+make setup (as root) installs the host packages and fills it with the \
+guest kernels, their headers and the kselftest runner" >&2; exit 1; }
 
 # The VM always runs a Debian guest kernel: build against its headers.
-guest-modules: $(SETUP_STAMP)
+guest-modules: need-setup
 	+$(MAKE) ARCH=$(GUEST_ARCH) modules
 
-selftests: $(SETUP_STAMP) userspace-demo ## Build and install the kselftests as static binaries for ARCH
+selftests: need-setup userspace-demo ## Build and install the kselftests as static binaries for ARCH
 	@test -f selftests/Makefile || { echo "make: no selftests/Makefile" >&2; exit 1; }
 	@mkdir -p $(SELFTEST_OUT)
 	$(MAKE) $(SELFTEST_ARGS) EXTRA_CFLAGS=-static
@@ -159,7 +163,7 @@ selftests: $(SETUP_STAMP) userspace-demo ## Build and install the kselftests as 
 emit_tests: ## Print the kselftest names for ARCH, as kselftest-list.txt holds them
 	@$(MAKE) -s --no-print-directory $(SELFTEST_ARGS) emit_tests
 
-userspace-demo: $(SETUP_STAMP) ## Build the demo (static) for ARCH into build/<arch>/userspace-demo/
+userspace-demo: need-setup ## Build the demo (static) for ARCH into build/<arch>/userspace-demo/
 	$(MAKE) -C $(DEMO_DIR) CC=$(SELFTEST_CC) OUTPUT=$(DEMO_OUT)
 
 demo: ## Replay every trace under each rule in the guest, print and plot what late saves (ARCH, default arm64) [N= ROUNDS= TRACE= RULES= PLACEMENTS= MODES=]
@@ -219,7 +223,9 @@ dkms-check: ## Check that dkms add/build/install work against Debian's amd64 hea
 
 htmldocs: ## Render Documentation/ with Sphinx into build/htmldocs/html/ (warnings are errors)
 	@command -v sphinx-build >/dev/null && \
-		test -x $(BOOTPOOL_CACHE)/docs/scripts/kernel-doc || scripts/setup --docs
+		test -x $(BOOTPOOL_CACHE)/docs/scripts/kernel-doc || \
+		{ echo "make: Sphinx or kernel-doc missing: scripts/setup --docs (as root) installs them" >&2; \
+		exit 1; }
 	$(MAKE) -C Documentation htmldocs BUILDDIR=$(CURDIR)/build/htmldocs
 
 clean: ## Remove build/ (the download cache stays; see scripts/setup --help)
