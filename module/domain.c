@@ -14,9 +14,8 @@
  * Pool blocks are single pages. User space can write a block only through
  * a mapping, so a freed pool page is zeroed only if it was mapped, and
  * then goes back on the pool's free stack.
- * Dionysos blocks are kept in a table like the pool's slots, one word an
- * entry with a stack of free entries, grown by doubling; they go back to
- * Dionysos when freed.
+ * Dionysos blocks are kept in a table like the pool's slots (rbtable.c);
+ * they go back to Dionysos when freed.
  *
  * Every page a domain holds is charged to the memory cgroup of its process
  * (the one it was in at attach): the pool at attach, each Dionysos block
@@ -49,27 +48,8 @@
 
 #include "bootpool.h"
 #include "bootpool_trace.h"
-
-/**
- * struct bootpool_remote_block - a block granted by Dionysos
- * @page: first of its 2^@order pages; the pages are split, each holds its
- *	own reference.
- * @order: log2 of the number of pages.
- * @gen: generation of its handle, from the domain's @rb_gen.
- * @mapped: the block was mapped, so it may hold user data.
- * @freed: FREE was called while it was mapped; it is kept, and counted,
- *	until its last mapping goes.
- *
- * Stored in the domain's table of remote blocks as one word (see
- * domain.c), so that a remote ALLOC allocates nothing for its bookkeeping.
- */
-struct bootpool_remote_block {
-	struct page *page;
-	unsigned int order;
-	u64 gen;
-	bool mapped;
-	bool freed;
-};
+#include "handle.h"
+#include "rbtable.h"
 
 /**
  * struct bootpool_domain - the bootpool state of one process
@@ -103,13 +83,7 @@ struct bootpool_remote_block {
  * @free_stack: free slots, most recently freed on top.
  * @dirty: slots whose page was mapped since it was last zeroed.
  * @pool_maps: mappings of each slot's page; allocated at the first mmap.
- * @rb: Dionysos blocks held, by handle index: encoded entries, 0 if free.
- * @rb_free: free indices of @rb, the lowest on top in a new table.
- * @rb_size: entries in @rb and @rb_free.
- * @rb_nr_free: entries on @rb_free.
- * @rb_maps: mappings of each entry's block.
- * @rb_gen: generation of each entry's latest block; an entry at
- *	%BOOTPOOL_REMOTE_GEN_MAX is retired once that block goes.
+ * @rb: the Dionysos blocks held.
  * @gen_base: where the generations of new slots and entries start
  *	(debugfs ``gen_base`` at attach, for tests; normally 0).
  * @remote_pages: Dionysos pages held or being requested, including those
@@ -141,12 +115,7 @@ struct bootpool_domain {
 	u16 *free_stack;
 	unsigned long *dirty;
 	unsigned int *pool_maps;
-	unsigned long *rb;
-	u32 *rb_free;
-	u32 rb_size;
-	u32 rb_nr_free;
-	u32 *rb_maps;
-	u64 *rb_gen;
+	struct bootpool_rbtable rb;
 	u64 gen_base;
 	unsigned long remote_pages;
 	unsigned long kept_pages;
@@ -383,172 +352,6 @@ void bootpool_domain_debugfs_init(struct dentry *dir)
 	debugfs_create_u64("gen_base", 0600, dir, &bootpool_gen_base);
 }
 
-/*
- * A Dionysos block is kept in the domain's table of remote blocks as one
- * word: page frame, present, mapped and freed flags, and order; the
- * generation of its handle is in the table's @rb_gen. Indices come from a
- * stack of free ones, so a remote ALLOC+FREE allocates no memory for
- * bookkeeping once the table holds an entry.
- */
-#define BOOTPOOL_RB_ORDER_BITS	4
-#define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
-#define BOOTPOOL_RB_PRESENT	BIT(BOOTPOOL_RB_ORDER_BITS + 1)
-#define BOOTPOOL_RB_FREED	BIT(BOOTPOOL_RB_ORDER_BITS + 2)
-#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
-#define BOOTPOOL_RB_MIN		16	/* entries in a new table */
-
-static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
-
-static unsigned long bootpool_rb_entry(const struct bootpool_remote_block *blk)
-{
-	return page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
-	       BOOTPOOL_RB_PRESENT | (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) |
-	       (blk->freed ? BOOTPOOL_RB_FREED : 0) | blk->order;
-}
-
-static void bootpool_rb_decode(unsigned long v,
-			       struct bootpool_remote_block *blk)
-{
-	blk->page = pfn_to_page(v >> BOOTPOOL_RB_PFN_SHIFT);
-	blk->mapped = v & BOOTPOOL_RB_MAPPED;
-	blk->freed = v & BOOTPOOL_RB_FREED;
-	blk->order = v & (BIT(BOOTPOOL_RB_ORDER_BITS) - 1);
-}
-
-/*
- * The table index of the remote block named by @handle, with @blk holding
- * the block, or -1 when the domain holds no such block.
- * Context: the domain's lock held.
- */
-static long bootpool_rb_lookup(struct bootpool_domain *dom, u64 handle,
-			       struct bootpool_remote_block *blk)
-	__must_hold(&dom->lock)
-{
-	u32 idx = bootpool_handle_remote_idx(handle);
-	unsigned long v;
-
-	if (!bootpool_handle_is_remote(handle) || idx >= dom->rb_size)
-		return -1;
-	idx = array_index_nospec(idx, dom->rb_size);
-	v = dom->rb[idx];
-	if (!(v & BOOTPOOL_RB_PRESENT))
-		return -1;
-	bootpool_rb_decode(v, blk);
-	blk->gen = dom->rb_gen[idx];
-	if (blk->freed || blk->gen != bootpool_handle_remote_gen(handle))
-		return -1;
-	return idx;
-}
-
-/*
- * Double the table of remote blocks (or make one). The new arrays are
- * allocated without the lock and installed under it, unless another
- * thread of the domain grew the table or freed an entry meanwhile.
- * Context: process context, may sleep; the domain's lock not held.
- * Return: 0, or -ENOMEM.
- */
-static int bootpool_rb_grow(struct bootpool_domain *dom)
-{
-	u64 gen = min(dom->gen_base, BOOTPOOL_REMOTE_GEN_MAX - 1);
-	unsigned long *rb = NULL, *old_rb = NULL;
-	u32 *rb_free = NULL, *old_free = NULL;
-	u32 *rb_maps = NULL, *old_maps = NULL;
-	u64 *rb_gen = NULL, *old_gen = NULL;
-	u32 size, old_size, i, n = 0;
-	int ret = 0;
-
-	spin_lock(&dom->lock);
-	size = dom->rb_size ? 2 * dom->rb_size : BOOTPOOL_RB_MIN;
-	spin_unlock(&dom->lock);
-	if (size > BOOTPOOL_HANDLE_REMOTE_LIMIT + 1)
-		return -ENOMEM;
-
-	rb = kvcalloc(size, sizeof(*rb), GFP_KERNEL_ACCOUNT);
-	rb_free = kvmalloc_array(size, sizeof(*rb_free), GFP_KERNEL_ACCOUNT);
-	rb_maps = kvcalloc(size, sizeof(*rb_maps), GFP_KERNEL_ACCOUNT);
-	rb_gen = kvmalloc_array(size, sizeof(*rb_gen), GFP_KERNEL_ACCOUNT);
-	if (!rb || !rb_free || !rb_maps || !rb_gen) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-
-	spin_lock(&dom->lock);
-	old_size = dom->rb_size;
-	if (old_size < size && !dom->rb_nr_free) {
-		if (old_size) {
-			memcpy(rb, dom->rb, old_size * sizeof(*rb));
-			memcpy(rb_maps, dom->rb_maps,
-			       old_size * sizeof(*rb_maps));
-			memcpy(rb_gen, dom->rb_gen, old_size * sizeof(*rb_gen));
-		}
-		/* The lowest new index on top. */
-		for (i = size; i-- > old_size;) {
-			rb_free[n++] = i;
-			rb_gen[i] = gen;
-		}
-		old_rb = dom->rb;
-		old_free = dom->rb_free;
-		old_maps = dom->rb_maps;
-		old_gen = dom->rb_gen;
-		dom->rb = rb;
-		dom->rb_free = rb_free;
-		dom->rb_maps = rb_maps;
-		dom->rb_gen = rb_gen;
-		dom->rb_size = size;
-		dom->rb_nr_free = n;
-		rb = old_rb;
-		rb_free = old_free;
-		rb_maps = old_maps;
-		rb_gen = old_gen;
-	}
-	spin_unlock(&dom->lock);
-out_free:
-	kvfree(rb);
-	kvfree(rb_free);
-	kvfree(rb_maps);
-	kvfree(rb_gen);
-	return ret;
-}
-
-/*
- * Record a remote block; return its table index in *@idx and the
- * generation of its handle in @blk. Grows the table when it is full,
- * dropping the lock to do so.
- * Context: process context, may sleep; the domain's lock held, dropped
- * and taken again. Return: 0, or -ENOMEM.
- */
-static int bootpool_rb_insert(struct bootpool_domain *dom,
-			      struct bootpool_remote_block *blk, u32 *idx)
-	__must_hold(&dom->lock)
-{
-	int ret;
-
-	while (!dom->rb_nr_free) {
-		spin_unlock(&dom->lock);
-		ret = bootpool_rb_grow(dom);
-		spin_lock(&dom->lock);
-		if (ret)
-			return ret;
-	}
-	*idx = dom->rb_free[--dom->rb_nr_free];
-	dom->rb[*idx] = bootpool_rb_entry(blk);
-	blk->gen = ++dom->rb_gen[*idx];
-	return 0;
-}
-
-/*
- * Empty the entry at @idx; it is retired, not reused, when its
- * generations are used up.
- * Context: the domain's lock held.
- */
-static void bootpool_rb_erase(struct bootpool_domain *dom, u32 idx)
-	__must_hold(&dom->lock)
-{
-	dom->rb[idx] = 0;
-	if (likely(dom->rb_gen[idx] < BOOTPOOL_REMOTE_GEN_MAX))
-		dom->rb_free[dom->rb_nr_free++] = idx;
-}
-
 static struct mmu_notifier *bootpool_mn_alloc(struct mm_struct *mm)
 {
 	struct bootpool_domain *dom = kzalloc(sizeof(*dom), BOOTPOOL_GFP_ATTACH);
@@ -699,12 +502,10 @@ out_free_arrays:
  */
 static void bootpool_domain_teardown(struct bootpool_domain *dom)
 {
-	unsigned long *rb, remote_pages, kept_pages;
-	struct bootpool_remote_block blk;
+	unsigned long remote_pages, kept_pages;
+	struct bootpool_rbtable rb = {};
 	unsigned int nr, used, blocks;
 	struct page **pages;
-	u32 *rb_free, *rb_maps, idx, rb_size;
-	u64 *rb_gen;
 
 	spin_lock(&dom->lock);
 	if (dom->dead || !dom->pages) {
@@ -719,36 +520,14 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	dom->pages = NULL;
 	dom->nr_pages = 0;
 	dom->nr_free = 0;
-	rb = dom->rb;
-	rb_free = dom->rb_free;
-	rb_maps = dom->rb_maps;
-	rb_gen = dom->rb_gen;
-	rb_size = dom->rb_size;
-	dom->rb = NULL;
-	dom->rb_free = NULL;
-	dom->rb_maps = NULL;
-	dom->rb_gen = NULL;
-	dom->rb_size = 0;
-	dom->rb_nr_free = 0;
+	swap(rb, dom->rb);
 	remote_pages = dom->remote_pages;
 	kept_pages = dom->kept_pages;
 	dom->remote_pages = 0;
 	dom->kept_pages = 0;
 	spin_unlock(&dom->lock);
 
-	blocks = used;
-	for (idx = 0; idx < rb_size; idx++) {
-		if (!(rb[idx] & BOOTPOOL_RB_PRESENT))
-			continue;
-		bootpool_rb_decode(rb[idx], &blk);
-		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
-		bootpool_dionysos_return(blk.page, blk.order);
-		blocks++;
-	}
-	kvfree(rb);
-	kvfree(rb_free);
-	kvfree(rb_maps);
-	kvfree(rb_gen);
+	blocks = used + bootpool_rbtable_destroy(&rb);
 
 	bootpool_pool_free(pages, nr);
 	kfree(pages);
@@ -985,61 +764,77 @@ static void bootpool_alloc_failed(struct bootpool_domain *dom)
 }
 
 /*
- * Serve @arg from Dionysos, within the pages a domain may hold from it
- * (max_remote_mb) and those its user's domains may hold (max_user_mb).
- * The caller holds the domain's lock, which is dropped
- * while the request travels and held again on return: a remote ALLOC takes
- * it twice, once to route and reserve, once to record the block.
+ * Take the pages of a block of @order against what a domain may hold
+ * from Dionysos (max_remote_mb) and what its user's domains may hold
+ * (max_user_mb). Return: 0, or -ENOMEM past either.
+ * Context: the domain's lock held.
  */
-static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
-					struct bootpool_alloc *arg)
+static int bootpool_remote_charge(struct bootpool_domain *dom,
+				  unsigned int order)
 	__must_hold(&dom->lock)
 {
-	unsigned int order = bootpool_size_order(arg->size);
 	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_remote_mb)
 			    << (20 - PAGE_SHIFT);
 	unsigned long pages = 1UL << order;
-	struct bootpool_forward_reply reply;
-	struct bootpool_remote_block blk;
-	u32 idx;
-	int ret;
 
 	if (dom->remote_pages + pages > cap ||
 	    !bootpool_user_charge(dom->user, pages))
 		return -ENOMEM;
 	dom->remote_pages += pages;
-	spin_unlock(&dom->lock);
+	return 0;
+}
 
-	ret = bootpool_forward_request(dom->memcg, order, &reply);
+/* Context: the domain's lock held. */
+static void bootpool_remote_uncharge(struct bootpool_domain *dom,
+				     unsigned int order)
+	__must_hold(&dom->lock)
+{
+	dom->remote_pages -= 1UL << order;
+	bootpool_user_uncharge(dom->user, 1UL << order);
+}
 
-	spin_lock(&dom->lock);
-	if (!ret) {
-		blk.page = reply.page;
-		blk.order = order;
-		blk.mapped = false;
-		blk.freed = false;
-		/* Needs memory only when the table is full. */
-		ret = bootpool_rb_insert(dom, &blk, &idx);
+/*
+ * Record the block Dionysos granted for @arg in the table, and count the
+ * ALLOC. A full table is grown first, before the lock is taken: growing
+ * it may sleep. The block goes back to Dionysos when the table cannot
+ * grow.
+ * Context: process context, may sleep; takes the domain's lock.
+ * Return: 0, or -ENOMEM.
+ */
+static int bootpool_remote_record(struct bootpool_domain *dom,
+				  struct bootpool_alloc *arg, unsigned int order,
+				  const struct bootpool_forward_reply *reply)
+{
+	struct bootpool_remote_block blk = {
+		.page = reply->page,
+		.order = order,
+	};
+	int ret = 0;
+	u32 idx;
+
+	for (;;) {
+		while (!ret && !bootpool_rbtable_has_free(&dom->rb))
+			ret = bootpool_rbtable_grow(&dom->rb, &dom->lock,
+						    dom->gen_base);
 		if (ret) {
-			spin_unlock(&dom->lock);
 			bootpool_dionysos_release(blk.page, order, dom->memcg,
 						  false);
-			spin_lock(&dom->lock);
+			return ret;
 		}
-	}
-	if (ret) {
-		dom->remote_pages -= pages;
-		bootpool_user_uncharge(dom->user, pages);
-		return ret;
+		spin_lock(&dom->lock);
+		if (!bootpool_rbtable_insert(&dom->rb, &blk, &idx))
+			break;
+		/* Another thread of the domain took the last free entry. */
+		spin_unlock(&dom->lock);
 	}
 
 	arg->source = BOOTPOOL_SOURCE_DIONYSOS;
 	arg->handle = bootpool_remote_handle(idx, blk.gen);
 	arg->granted = (u64)PAGE_SIZE << order;
-	arg->cpu = reply.cpu;
-	arg->served_cpu = reply.served_cpu;
-	arg->hops = reply.hops;
-	arg->ipis = reply.ipis;
+	arg->cpu = reply->cpu;
+	arg->served_cpu = reply->served_cpu;
+	arg->hops = reply->hops;
+	arg->ipis = reply->ipis;
 	dom->stats.remote_allocs++;
 	dom->stats.ipis += arg->ipis;
 	dom->stats.hops += arg->hops;
@@ -1047,9 +842,10 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 	dom->stats.bytes_granted += arg->granted;
 
 	bootpool_count(BOOTPOOL_CNT_REMOTE_ALLOCS, 1);
-	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, pages);
+	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, 1L << order);
 	bootpool_count(BOOTPOOL_CNT_IPIS, arg->ipis);
 	bootpool_count(BOOTPOOL_CNT_HOPS, arg->hops);
+	spin_unlock(&dom->lock);
 	return 0;
 }
 
@@ -1057,6 +853,11 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
  * bootpool_domain_alloc() - serve an ALLOC request
  * @dom: the caller's domain.
  * @arg: the request; the output fields are filled on success.
+ *
+ * A pool ALLOC takes the domain's lock once. A remote one takes it to
+ * route and charge the request, drops it here while the request travels
+ * to Dionysos, and takes it again to record the block
+ * (bootpool_remote_record()), or to take the charge back.
  *
  * Context: process context, may sleep; takes the domain's lock. The caller
  * is the domain's process (bootpool_domain_is_current()): it holds the
@@ -1069,7 +870,9 @@ static int bootpool_domain_alloc_remote(struct bootpool_domain *dom,
 int bootpool_domain_alloc(struct bootpool_domain *dom,
 			  struct bootpool_alloc *arg)
 {
+	struct bootpool_forward_reply reply;
 	enum bootpool_route route;
+	unsigned int order;
 	u32 reason;
 	int ret;
 
@@ -1097,28 +900,49 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 		return 0;
 	}
 
-	ret = bootpool_domain_alloc_remote(dom, arg);
-	if (ret)
-		bootpool_alloc_failed(dom);
+	order = bootpool_size_order(arg->size);
+	ret = bootpool_remote_charge(dom, order);
+	if (!ret) {
+		/* The request travels to Dionysos without the lock. */
+		spin_unlock(&dom->lock);
+		ret = bootpool_forward_request(dom->memcg, order, &reply);
+		if (!ret)
+			ret = bootpool_remote_record(dom, arg, order, &reply);
+		if (!ret) {
+			bootpool_alloc_traced(dom, arg);
+			return 0;
+		}
+		spin_lock(&dom->lock);
+		bootpool_remote_uncharge(dom, order);
+	}
+	bootpool_alloc_failed(dom);
 	spin_unlock(&dom->lock);
-	if (!ret)
-		bootpool_alloc_traced(dom, arg);
 	return ret;
 }
 
 /*
- * Give back the Dionysos block at @idx, freed and with no mapping left.
- * Context: the domain's lock held; dropped on return.
+ * Take the Dionysos block at @idx, freed and with no mapping left, out of
+ * the table; bootpool_remote_give_back() gives it back once the lock is
+ * dropped.
+ * Context: the domain's lock held.
  */
-static void bootpool_rb_release(struct bootpool_domain *dom, u32 idx,
-				const struct bootpool_remote_block *blk)
-	__releases(&dom->lock)
+static void bootpool_remote_erase(struct bootpool_domain *dom, u32 idx,
+				  const struct bootpool_remote_block *blk)
+	__must_hold(&dom->lock)
+{
+	bootpool_rbtable_erase(&dom->rb, idx);
+	dom->remote_pages -= 1UL << blk->order;
+}
+
+/*
+ * Give a block bootpool_remote_erase() took out back to the user's share
+ * and to Dionysos.
+ * Context: process context; the domain's lock not held.
+ */
+static void bootpool_remote_give_back(struct bootpool_domain *dom,
+				      const struct bootpool_remote_block *blk)
 {
 	unsigned long pages = 1UL << blk->order;
-
-	bootpool_rb_erase(dom, idx);
-	dom->remote_pages -= pages;
-	spin_unlock(&dom->lock);
 
 	bootpool_user_uncharge(dom->user, pages);
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(long)pages);
@@ -1133,7 +957,7 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 	long idx;
 
 	spin_lock(&dom->lock);
-	idx = bootpool_rb_lookup(dom, handle, &blk);
+	idx = bootpool_rbtable_lookup(&dom->rb, handle, &blk);
 	if (idx < 0) {
 		spin_unlock(&dom->lock);
 		return -EINVAL;
@@ -1142,15 +966,17 @@ static int bootpool_domain_free_remote(struct bootpool_domain *dom,
 	bootpool_count(BOOTPOOL_CNT_REMOTE_FREES, 1);
 	trace_bootpool_free(dom->tgid, handle, PAGE_SIZE << blk.order,
 			    BOOTPOOL_SOURCE_DIONYSOS);
-	if (dom->rb_maps[idx]) {
+	if (dom->rb.maps[idx]) {
 		/* Kept, and counted, until its last mapping goes. */
-		dom->rb[idx] |= BOOTPOOL_RB_FREED;
+		bootpool_rbtable_mark_freed(&dom->rb, idx);
 		dom->kept_pages += 1UL << blk.order;
 		spin_unlock(&dom->lock);
 		bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, 1L << blk.order);
 		return 0;
 	}
-	bootpool_rb_release(dom, idx, &blk);
+	bootpool_remote_erase(dom, idx, &blk);
+	spin_unlock(&dom->lock);
+	bootpool_remote_give_back(dom, &blk);
 	return 0;
 }
 
@@ -1350,7 +1176,7 @@ static unsigned int *bootpool_block_maps(struct bootpool_domain *dom,
 	__must_hold(&dom->lock)
 {
 	if (key & BOOTPOOL_HANDLE_REMOTE)
-		return &dom->rb_maps[bootpool_handle_remote_idx(key)];
+		return &dom->rb.maps[bootpool_handle_remote_idx(key)];
 	return &dom->pool_maps[key];
 }
 
@@ -1372,12 +1198,14 @@ static void bootpool_block_unmapped(struct bootpool_domain *dom,
 
 	if (key & BOOTPOOL_HANDLE_REMOTE) {
 		idx = bootpool_handle_remote_idx(key);
-		bootpool_rb_decode(dom->rb[idx], &blk);
+		bootpool_rbtable_get(&dom->rb, idx, &blk);
 		if (!blk.freed)
 			goto out_unlock;
 		dom->kept_pages -= 1UL << blk.order;
 		bootpool_count(BOOTPOOL_CNT_KEPT_PAGES, -(1L << blk.order));
-		bootpool_rb_release(dom, idx, &blk);
+		bootpool_remote_erase(dom, idx, &blk);
+		spin_unlock(&dom->lock);
+		bootpool_remote_give_back(dom, &blk);
 		return;
 	}
 	/* An odd generation: the slot is in use, not freed. */
@@ -1465,13 +1293,9 @@ static u64 bootpool_pgoff_handle(struct bootpool_domain *dom,
 	unsigned long i;
 	u64 gen;
 
-	if (pgoff >= BOOTPOOL_PGOFF_REMOTE) {
-		i = pgoff - BOOTPOOL_PGOFF_REMOTE;
-		if (i >= dom->rb_size)
-			return 0;
-		i = array_index_nospec(i, dom->rb_size);
-		return bootpool_remote_handle(i, dom->rb_gen[i]);
-	}
+	if (pgoff >= BOOTPOOL_PGOFF_REMOTE)
+		return bootpool_rbtable_handle(&dom->rb,
+					       pgoff - BOOTPOOL_PGOFF_REMOTE);
 	i = pgoff - BOOTPOOL_PGOFF_POOL;
 	if (pgoff < BOOTPOOL_PGOFF_POOL || i >= dom->nr_pages)
 		return 0;
@@ -1498,11 +1322,11 @@ static struct page *bootpool_block_map(struct bootpool_domain *dom,
 	int slot;
 
 	if (bootpool_handle_is_remote(handle)) {
-		idx = bootpool_rb_lookup(dom, handle, &blk);
+		idx = bootpool_rbtable_lookup(&dom->rb, handle, &blk);
 		if (idx < 0 || npages > (1UL << blk.order))
 			return NULL;
-		dom->rb[idx] |= BOOTPOOL_RB_MAPPED;
-		dom->rb_maps[idx]++;
+		bootpool_rbtable_mark_mapped(&dom->rb, idx);
+		dom->rb.maps[idx]++;
 		*key = BOOTPOOL_HANDLE_REMOTE | idx;
 		return blk.page;
 	}

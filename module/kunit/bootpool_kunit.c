@@ -2,7 +2,7 @@
 /*
  * KUnit tests of bootpool's pure logic: the policy decision
  * (bootpool_policy_route()), the size rounding of Dionysos
- * (bootpool_size_order()) and the handle encoding of bootpool.h.
+ * (bootpool_size_order()) and the handle encoding of handle.h.
  *
  * Built only against a kernel with CONFIG_KUNIT; the tests run when
  * bootpool_kunit.ko is loaded and report KTAP on the console and in
@@ -13,6 +13,7 @@
 #include <linux/module.h>
 
 #include "bootpool.h"
+#include "handle.h"
 
 /*
  * Orders the page allocator serves: MAX_ORDER, exclusive, up to 6.3;
