@@ -124,7 +124,7 @@ long bootpool_counter_sum(enum bootpool_counter c);
 int bootpool_debugfs_init(void);
 void bootpool_debugfs_exit(void);
 
-/* ---- domain.c: a process's pool and blocks ---- */
+/* ---- domain.c, user.c, alloc.c, mmap.c: a process's pool and blocks ---- */
 
 struct bootpool_domain;
 struct dentry;

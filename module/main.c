@@ -7,8 +7,8 @@
  * blocks and, depending on its policy, switches early or late to
  * Dionysos, a memory service thread on one CPU that other CPUs reach by
  * IPI. This file holds the misc device and its one ioctl path; see
- * domain.c, policy.h, dionysos.c and forward.c for the rest, each with the
- * module parameters it reads.
+ * domain.c, user.c, alloc.c, mmap.c, rbtable.c, policy.h, forward.c and
+ * dionysos.c for the rest, each with the module parameters it reads.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -13,7 +13,7 @@
  * - ``counters``: one ``name value`` line per counter;
  * - ``domains``: one block of ``key: value`` lines per live domain;
  * - ``dionysos``: Dionysos's budget, grants, reserve and queue, and
- *   what each user holds from it (domain.c);
+ *   what each user holds from it (user.c);
  * - ``max_queue_depth``: the deepest Dionysos queue seen; write 0 to reset;
  * - ``fail_dionysos``: a fault point (dionysos.c);
  * - ``gen_base``: where new domains' handle generations start (domain.c).
