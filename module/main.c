@@ -110,35 +110,25 @@ static_assert(sizeof(struct bootpool_switch) % sizeof(u64) == 0);
 
 /*
  * Copy an argument of the kernel's own size a word at a time, in one user
- * access window. For structs this small a string copy costs more than
- * the few loads or stores (much more under emulation, where a string
- * instruction runs byte by byte); README, Benchmarks, has the figures.
+ * access window: into @kbuf from @ubuf when @in, else from @kbuf out to
+ * @ubuf. For structs this small a string copy costs more than the few
+ * loads or stores (much more under emulation, where a string instruction
+ * runs byte by byte); README, Benchmarks, has the figures. Always inlined
+ * with a constant @in, so that each caller keeps one loop.
  */
-static __always_inline int bootpool_get_words(u64 *dst, const u64 __user *src,
-					      unsigned int size)
+static __always_inline int bootpool_copy_words(u64 *kbuf, u64 __user *ubuf,
+					       unsigned int size, bool in)
 {
 	unsigned int i;
 
-	if (!user_access_begin(src, size))
+	if (!user_access_begin(ubuf, size))
 		return -EFAULT;
-	for (i = 0; i < size / sizeof(u64); i++)
-		unsafe_get_user(dst[i], &src[i], efault);
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
-static __always_inline int bootpool_put_words(u64 __user *dst, const u64 *src,
-					      unsigned int size)
-{
-	unsigned int i;
-
-	if (!user_access_begin(dst, size))
-		return -EFAULT;
-	for (i = 0; i < size / sizeof(u64); i++)
-		unsafe_put_user(src[i], &dst[i], efault);
+	for (i = 0; i < size / sizeof(u64); i++) {
+		if (in)
+			unsafe_get_user(kbuf[i], &ubuf[i], efault);
+		else
+			unsafe_put_user(kbuf[i], &ubuf[i], efault);
+	}
 	user_access_end();
 	return 0;
 efault:
@@ -151,7 +141,7 @@ static int bootpool_copy_in(void *karg, unsigned int ksize,
 			    void __user *uarg, unsigned int usize)
 {
 	if (usize == ksize)
-		return bootpool_get_words(karg, uarg, ksize);
+		return bootpool_copy_words(karg, uarg, ksize, true);
 	return copy_struct_from_user(karg, ksize, uarg, usize);
 }
 
@@ -159,8 +149,9 @@ static int bootpool_copy_in(void *karg, unsigned int ksize,
 static int bootpool_copy_out(void __user *uarg, unsigned int usize,
 			     const void *karg, unsigned int ksize)
 {
+	/* Copied out, never written: the cast only shares the copy loop. */
 	if (usize == ksize)
-		return bootpool_put_words(uarg, karg, ksize);
+		return bootpool_copy_words((u64 *)karg, uarg, ksize, false);
 	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
 	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
