@@ -176,7 +176,7 @@ int bootpool_forward_depth(void);
 unsigned long bootpool_forward_max_depth(void);
 void bootpool_forward_reset_max_depth(void);
 
-/* ---- dionysos.c: the memory service, below forward.c ---- */
+/* ---- dionysos.c, dionysos_thread.c: the memory service, below forward.c ---- */
 
 /**
  * struct bootpool_dionysos_work - work for Dionysos's thread

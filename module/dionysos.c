@@ -14,7 +14,9 @@
  * bootpool_dionysos_grant() on its thread), the return of what it granted
  * (bootpool_dionysos_release(), bootpool_dionysos_return(),
  * bootpool_dionysos_purge()), and a way to run work on its thread and CPU
- * (bootpool_dionysos_queue_work()), as a kthread_worker does.
+ * (bootpool_dionysos_queue_work()), as a kthread_worker does. This file
+ * grants and takes back; dionysos_thread.c runs the thread, its work and
+ * its moves from CPU to CPU.
  *
  * A request reaches Dionysos on its CPU in one of two contexts: in the IPI
  * handler at the end of its last hop, or in the ioctl of a task that runs
@@ -62,14 +64,10 @@
 
 #include "bootpool.h"
 #include "bootpool_trace.h"
-
-/* Orders (1 to 8 pages) served without the thread, in atomic context. */
-#define BOOTPOOL_ATOMIC_ORDERS	4
-/* Freed blocks kept per order for the next grant to the same memcg. */
-#define BOOTPOOL_RESERVE_MAX	4
+#include "dionysos.h"
 
 /* Where Dionysos lives, and how much it may hand out. */
-static unsigned int bootpool_dionysos_cpu;
+unsigned int bootpool_dionysos_cpu;
 static unsigned int bootpool_dionysos_mb = 64;
 
 module_param_named(dionysos_cpu, bootpool_dionysos_cpu, uint, 0444);
@@ -77,60 +75,7 @@ MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
 BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
 		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
 
-/**
- * struct bootpool_reserved - a freed block kept for reuse
- * @page: first of its pages, zeroed, each holding its own reference.
- * @memcg: the memcg its pages are charged to (a reference).
- */
-struct bootpool_reserved {
-	struct page *page;
-	struct mem_cgroup *memcg;
-};
-
-/**
- * struct bootpool_dionysos - the memory service
- * @task: the ``dionysos`` thread; NULL once stopped.
- * @cpu: the CPU Dionysos serves on: ``dionysos_cpu``, or while that is
- *	offline the one it moved to. Written only by a hotplug callback,
- *	running on the CPU going offline (which Dionysos leaves) or coming
- *	online (which it reaches): a reader on that CPU with preemption or
- *	interrupts disabled sees no change. A reader on another CPU may see
- *	it change at any moment; what it does on the old value (serve on the
- *	spot, send a last hop) stays right, since a grant is made under
- *	@lock wherever it runs and the reply names the CPU that served it.
- * @moves: how often Dionysos moved (hotplug callbacks only).
- * @hp_state: the dynamic hotplug state of the callbacks.
- * @started: the thread has disabled migration.
- * @arrived: the thread has disabled migration again on the CPU it moved to.
- * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
- *	the IPI handler, so always with interrupts disabled. A grant and a
- *	return take it once, and no other shared cache line: the budget is
- *	charged under it.
- * @reserve: freed blocks kept for reuse, per order.
- * @nr: blocks in @reserve, per order.
- * @granted: pages granted and not yet returned (against the budget).
- * @served_atomic: requests served in the IPI handler or on the spot.
- * @work: work for the thread (bootpool_dionysos_queue_work()).
- * @served_thread: requests served by the thread (written by it only).
- */
-struct bootpool_dionysos {
-	struct task_struct *task;
-	unsigned int cpu;
-	unsigned long moves;
-	enum cpuhp_state hp_state;
-	struct completion started;
-	struct completion arrived;
-	spinlock_t lock;	/* protects the four fields below */
-	struct bootpool_reserved reserve[BOOTPOOL_ATOMIC_ORDERS]
-					[BOOTPOOL_RESERVE_MAX];
-	unsigned int nr[BOOTPOOL_ATOMIC_ORDERS];
-	unsigned long granted;
-	unsigned long served_atomic;
-	struct llist_head work;
-	unsigned long served_thread;
-};
-
-static struct bootpool_dionysos dionysos = {
+struct bootpool_dionysos dionysos = {
 	.lock = __SPIN_LOCK_UNLOCKED(dionysos.lock),
 	.started = COMPLETION_INITIALIZER(dionysos.started),
 	.arrived = COMPLETION_INITIALIZER(dionysos.arrived),
@@ -365,23 +310,6 @@ int bootpool_dionysos_grant(unsigned int order, struct mem_cgroup *memcg,
 }
 
 /**
- * bootpool_dionysos_queue_work() - run work on Dionysos's thread
- * @work: the work. Its @func runs once, on the ``dionysos`` thread on the
- *	CPU Dionysos serves on, with migration disabled; it may sleep, and
- *	may free @work or queue it again: Dionysos does not touch @work
- *	once it has called @func.
- *
- * Work still queued when Dionysos stops runs in bootpool_dionysos_stop().
- *
- * Context: any, including hard interrupt.
- */
-void bootpool_dionysos_queue_work(struct bootpool_dionysos_work *work)
-{
-	llist_add(&work->node, &dionysos.work);
-	wake_up_process(dionysos.task);
-}
-
-/**
  * bootpool_dionysos_release() - return a granted block
  * @page: first page of the block.
  * @order: log2 of its pages.
@@ -505,222 +433,6 @@ static unsigned long bootpool_reserve_pages(void)
 	for (order = 0; order < BOOTPOOL_ATOMIC_ORDERS; order++)
 		pages += (unsigned long)READ_ONCE(dionysos.nr[order]) << order;
 	return pages;
-}
-
-/* Run the work queued so far, in the order it was queued. */
-static void bootpool_dionysos_run_work(void)
-{
-	struct bootpool_dionysos_work *work, *next;
-	struct llist_node *list;
-
-	list = llist_reverse_order(llist_del_all(&dionysos.work));
-	llist_for_each_entry_safe(work, next, list, node)
-		work->func(work);
-}
-
-static bool bootpool_dionysos_has_work(void)
-{
-	return !llist_empty(&dionysos.work);
-}
-
-/*
- * Follow bootpool_dionysos_move() to the CPU Dionysos now serves on. The
- * mover sets the thread's affinity to that one CPU, and waits, before the
- * thread lets the scheduler move it: the thread polls until it sees the
- * new mask, so it never runs with migration enabled on a CPU outside its
- * mask, where the scheduler would widen its affinity.
- */
-static void bootpool_dionysos_follow(unsigned int cpu)
-{
-	while (!cpumask_test_cpu(cpu, &current->cpus_mask)) {
-		/* The move was taken back (bootpool_dionysos_move()). */
-		if (READ_ONCE(dionysos.cpu) != cpu)
-			return;
-		schedule_timeout_uninterruptible(1);
-	}
-	migrate_enable();
-	/*
-	 * migrate_enable() queued the stopper that moves the thread; without
-	 * kernel preemption it runs only when the thread lets it.
-	 */
-	cond_resched();
-	migrate_disable();
-	if (smp_processor_id() == cpu)
-		complete(&dionysos.arrived);
-}
-
-/*
- * The thread runs with migration disabled from start to end: the
- * scheduler then leaves it on its CPU even while that CPU is on its way
- * offline (a bound kthread woken there would otherwise be pushed to any
- * CPU, its affinity widened), until the CPU's hotplug callback moves it.
- */
-static int bootpool_dionysos_thread(void *unused)
-{
-	unsigned int cpu;
-
-	migrate_disable();
-	complete(&dionysos.started);
-	for (;;) {
-		/*
-		 * The barrier in set_current_state() before the stop flag and
-		 * the queues are looked at pairs with the one in
-		 * wake_up_process() after kthread_stop() sets the flag and
-		 * after llist_add(): a stop or a request that comes meanwhile
-		 * is seen here, or its wake-up finds the thread asleep.
-		 */
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
-			break;
-		cpu = READ_ONCE(dionysos.cpu);
-		if (cpu != smp_processor_id()) {
-			__set_current_state(TASK_RUNNING);
-			bootpool_dionysos_follow(cpu);
-			continue;
-		}
-		if (!bootpool_dionysos_has_work()) {
-			schedule();
-			continue;
-		}
-		__set_current_state(TASK_RUNNING);
-		bootpool_dionysos_run_work();
-		cond_resched();
-	}
-	__set_current_state(TASK_RUNNING);
-	migrate_enable();
-	return 0;
-}
-
-/*
- * Move Dionysos to @cpu: requests are routed there from now on, and the
- * thread goes there with its queues. Requests already on their way to the
- * old CPU are sent on from there (forward.c).
- * Context: a hotplug callback on the CPU Dionysos leaves or reaches.
- */
-static void bootpool_dionysos_move(unsigned int cpu)
-{
-	unsigned int from = dionysos.cpu;
-
-	if (!dionysos.task || cpu == from)
-		return;
-	reinit_completion(&dionysos.arrived);
-	WRITE_ONCE(dionysos.cpu, cpu);
-	WRITE_ONCE(dionysos.moves, dionysos.moves + 1);
-	trace_bootpool_dionysos_move(from, cpu);
-	wake_up_process(dionysos.task);
-	/*
-	 * Returns once the thread has enabled migration and moved. It fails
-	 * only for a CPU that is not online, which @cpu is: should it ever
-	 * fail, Dionysos stays where it is rather than wait for a thread that
-	 * will not come.
-	 */
-	if (WARN_ON_ONCE(set_cpus_allowed_ptr(dionysos.task, cpumask_of(cpu)))) {
-		WRITE_ONCE(dionysos.cpu, from);
-		return;
-	}
-	/*
-	 * And once it has disabled migration again there: until then the
-	 * scheduler may push it off that CPU, should it start going offline,
-	 * and widen its affinity (the next offline can follow at once).
-	 */
-	wait_for_completion(&dionysos.arrived);
-}
-
-/* ``dionysos_cpu`` is back: Dionysos returns to it. */
-static int bootpool_dionysos_cpu_online(unsigned int cpu)
-{
-	if (cpu == bootpool_dionysos_cpu)
-		bootpool_dionysos_move(cpu);
-	return 0;
-}
-
-/*
- * Dionysos's CPU is going: it moves to the lowest-numbered other online
- * CPU, the boot CPU unless that is the one going. The boot CPU is the one
- * that suspend, hibernation and kexec keep to the end, so Dionysos moves
- * once, not once for each CPU they take down.
- */
-static int bootpool_dionysos_cpu_offline(unsigned int cpu)
-{
-	if (cpu == dionysos.cpu)
-		bootpool_dionysos_move(cpumask_any_but(cpu_online_mask, cpu));
-	return 0;
-}
-
-/**
- * bootpool_dionysos_start() - start the ``dionysos`` thread
- *
- * kthread_create_on_cpu() would name the thread ``dionysos/N``; the thread
- * is created under its own name and bound before its first wake-up. The
- * hotplug lock is held until the thread has disabled migration and the
- * hotplug callbacks that move it are in place.
- *
- * Context: process context, module init.
- * Return: 0, -EINVAL when ``dionysos_cpu`` is not online, or another
- * negative errno.
- */
-int bootpool_dionysos_start(void)
-{
-	unsigned int cpu = bootpool_dionysos_cpu;
-	struct task_struct *task;
-	int ret;
-
-	cpus_read_lock();
-	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
-		pr_err("bootpool: dionysos_cpu %u is not online\n", cpu);
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	task = kthread_create(bootpool_dionysos_thread, NULL, "dionysos");
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		goto out_unlock;
-	}
-	kthread_bind(task, cpu);
-	dionysos.cpu = cpu;
-	dionysos.task = task;
-	wake_up_process(task);
-	wait_for_completion(&dionysos.started);
-
-	ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
-						   "bootpool:dionysos",
-						   bootpool_dionysos_cpu_online,
-						   bootpool_dionysos_cpu_offline);
-	if (ret < 0)
-		goto out_stop;
-	dionysos.hp_state = ret;
-	cpus_read_unlock();
-	return 0;
-
-out_stop:
-	kthread_stop(task);
-	dionysos.task = NULL;
-out_unlock:
-	cpus_read_unlock();
-	return ret;
-}
-
-/**
- * bootpool_dionysos_stop() - stop the thread
- *
- * Called once no request is on its way (forward.c waits for that): the
- * work still queued (forward.c taking back the replies of requesters that
- * died) runs here, once the thread is gone.
- *
- * Context: process context, module exit.
- */
-void bootpool_dionysos_stop(void)
-{
-	cpus_read_lock();
-	kthread_stop(dionysos.task);
-	dionysos.task = NULL;
-	cpus_read_unlock();
-	cpuhp_remove_state_nocalls(dionysos.hp_state);
-
-	bootpool_dionysos_run_work();
-	bootpool_dionysos_purge(NULL);
-	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",
-	     dionysos.granted);
 }
 
 /**

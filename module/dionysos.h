@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Dionysos's state, for its two files: dionysos.c (grants, budget,
+ * reserve) and dionysos_thread.c (the thread, its work, its CPU). The rest
+ * of the module sees only the calls in bootpool.h.
+ */
+#ifndef _BOOTPOOL_DIONYSOS_H
+#define _BOOTPOOL_DIONYSOS_H
+
+#include <linux/completion.h>
+#include <linux/cpuhotplug.h>
+#include <linux/llist.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+struct mem_cgroup;
+struct page;
+struct task_struct;
+
+/* Orders (1 to 8 pages) served without the thread, in atomic context. */
+#define BOOTPOOL_ATOMIC_ORDERS	4
+/* Freed blocks kept per order for the next grant to the same memcg. */
+#define BOOTPOOL_RESERVE_MAX	4
+
+/**
+ * struct bootpool_reserved - a freed block kept for reuse
+ * @page: first of its pages, zeroed, each holding its own reference.
+ * @memcg: the memcg its pages are charged to (a reference).
+ */
+struct bootpool_reserved {
+	struct page *page;
+	struct mem_cgroup *memcg;
+};
+
+/**
+ * struct bootpool_dionysos - the memory service
+ * @task: the ``dionysos`` thread; NULL once stopped.
+ * @cpu: the CPU Dionysos serves on: ``dionysos_cpu``, or while that is
+ *	offline the one it moved to. Written only by a hotplug callback,
+ *	running on the CPU going offline (which Dionysos leaves) or coming
+ *	online (which it reaches): a reader on that CPU with preemption or
+ *	interrupts disabled sees no change. A reader on another CPU may see
+ *	it change at any moment; what it does on the old value (serve on the
+ *	spot, send a last hop) stays right, since a grant is made under
+ *	@lock wherever it runs and the reply names the CPU that served it.
+ * @moves: how often Dionysos moved (hotplug callbacks only).
+ * @hp_state: the dynamic hotplug state of the callbacks.
+ * @started: the thread has disabled migration.
+ * @arrived: the thread has disabled migration again on the CPU it moved to.
+ * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
+ *	the IPI handler, so always with interrupts disabled. A grant and a
+ *	return take it once, and no other shared cache line: the budget is
+ *	charged under it.
+ * @reserve: freed blocks kept for reuse, per order.
+ * @nr: blocks in @reserve, per order.
+ * @granted: pages granted and not yet returned (against the budget).
+ * @served_atomic: requests served in the IPI handler or on the spot.
+ * @work: work for the thread (bootpool_dionysos_queue_work()).
+ * @served_thread: requests served by the thread (written by it only).
+ */
+struct bootpool_dionysos {
+	struct task_struct *task;
+	unsigned int cpu;
+	unsigned long moves;
+	enum cpuhp_state hp_state;
+	struct completion started;
+	struct completion arrived;
+	spinlock_t lock;	/* protects the four fields below */
+	struct bootpool_reserved reserve[BOOTPOOL_ATOMIC_ORDERS]
+					[BOOTPOOL_RESERVE_MAX];
+	unsigned int nr[BOOTPOOL_ATOMIC_ORDERS];
+	unsigned long granted;
+	unsigned long served_atomic;
+	struct llist_head work;
+	unsigned long served_thread;
+};
+
+extern struct bootpool_dionysos dionysos;
+/* The ``dionysos_cpu`` parameter: Dionysos's home CPU. */
+extern unsigned int bootpool_dionysos_cpu;
+
+#endif /* _BOOTPOOL_DIONYSOS_H */
