@@ -6,8 +6,10 @@
 # an independent calculation, from each trace file alone, of what each
 # rule's domain asks and where the module serves it. Also checks that the
 # figures add up to the module's debugfs counters, and records a trace from
-# the bootpool_alloc tracepoint and replays it. TAP output, one test case
-# per claim; no figure is a fixed number.
+# the bootpool_alloc tracepoint and replays it, and that each trace
+# recorded from Barrelfish replays, under the rule it was recorded with, to
+# the counts of its log. TAP output, one test case per claim; no figure is
+# a fixed number.
 set -u
 
 KSFT_SKIP=4
@@ -33,7 +35,7 @@ fi
 mkdir -p "$TMP"
 trap 'echo 0 > "$EVENT" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-NTESTS=10
+NTESTS=11
 TESTNO=0
 FAILS=0
 echo "TAP version 13"
@@ -137,13 +139,14 @@ if [ ! -x "$DEMO" ] || [ ! -f "$MODEL" ]; then
 	exit 1
 fi
 
-# 1. For every shipped trace and every rule, the module's counts are what
-#    the model computes from the trace file: requests served by the pool
-#    and by Dionysos, footprints (as Linux grants and as mem_serv would)
-#    at the end of start-up and of the trace, IPIs, retries, the switch.
-#    A domain that asks its pool's fallback once switched fails this.
+# 1. For every shipped trace (read from code, estimated, or recorded from
+#    Barrelfish) and every rule, the module's counts are what the model
+#    computes from the trace file: requests served by the pool and by
+#    Dionysos, footprints (as Linux grants and as mem_serv would) at the
+#    end of start-up and of the trace, IPIs, retries, the switch. A domain
+#    that asks its pool's fallback once switched fails this.
 ERR=
-set -- "$TRACES"/*.trace
+set -- "$TRACES"/*.trace "$TRACES"/recorded/*.trace
 [ -f "$1" ] || ERR="no trace in $TRACES"
 for t in "$@"; do
 	[ -f "$t" ] || continue
@@ -341,5 +344,55 @@ else
 	ERR="a sweep failed: $(tail -n 3 "$TMP/sp.txt" "$TMP/sh.txt" 2>/dev/null)"
 fi
 result "sweeps_match_the_trace_model" "$ERR"
+
+# 11. A trace recorded from Barrelfish (traces/recorded/) replays to what
+#     Barrelfish's own allocators served the domain: under the rule it was
+#     recorded with, the module's pool requests, Dionysos requests and
+#     Dionysos bytes at mem_serv's sizes, at !main and at the end, equal
+#     the trace's "# barrelfish-count" lines, which log2trace wrote from
+#     the log.
+ERR=
+set -- "$TRACES"/recorded/*.trace
+[ -f "$1" ] || ERR="no trace in $TRACES/recorded"
+for t in "$@"; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t")
+	sed -n 's/^# barrelfish-count //p' "$t" > "$TMP/counts"
+	rule=$(sed -n 's/^rule=\([a-z]*\) .*/\1/p' "$TMP/counts" | sort -u)
+	case "$rule" in
+	late|upstream) ;;
+	*) check 0 "$name: no barrelfish-count line, or no single rule ('$rule')"; continue ;;
+	esac
+	base=$TMP/recorded-$(basename "$t" .trace)
+	if ! demo "$base" -p "$rule" -P off1 -m seq -t "$t"; then
+		ERR="${ERR:+$ERR; }demo run on $name failed"
+		continue
+	fi
+	# rule=R at=main|end fixed_pages=N mem_serv_requests=N mem_serv_bytes=N
+	while read -r _ at fixed mreq mbytes; do
+		at=${at#at=}
+		case "$at" in
+		main) pre=startup_ kib=startup_bf_kib ;;
+		end) pre='' kib=end_bf_kib ;;
+		*) check 0 "$name: barrelfish-count at '$at'"; continue ;;
+		esac
+		p=$(get "$base.csv" "$name" "$rule" off1 one-by-one "${pre}pool_requests")
+		d=$(get "$base.csv" "$name" "$rule" off1 one-by-one "${pre}dionysos_requests")
+		k=$(get "$base.csv" "$name" "$rule" off1 one-by-one "$kib")
+		check "$p == ${fixed#fixed_pages=}" \
+			"$name/$rule at $at: $p pool requests, Barrelfish's fixed pool served ${fixed#fixed_pages=}"
+		check "$d == ${mreq#mem_serv_requests=}" \
+			"$name/$rule at $at: $d Dionysos requests, Barrelfish asked mem_serv ${mreq#mem_serv_requests=}"
+		# the footprint at mem_serv's sizes, less the whole pool
+		b=$(awk -v k="$k" -v p="$POOL_PAGES" 'BEGIN { print k * 1024 - p * 4096 }')
+		check "$b == ${mbytes#mem_serv_bytes=}" \
+			"$name/$rule at $at: Dionysos granted $b bytes at mem_serv's sizes, Barrelfish's mem_serv served ${mbytes#mem_serv_bytes=}"
+		check "$(get "$base.csv" "$name" "$rule" off1 one-by-one failed) == 0" "$name/$rule: domains failed"
+	done < "$TMP/counts"
+	if ! grep -q 'at=main' "$TMP/counts" || ! grep -q 'at=end' "$TMP/counts"; then
+		check 0 "$name: no barrelfish-count at=main and at=end"
+	fi
+done
+result "recorded_traces_replay_to_barrelfish_counts" "$ERR"
 
 [ "$FAILS" -eq 0 ]
