@@ -558,50 +558,6 @@ static void domain(const struct trace *t, int rule, int cpu,
 
 /* ---- one configuration ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/*
- * The median of @n round medians and a distribution-free interval for it:
- * the widest-inside pair of order statistics v[k], v[n-1-k] that covers
- * the true median with probability 1 - 2 P(Binomial(n, 1/2) <= k) >= 95%.
- * With fewer than 6 rounds no pair reaches 95%: the interval is then
- * [min, max] and @cover says what it reaches.
- */
-static void median_interval(double *v, int n, double *med, double *lo,
-			    double *hi, double *cover)
-{
-	double tail = 0, c = 1, p = 1, best = 0;
-	int j, k = 0;
-
-	*med = median(v, n);
-	for (j = 0; j < n; j++)
-		p /= 2;			/* 2^-n */
-	for (j = 0; j < n / 2; j++) {
-		tail += c * p;		/* P(Binomial(n, 1/2) <= j) */
-		if (1 - 2 * tail < 0.95)
-			break;
-		k = j;
-		best = 1 - 2 * tail;
-		c = c * (n - j) / (j + 1);
-	}
-	if (!best)
-		best = 1 - 2 * p;
-	*lo = v[k];
-	*hi = v[n - 1 - k];
-	*cover = best;
-}
-
 static void read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;
@@ -754,7 +710,7 @@ static void run_round(struct result *res)
 			res->reason = -1;
 		lat[i] = rep[i].lat_ns / 1e3;
 	}
-	res->round_med_us[res->rounds++] = median(lat, n);
+	res->round_med_us[res->rounds++] = bp_median(lat, n);
 	free(rep);
 	free(lat);
 	free(cpus);
@@ -775,7 +731,7 @@ static void finish(struct result *res)
 	}
 	if (res->switched)
 		res->pages_left /= res->switched;
-	median_interval(res->round_med_us, res->rounds, &res->lat_med_us,
+	bp_median_interval(res->round_med_us, res->rounds, &res->lat_med_us,
 			&res->lat_lo_us, &res->lat_hi_us, &res->lat_cover);
 }
 

@@ -266,4 +266,52 @@ static inline int bp_online_cpus(void)
 	return (int)sysconf(_SC_NPROCESSORS_ONLN);
 }
 
+/* qsort() comparison of two doubles, ascending. */
+static inline int bp_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @n values; sorts @v. */
+static inline double bp_median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), bp_cmp_double);
+	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * The median of @n values (say, one per round) and a distribution-free
+ * interval for it, which assumes nothing of their distribution but that
+ * the rounds are independent: the pair of order statistics v[k],
+ * v[n-1-k], k as large as it can be, that covers the true median with
+ * probability 1 - 2 P(Binomial(n, 1/2) <= k) >= 95%. With fewer than 6
+ * values no pair reaches 95%: the interval is then [min, max] and @cover
+ * says what it reaches. Sorts @v.
+ */
+static inline void bp_median_interval(double *v, int n, double *med,
+				      double *lo, double *hi, double *cover)
+{
+	double tail = 0, c = 1, p = 1, best = 0;
+	int j, k = 0;
+
+	*med = bp_median(v, n);
+	for (j = 0; j < n; j++)
+		p /= 2;			/* 2^-n */
+	for (j = 0; j < n / 2; j++) {
+		tail += c * p;		/* P(Binomial(n, 1/2) <= j) */
+		if (1 - 2 * tail < 0.95)
+			break;
+		k = j;
+		best = 1 - 2 * tail;
+		c = c * (n - j) / (j + 1);
+	}
+	if (!best)
+		best = 1 - 2 * p;
+	*lo = v[k];
+	*hi = v[n - 1 - k];
+	*cover = best;
+}
+
 #endif /* _BOOTPOOL_UTIL_H */
