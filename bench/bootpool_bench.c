@@ -457,6 +457,131 @@ static int tput_op(int fd, enum tput_kind kind)
 }
 
 /*
+ * A team of child processes that start together: each child runs @fn
+ * (its index, @arg), which calls team_step() to say it is ready and wait
+ * for the parent to open the next gate. The parent waits for every child
+ * to be ready (team_collect()), opens a gate (team_open()), and reaps
+ * them (team_end()). Closing a gate's write end wakes every child at once.
+ */
+#define TEAM_GATES	2
+
+struct team {
+	int n;
+	int ready[2];			/* children -> parent, a byte a step */
+	int gate[TEAM_GATES][2];	/* parent -> children, closed to open */
+	pid_t *pids;
+};
+
+/* In a child: say it is ready and wait for gate @g to open. */
+static int team_step(struct team *t, int g)
+{
+	char c;
+
+	return write(t->ready[1], "r", 1) != 1 || read(t->gate[g][0], &c, 1) < 0;
+}
+
+/* Fork @n children running @fn; return 0, or -1 if a pipe or fork failed. */
+static int team_start(struct team *t, int n,
+		      int (*fn)(struct team *t, int k, void *arg), void *arg)
+{
+	int k, g;
+
+	t->n = 0;
+	t->pids = calloc(n, sizeof(*t->pids));
+	if (!t->pids || pipe(t->ready))
+		return -1;
+	for (g = 0; g < TEAM_GATES; g++)
+		if (pipe(t->gate[g]))
+			return -1;
+	fflush(NULL);
+	for (k = 0; k < n; k++) {
+		t->pids[k] = fork();
+		if (t->pids[k] < 0)
+			return -1;
+		if (!t->pids[k]) {
+			close(t->ready[0]);
+			for (g = 0; g < TEAM_GATES; g++)
+				close(t->gate[g][1]);
+			_exit(fn(t, k, arg) ? 1 : 0);
+		}
+		t->n++;
+	}
+	close(t->ready[1]);
+	for (g = 0; g < TEAM_GATES; g++)
+		close(t->gate[g][0]);
+	return 0;
+}
+
+/* Wait for a step of every child; return 0, or 1 if one did not make it. */
+static int team_collect(struct team *t)
+{
+	int k, bad = 0;
+	char c;
+
+	for (k = 0; k < t->n; k++)
+		if (read(t->ready[0], &c, 1) != 1)
+			bad = 1;
+	return bad;
+}
+
+static void team_open(struct team *t, int g)
+{
+	close(t->gate[g][1]);
+	t->gate[g][1] = -1;
+}
+
+/* Open what is left and reap; return 0, or 1 if a child failed. */
+static int team_end(struct team *t)
+{
+	int k, g, status, bad = 0;
+
+	for (g = 0; g < TEAM_GATES; g++)
+		if (t->gate[g][1] >= 0)
+			team_open(t, g);
+	close(t->ready[0]);
+	for (k = 0; k < t->n; k++)
+		if (waitpid(t->pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			bad = 1;
+	free(t->pids);
+	return bad;
+}
+
+struct tput_arg {
+	const int *cpus;
+	enum tput_kind kind;
+};
+
+/* One process of a throughput run: warm up, wait, run; see throughput(). */
+static int tput_child(struct team *t, int k, void *arg)
+{
+	const struct tput_arg *ta = arg;
+	double stop;
+	long i;
+	int fd;
+
+	fd = open_domain(BOOTPOOL_POLICY_LATE);
+	if (fd < 0 || pin(ta->cpus[k]))
+		return 1;
+	for (i = 0; i < nops / 10; i++)
+		if (tput_op(fd, ta->kind))
+			return 1;
+	if (team_step(t, 0))
+		return 1;
+	sh->start[k] = now_ns();
+	stop = sh->start[k] + TPUT_NS_PER_OP * nops;
+	for (i = 0;; i++) {
+		if (!(i % 16) && now_ns() >= stop)
+			break;
+		if (tput_op(fd, ta->kind))
+			return 1;
+	}
+	sh->end[k] = now_ns();
+	sh->done[k] = i;
+	return 0;
+}
+
+/*
  * Throughput: @nprocs processes on the CPUs in @cpus, started together,
  * each do operations (see tput_op()) for TPUT_NS_PER_OP x nops ns (a
  * quarter of a second by default: a run must outlast the host's
@@ -465,59 +590,16 @@ static int tput_op(int fd, enum tput_kind kind)
  */
 static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
 {
-	int go[2], ready[2], k, status, bad = 0;
+	struct tput_arg ta = { cpus, kind };
 	double first = 0, last = 0, ops = 0;
-	pid_t pids[MAX_PROCS];
-	char c;
+	struct team t;
+	int k, bad;
 
-	if (pipe(go) || pipe(ready))
+	if (team_start(&t, nprocs, tput_child, &ta))
 		return -1;
-	fflush(NULL);
-	for (k = 0; k < nprocs; k++) {
-		pids[k] = fork();
-		if (pids[k] < 0)
-			return -1;
-		if (!pids[k]) {
-			double stop;
-			long i;
-			int fd;
-
-			close(go[1]);
-			close(ready[0]);
-			fd = open_domain(BOOTPOOL_POLICY_LATE);
-			if (fd < 0 || pin(cpus[k]))
-				_exit(1);
-			for (i = 0; i < nops / 10; i++)
-				if (tput_op(fd, kind))
-					_exit(1);
-			if (write(ready[1], "r", 1) != 1 ||
-			    read(go[0], &c, 1) < 0)
-				_exit(1);
-			sh->start[k] = now_ns();
-			stop = sh->start[k] + TPUT_NS_PER_OP * nops;
-			for (i = 0;; i++) {
-				if (!(i % 16) && now_ns() >= stop)
-					break;
-				if (tput_op(fd, kind))
-					_exit(1);
-			}
-			sh->end[k] = now_ns();
-			sh->done[k] = i;
-			_exit(0);
-		}
-	}
-	close(go[0]);
-	close(ready[1]);
-	for (k = 0; k < nprocs; k++)
-		if (read(ready[0], &c, 1) != 1)
-			bad = 1;
-	close(go[1]);	/* everyone's read() returns at once */
-	close(ready[0]);
-	for (k = 0; k < nprocs; k++) {
-		if (waitpid(pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			bad = 1;
-	}
+	bad = team_collect(&t);
+	team_open(&t, 0);	/* everyone's read() returns at once */
+	bad |= team_end(&t);
 	if (bad)
 		return -1;
 	for (k = 0; k < nprocs; k++) {
@@ -545,6 +627,27 @@ static double meminfo_slab(void)
 	return slabk * 1024.0;
 }
 
+/* One process of the memory figure: settle, then open and fill a domain. */
+static int overhead_child(struct team *t, int k, void *arg)
+{
+	static struct bootpool_alloc a[FILL_BLOCKS];
+	int i, fd;
+
+	/* Touch all user memory the child needs beforehand. */
+	memset(a, 0, sizeof(a));
+	if (team_step(t, 0))
+		return 1;
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < FILL_BLOCKS; i++) {
+		a[i].size = 4096;
+		if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a[i]))
+			return 1;
+	}
+	return team_step(t, 1);
+}
+
 /*
  * Memory the module costs per process beyond its pool's pages, with 256
  * live blocks: @nprocs processes are forked and settle first; then they
@@ -559,72 +662,26 @@ static double meminfo_slab(void)
  */
 static int overhead(int nprocs, double *slab_pp)
 {
-	double slab0, slab1;
-	int go[2], ready[2], stop[2], k, status, bad = 0;
 	long pool_pages = bp_param_get("pool_pages");
-	pid_t *pids = calloc(nprocs, sizeof(*pids));
-	char c;
+	double slab0, slab1;
+	struct team t;
+	int bad;
 
 	if (pool_pages < FILL_BLOCKS) {
 		fail("pool_pages is %ld, the memory figure needs %d", pool_pages,
 		     FILL_BLOCKS);
 		return -1;
 	}
-	if (pipe(go) || pipe(ready) || pipe(stop))
+	if (team_start(&t, nprocs, overhead_child, NULL))
 		return -1;
-	fflush(NULL);
-	for (k = 0; k < nprocs; k++) {
-		pids[k] = fork();
-		if (pids[k] < 0)
-			return -1;
-		if (!pids[k]) {
-			static struct bootpool_alloc a[FILL_BLOCKS];
-			int i, fd;
-
-			close(go[1]);
-			close(ready[0]);
-			close(stop[1]);
-			/* Touch all user memory the child needs beforehand. */
-			memset(a, 0, sizeof(a));
-			if (write(ready[1], "r", 1) != 1 ||
-			    read(go[0], &c, 1) < 0)
-				_exit(1);
-			fd = open(BOOTPOOL_DEV, O_RDWR);
-			if (fd < 0)
-				_exit(1);
-			for (i = 0; i < FILL_BLOCKS; i++) {
-				a[i].size = 4096;
-				if (ioctl(fd, BOOTPOOL_IOC_ALLOC, &a[i]))
-					_exit(1);
-			}
-			if (write(ready[1], "f", 1) != 1)
-				_exit(1);
-			if (read(stop[0], &c, 1) < 0)
-				_exit(1);
-			_exit(0);
-		}
-	}
-	close(go[0]);
-	close(ready[1]);
-	close(stop[0]);
-	for (k = 0; k < nprocs; k++)
-		if (read(ready[0], &c, 1) != 1)
-			bad = 1;
+	bad = team_collect(&t);
 	usleep(100000);
 	slab0 = meminfo_slab();
-	close(go[1]);
-	for (k = 0; k < nprocs; k++)
-		if (read(ready[0], &c, 1) != 1)
-			bad = 1;
+	team_open(&t, 0);
+	bad |= team_collect(&t);
 	usleep(100000);
 	slab1 = meminfo_slab();
-	close(stop[1]);
-	close(ready[0]);
-	for (k = 0; k < nprocs; k++)
-		if (waitpid(pids[k], &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			bad = 1;
-	free(pids);
+	bad |= team_end(&t);
 	if (bad) {
 		fail("memory figure: a child failed");
 		return -1;
