@@ -3,31 +3,39 @@
  * bootpool_bench: measure each bootpool path against floors measured in
  * the same boot, in the guest.
  *
- * Every figure is the median and 99th percentile of N operations (-n,
- * default 10000) after N/10 warm-up operations, each timed with
+ * In a round, every figure is the median and 99th percentile of N
+ * operations (-n, default 2000) after N/10 warm-up operations, each timed with
  * clock_gettime(CLOCK_MONOTONIC); the median cost of one clock_gettime()
  * call, measured first, is subtracted from every sample (the report names
  * the clocksource: scripts/bench boots x86_64 with tsc=reliable so that
  * the call stays in the vDSO). Each figure runs in a child process of its
  * own, so that it gets a fresh domain (a pool is per process) and its own
- * policy; children are pinned with sched_setaffinity(). Every figure and
- * floor is measured in -r rounds (default 3) and the round with the lowest
- * median is kept, since the emulator's host slows the vCPUs unevenly. The
- * kernel-side floors come from bootpool_test.ko (debugfs
+ * policy; children are pinned with sched_setaffinity(). A round measures
+ * every floor and figure once, each path right after its floor, and there
+ * are -r rounds (default 9), since the emulator's host slows the vCPUs
+ * unevenly and one run is not a measurement: each figure and each ratio
+ * (taken within a round) is reported as the median over the rounds with
+ * a distribution-free 95% interval, and a round whose ratio lies outside
+ * [median / 1.5, median x 1.5] is marked as an outlier. A round whose
+ * floors are out of line with the other rounds' (outside the same band
+ * around their median) is set aside and another round run, at most -R
+ * more rounds (default 4), so that a disturbed floor cannot make a
+ * ratio. The kernel-side floors come from bootpool_test.ko (debugfs
  * bootpool_test/floors), which is loaded if it is not already. The IPI
  * floor is also measured one round trip per read of
  * bootpool_test/ipi_once, one system call per round like a request: back
  * to back, a round trip often finds the target vCPU still awake, which a
  * request never does. ratio_remote_vs_floor divides by that one,
  * ratio_remote_vs_floor_b2b by the back-to-back one. Throughput is
- * measured, in runs of 25 us x N, for the pool pair, for two unknown
+ * measured, in runs of 50 us x N, for the pool pair, for two unknown
  * ioctls (the same number of system calls doing nothing) and for a loop
  * that makes no system call: scale_2proc_floor and scale_2proc_user say
  * how far the guest's system calls and its vCPUs themselves scale on the
  * host. The memory figure is the Slab delta of /proc/meminfo per process,
  * over many processes holding 256 blocks each.
  *
- * Output: a table, then one key=value line per figure and per ratio.
+ * Output: a table, each round's ratios, every round as a CSV line
+ * ("csv: "), then key=value lines per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
  */
 #include "bootpool_util.h"
@@ -44,7 +52,7 @@
 #define TEST_PARAMS	"/sys/module/bootpool_test/parameters/"
 #define FILL_BLOCKS	256
 #define MAX_PROCS	4
-#define TPUT_NS_PER_OP	25000	/* a throughput run lasts this x nops ns */
+#define TPUT_NS_PER_OP	50000	/* a throughput run lasts this x nops ns */
 
 /* An ioctl number bootpool does not know: the dispatch floor. */
 #define BENCH_IOC_UNKNOWN	_IO(BOOTPOOL_IOC_MAGIC, 0x7f)
@@ -57,18 +65,45 @@ struct figure {
 	int ok;
 };
 
+/* The figures of one round, in the order of the table. */
+enum fig_id {
+	F_DISPATCH, F_POOL, F_POOL_ALLOC, F_POOL_FREE, F_LOCAL, F_REMOTE1,
+	F_REMOTE1_ALLOC, F_REMOTE1_FREE, F_REMOTE3, F_FILL_SINGLE,
+	F_FILL_BATCH, F_KIPI, F_KWAKE, F_KPAGE, F_IPI_ONCE, F_COUNT
+};
+
+/* Each figure's key in the key=value lines and the CSV, and its row. */
+static const struct {
+	const char *key;
+	const char *label;
+} fig_def[F_COUNT] = {
+	[F_DISPATCH] = { "dispatch", "dispatch floor (unknown ioctl)" },
+	[F_POOL] = { "pool", "pool ALLOC+FREE" },
+	[F_POOL_ALLOC] = { "pool_alloc", "  pool ALLOC" },
+	[F_POOL_FREE] = { "pool_free", "  pool FREE" },
+	[F_LOCAL] = { "local", "Dionysos ALLOC+FREE on dionysos_cpu" },
+	[F_REMOTE1] = { "remote_hops1", "Dionysos ALLOC+FREE remote, hops=1" },
+	[F_REMOTE1_ALLOC] = { "remote_hops1_alloc", "  remote ALLOC, hops=1" },
+	[F_REMOTE1_FREE] = { "remote_hops1_free", "  remote FREE, hops=1" },
+	[F_REMOTE3] = { "remote_hops3", "Dionysos ALLOC+FREE remote, hops=3" },
+	[F_FILL_SINGLE] = { "fill_single", "fill 256 pages, single ALLOCs" },
+	[F_FILL_BATCH] = { "fill_batch", "fill 256 pages, one ALLOC_BATCH" },
+	[F_KIPI] = { "floor_ipi", "kernel: IPI round trip (wait=1)" },
+	[F_KWAKE] = { "floor_wake", "kernel: wake bound kthread + answer" },
+	[F_KPAGE] = { "floor_page", "kernel: alloc_page + __free_page" },
+	[F_IPI_ONCE] = { "floor_ipi_once", "kernel: IPI round trip, one per syscall" },
+};
+
 /* Results written by child processes, in memory shared with the parent. */
 struct shared {
-	struct figure dispatch, pool, pool_alloc, pool_free;
-	struct figure local, remote1, remote3, remote1_alloc, remote1_free;
-	struct figure fill_single, fill_batch, ipi_once;
+	struct figure fig[F_COUNT];
 	double start[MAX_PROCS], end[MAX_PROCS];
 	long done[MAX_PROCS];
 	char err[256];
 };
 
 static struct shared *sh;
-static long nops = 10000;
+static long nops = 2000;
 static double clock_ns;
 static char clocksource[32] = "unknown";
 static int verbose;
@@ -96,19 +131,12 @@ static inline double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median and p99 of @n samples, less @sub each (clamped at 0). */
 static struct figure summarize(double *s, long n, double sub)
 {
 	struct figure f = { .ops = n, .ok = 1 };
 
-	qsort(s, n, sizeof(*s), cmp_double);
+	qsort(s, n, sizeof(*s), bp_cmp_double);
 	f.median = s[n / 2] - sub;
 	f.p99 = s[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] - sub;
 	if (f.median < 0)
@@ -230,7 +258,7 @@ static int fig_dispatch(long cpu)
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	sh->dispatch = summarize(s, n, clock_ns);
+	sh->fig[F_DISPATCH] = summarize(s, n, clock_ns);
 	close(fd);
 	return 0;
 }
@@ -307,8 +335,8 @@ static int fig_pool(long cpu)
 
 	if (fd < 0 || pin(cpu))
 		return 1;
-	return alloc_free_loop(fd, BOOTPOOL_SOURCE_POOL, 0, &sh->pool,
-			       &sh->pool_alloc, &sh->pool_free);
+	return alloc_free_loop(fd, BOOTPOOL_SOURCE_POOL, 0, &sh->fig[F_POOL],
+			       &sh->fig[F_POOL_ALLOC], &sh->fig[F_POOL_FREE]);
 }
 
 /* Dionysos ALLOC+FREE from @cpu over @hops (0: on dionysos_cpu). */
@@ -328,18 +356,18 @@ static int fig_dionysos(long cpu, int hops, struct figure *all,
 
 static int fig_local(long cpu)
 {
-	return fig_dionysos(cpu, 0, &sh->local, NULL, NULL);
+	return fig_dionysos(cpu, 0, &sh->fig[F_LOCAL], NULL, NULL);
 }
 
 static int fig_remote1(long cpu)
 {
-	return fig_dionysos(cpu, 1, &sh->remote1, &sh->remote1_alloc,
-			    &sh->remote1_free);
+	return fig_dionysos(cpu, 1, &sh->fig[F_REMOTE1],
+			    &sh->fig[F_REMOTE1_ALLOC], &sh->fig[F_REMOTE1_FREE]);
 }
 
 static int fig_remote3(long cpu)
 {
-	return fig_dionysos(cpu, 3, &sh->remote3, NULL, NULL);
+	return fig_dionysos(cpu, 3, &sh->fig[F_REMOTE3], NULL, NULL);
 }
 
 /*
@@ -412,12 +440,12 @@ static int fill_loop(long cpu, int batch, struct figure *out)
 
 static int fig_fill_single(long cpu)
 {
-	return fill_loop(cpu, 0, &sh->fill_single);
+	return fill_loop(cpu, 0, &sh->fig[F_FILL_SINGLE]);
 }
 
 static int fig_fill_batch(long cpu)
 {
-	return fill_loop(cpu, 1, &sh->fill_batch);
+	return fill_loop(cpu, 1, &sh->fig[F_FILL_BATCH]);
 }
 
 /* What one operation of a throughput run is. */
@@ -584,8 +612,8 @@ static int tput_child(struct team *t, int k, void *arg)
 /*
  * Throughput: @nprocs processes on the CPUs in @cpus, started together,
  * each do operations (see tput_op()) for TPUT_NS_PER_OP x nops ns (a
- * quarter of a second by default: a run must outlast the host's
- * scheduling slices); ops per second over the span from the first start
+ * tenth of a second by default: a run must outlast the host's scheduling
+ * slices); ops per second over the span from the first start
  * to the last end.
  */
 static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
@@ -692,12 +720,6 @@ static int overhead(int nprocs, double *slab_pp)
 
 /* ---- kernel floors ---- */
 
-struct floors {
-	double ipi_med, ipi_p99, wake_med, wake_p99, page_med, page_p99;
-	long rounds;
-	int ok;
-};
-
 static int load_test_module(int *loaded)
 {
 	const char *dir = getenv("BOOTPOOL_MODULE_DIR");
@@ -718,22 +740,26 @@ static int load_test_module(int *loaded)
 	return 0;
 }
 
-static void parse_floors(struct floors *fl)
+/* The kernel's floors, as bootpool_test/floors last measured them. */
+static void parse_floors(void)
 {
 	static const char * const keys[] = {
 		"ipi_median_ns", "ipi_p99_ns", "wake_median_ns", "wake_p99_ns",
 		"page_median_ns", "page_p99_ns", "ipi_rounds",
 	};
+	static const enum fig_id id[] = { F_KIPI, F_KWAKE, F_KPAGE };
 	double v[ARRAY_SIZE(keys)] = { 0 };
+	int i;
 
 	bp_kv_read(TEST_DEBUGFS "floors", keys, v, ARRAY_SIZE(keys));
-	fl->ipi_med = v[0];
-	fl->ipi_p99 = v[1];
-	fl->wake_med = v[2];
-	fl->wake_p99 = v[3];
-	fl->page_med = v[4];
-	fl->page_p99 = v[5];
-	fl->rounds = v[6];
+	for (i = 0; i < ARRAY_SIZE(id); i++) {
+		struct figure *f = &sh->fig[id[i]];
+
+		f->median = v[2 * i];
+		f->p99 = v[2 * i + 1];
+		f->ops = v[6];
+		f->ok = 1;
+	}
 }
 
 static int fig_floors(long cpu)
@@ -783,87 +809,99 @@ static int fig_ipi_once(long cpu)
 		if (i >= 0)
 			s[i] = strtod(buf, NULL);
 	}
-	sh->ipi_once = summarize(s, n, 0);
+	sh->fig[F_IPI_ONCE] = summarize(s, n, 0);
 	close(fd);
 	free(s);
 	return 0;
 }
 
-/* ---- several rounds: keep each figure's least disturbed one ---- */
+/* ---- the run: rounds, and what main() prints ---- */
 
-static void keep(struct figure *best, const struct figure *cur)
-{
-	if (cur->ok && (!best->ok || cur->median < best->median))
-		*best = *cur;
-}
+#define MAX_ROUNDS	64
+/*
+ * A round's floor is in line when it lies within [m / LINE, m x LINE], m
+ * the median of that floor over the other rounds in use; a round's ratio
+ * is an outlier when it lies outside the same band around the ratio's
+ * median.
+ */
+#define LINE		1.5
 
-/* Keeps groups together: a pair and its calls come from the same round. */
-static void keep_figures(struct shared *best, const struct shared *cur)
-{
-	if (cur->pool.ok && (!best->pool.ok ||
-			     cur->pool.median < best->pool.median)) {
-		best->pool_alloc = cur->pool_alloc;
-		best->pool_free = cur->pool_free;
-	}
-	if (cur->remote1.ok && (!best->remote1.ok ||
-				cur->remote1.median < best->remote1.median)) {
-		best->remote1_alloc = cur->remote1_alloc;
-		best->remote1_free = cur->remote1_free;
-	}
-	keep(&best->dispatch, &cur->dispatch);
-	keep(&best->pool, &cur->pool);
-	keep(&best->local, &cur->local);
-	keep(&best->remote1, &cur->remote1);
-	keep(&best->remote3, &cur->remote3);
-	keep(&best->fill_single, &cur->fill_single);
-	keep(&best->fill_batch, &cur->fill_batch);
-	keep(&best->ipi_once, &cur->ipi_once);
-}
+static const char * const tput_name[TPUT_KINDS] = {
+	"pool", "floor", "user"
+};
 
-static void keep_floors(struct floors *best, const struct floors *cur)
-{
-	if (!best->ok || cur->ipi_med < best->ipi_med) {
-		best->ipi_med = cur->ipi_med;
-		best->ipi_p99 = cur->ipi_p99;
-	}
-	if (!best->ok || cur->wake_med < best->wake_med) {
-		best->wake_med = cur->wake_med;
-		best->wake_p99 = cur->wake_p99;
-	}
-	if (!best->ok || cur->page_med < best->page_med) {
-		best->page_med = cur->page_med;
-		best->page_p99 = cur->page_p99;
-	}
-	best->rounds = cur->rounds;
-	best->ok = 1;
-}
+/* The ratios, in the order they are printed; R_OVERHEAD stays last. */
+enum {
+	R_POOL, R_REMOTE, R_LOCAL, R_BATCH, R_SCALE2, R_SCALE4,
+	R_REMOTE_B2B, R_SCALE2_FLOOR, R_SCALE4_FLOOR, R_SCALE2_USER,
+	R_SCALE4_USER, R_OVERHEAD, R_COUNT
+};
 
-/* ---- output ---- */
+/* A ratio: its definition, then its median over the rounds in use. */
+struct ratio {
+	const char *key;
+	double target;
+	int at_most;		/* target is a maximum, else a minimum */
+	const char *what;
+	int have;		/* else NA */
+	double value, lo, hi, cover;
+	int n, outliers;
+};
 
-static void row(const char *name, const struct figure *f)
-{
-	if (!f->ok) {
-		printf("  %-38s %12s %12s\n", name, "NA", "NA");
-		return;
-	}
-	printf("  %-38s %12.0f %12.0f %8ld\n", name, f->median, f->p99, f->ops);
-}
+static const struct ratio ratio_def[R_COUNT] = {
+	[R_POOL] = { "ratio_pool_vs_dispatch", 2.6, 1,
+		"pool ALLOC+FREE / dispatch floor" },
+	[R_REMOTE] = { "ratio_remote_vs_floor", 1.5, 1,
+		"remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
+	[R_LOCAL] = { "ratio_local_vs_pool", 1.5, 1,
+		"Dionysos on its CPU / pool" },
+	[R_BATCH] = { "ratio_batch_vs_single", 0.25, 1,
+		"batched fill / single-call fill" },
+	[R_SCALE2] = { "scale_2proc", 1.6, 0,
+		"throughput 2 procs / 1 proc" },
+	[R_SCALE4] = { "scale_4proc", 0, 0,
+		"throughput 4 procs / 1 proc" },
+	[R_REMOTE_B2B] = { "ratio_remote_vs_floor_b2b", 0, 1,
+		"remote hops=1 / (2 x dispatch + IPI, back to back)" },
+	[R_SCALE2_FLOOR] = { "scale_2proc_floor", 0, 0,
+		"scale_2proc of 2 x ENOTTY: the guest's own" },
+	[R_SCALE4_FLOOR] = { "scale_4proc_floor", 0, 0,
+		"scale_4proc of 2 x ENOTTY" },
+	[R_SCALE2_USER] = { "scale_2proc_user", 0, 0,
+		"scale_2proc of a loop with no system call" },
+	[R_SCALE4_USER] = { "scale_4proc_user", 0, 0,
+		"scale_4proc of that loop" },
+	[R_OVERHEAD] = { "overhead_bytes_per_process", 8192, 1,
+		"slab bytes per process, 256 live blocks" },
+};
 
-static void kv_fig(const char *key, const struct figure *f)
-{
-	if (!f->ok) {
-		printf("%s_median_ns=NA\n%s_p99_ns=NA\n", key, key);
-		return;
-	}
-	printf("%s_median_ns=%.0f\n%s_p99_ns=%.0f\n%s_ops=%ld\n", key,
-	       f->median, key, f->p99, key, f->ops);
-}
+/*
+ * The floors a round is judged by: what the ratios with a target divide
+ * by (the pool pair is the local ratio's).
+ */
+enum {
+	L_DISPATCH, L_REMOTE, L_POOL, L_FILL, L_TPUT, L_COUNT
+};
 
-/* ---- the run: what main() measures and prints ---- */
+static const char * const line_name[L_COUNT] = {
+	"dispatch", "remote_floor", "pool", "fill_single", "throughput_1proc"
+};
+
+/* One round: its figures, its throughputs and its ratios. */
+struct round {
+	struct figure fig[F_COUNT];
+	double tput[TPUT_KINDS][MAX_PROCS + 1];
+	double ratio[R_COUNT];
+	int have[R_COUNT];
+	int used;		/* else set aside: a floor out of line */
+	int why;		/* the floor out of line (L_*), or -1 */
+	double how;		/* that floor over the others' median */
+};
 
 /* The options, the CPUs and every result of one run. */
 struct bench {
-	int rounds;
+	int rounds;		/* rounds to use */
+	int max_repeats;	/* rounds run again at most */
 	int nprocs_mem;
 	long dcpu;		/* dionysos_cpu */
 	long hops_saved;	/* forward_hops before the run */
@@ -871,76 +909,83 @@ struct bench {
 	int ncpus;
 	int other;		/* the CPU requests are made from */
 	int loaded;		/* bootpool_test.ko was loaded by the run */
-	struct floors fl;
+	struct round rd[MAX_ROUNDS];
+	int nrd, used, aside;	/* rounds run, used, set aside */
+	/* Over the rounds in use: medians and their intervals. */
+	struct figure fig[F_COUNT];
+	double fig_lo[F_COUNT], fig_hi[F_COUNT];
 	double tput[TPUT_KINDS][MAX_PROCS + 1];
+	struct ratio r[R_COUNT];
 	double slab_pp;
 	int have_overhead;
 	int status;		/* 1 once anything failed */
 };
 
-static const char * const tput_name[TPUT_KINDS] = {
-	"pool", "floor", "user"
-};
-
-struct ratio {
-	const char *key;
-	double value;
-	double target;
-	int at_most;		/* target is a maximum, else a minimum */
-	const char *what;
-	int have;		/* else NA */
-};
-
-/* The ratios, in the order they are printed. */
-enum {
-	R_POOL, R_REMOTE, R_LOCAL, R_BATCH, R_SCALE2, R_SCALE4,
-	R_REMOTE_B2B, R_SCALE2_FLOOR, R_SCALE4_FLOOR, R_SCALE2_USER,
-	R_SCALE4_USER, R_OVERHEAD, R_COUNT
-};
-
-static void ratio_set(struct ratio *r, double value)
-{
-	r->value = value;
-	r->have = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bootpool_bench [-n COUNT] [-r ROUNDS] [-p PROCS] [-v]\n"
+		"Usage: bootpool_bench [-n COUNT] [-r ROUNDS] [-R REPEATS] [-p PROCS] [-v]\n"
 		"\n"
 		"Measures bootpool's paths in the guest against floors measured\n"
-		"in the same boot and prints a table, then key=value lines.\n"
-		"  -n COUNT  operations per figure after COUNT/10 warm-up ones\n"
-		"            (default 10000; a fill is one sample per 256 ops);\n"
-		"            a throughput run lasts COUNT x 25 us\n"
-		"  -r ROUNDS measure every figure and floor ROUNDS times, one\n"
-		"            after the other, and keep the round with the lowest\n"
-		"            median (highest throughput): the one the emulator's\n"
-		"            host disturbed least (default 3)\n"
-		"  -p PROCS  processes for the memory overhead (default 128)\n"
-		"  -v        print progress on stderr\n"
+		"in the same boot, in rounds, and prints a table, the rounds as\n"
+		"CSV lines (\"csv: \"), then key=value lines.\n"
+		"  -n COUNT   operations per figure and round after COUNT/10\n"
+		"             warm-up ones (default 2000; a fill is one sample per\n"
+		"             256 ops); a throughput run lasts COUNT x 50 us\n"
+		"  -r ROUNDS  rounds, each measuring every floor and figure once,\n"
+		"             one after the other (default 9); each figure and\n"
+		"             ratio is the median over the rounds with a 95%%\n"
+		"             distribution-free interval (order statistics;\n"
+		"             [min, max] below 6 rounds, which then covers less)\n"
+		"  -R REPEATS a round whose floor lies outside [m/%g, m x %g], m the\n"
+		"             median of that floor over the other rounds, is set\n"
+		"             aside and another one run, up to REPEATS rounds beyond\n"
+		"             ROUNDS (default 4); then the figures come from fewer\n"
+		"             rounds\n"
+		"  -p PROCS   processes for the memory overhead (default 128)\n"
+		"  -v         print progress on stderr\n"
 		"Needs root, /dev/bootpool and bootpool_test.ko (loaded from\n"
-		"$BOOTPOOL_MODULE_DIR if needed), and at least two CPUs.\n");
+		"$BOOTPOOL_MODULE_DIR if needed), and at least two CPUs.\n",
+		LINE, LINE);
 }
 
 #define STEP(msg) do { if (verbose) fprintf(stderr, "bench: %s\n", msg); } while (0)
 
+/* A whole number in [@min, @max] from @arg, or -1. */
+static long number(const char *arg, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 0);
+	if (errno || end == arg || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
 /* Return: -1 to go on, else main()'s exit status (0 for -h, 2 for bad usage). */
 static int parse_args(struct bench *b, int argc, char **argv)
 {
-	int opt;
+	int opt, bad = 0;
 
-	while ((opt = getopt(argc, argv, "n:p:r:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:r:R:vh")) != -1) {
 		switch (opt) {
 		case 'r':
-			b->rounds = strtol(optarg, NULL, 0);
+			b->rounds = number(optarg, 1, MAX_ROUNDS / 2);
+			bad |= b->rounds < 0;
+			break;
+		case 'R':
+			b->max_repeats = number(optarg, 0, MAX_ROUNDS / 2);
+			bad |= b->max_repeats < 0;
 			break;
 		case 'n':
-			nops = strtol(optarg, NULL, 0);
+			nops = number(optarg, 10, 10000000);
+			bad |= nops < 0;
 			break;
 		case 'p':
-			b->nprocs_mem = strtol(optarg, NULL, 0);
+			b->nprocs_mem = number(optarg, 1, 4096);
+			bad |= b->nprocs_mem < 0;
 			break;
 		case 'v':
 			verbose = 1;
@@ -953,7 +998,9 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nops < 10 || b->nprocs_mem < 1 || b->rounds < 1 || optind != argc) {
+	if (bad || optind != argc) {
+		fprintf(stderr, "bootpool_bench: -r takes 1 to %d, -R 0 to %d, -n 10 to 10000000, -p 1 to 4096\n",
+			MAX_ROUNDS / 2, MAX_ROUNDS / 2);
 		usage(stderr);
 		return 2;
 	}
@@ -991,19 +1038,18 @@ static int setup_cpus(struct bench *b)
 	return 0;
 }
 
-/* The figures of one round, each in a child of its own, into sh. */
+/*
+ * The figures of one round, each in a child of its own, into sh: every
+ * path right after its floor (the IPI floor right before the remote
+ * pairs).
+ */
 static void round_figures(struct bench *b)
 {
-	struct floors cur = { 0 };
-
 	STEP("floors");
-	if (!b->status && !in_child(fig_floors, b->other)) {
-		parse_floors(&cur);
-		keep_floors(&b->fl, &cur);
-		b->status |= in_child(fig_ipi_once, b->other) != 0;
-	} else {
+	if (!b->status && !in_child(fig_floors, b->other))
+		parse_floors();
+	else
 		b->status = 1;
-	}
 	STEP("dispatch");
 	b->status |= in_child(fig_dispatch, b->other) != 0;
 	STEP("pool");
@@ -1011,6 +1057,7 @@ static void round_figures(struct bench *b)
 	STEP("dionysos local");
 	b->status |= in_child(fig_local, b->dcpu) != 0;
 	STEP("dionysos remote");
+	b->status |= in_child(fig_ipi_once, b->other) != 0;
 	if (bp_param_set_long("forward_hops", 1)) {
 		fail("cannot set forward_hops");
 		b->status = 1;
@@ -1026,8 +1073,8 @@ static void round_figures(struct bench *b)
 #endif
 }
 
-/* The throughput runs of one round; each kind keeps its best. */
-static void round_throughput(struct bench *b)
+/* The throughput runs of one round, into @rd. */
+static void round_throughput(struct bench *b, struct round *rd)
 {
 	enum tput_kind kind;
 	double t;
@@ -1041,172 +1088,339 @@ static void round_throughput(struct bench *b)
 				fail("%s throughput with %d processes failed",
 				     tput_name[kind], k);
 				b->status = 1;
-			} else if (t > b->tput[kind][k]) {
-				b->tput[kind][k] = t;
+			} else {
+				rd->tput[kind][k] = t;
 			}
 		}
 	}
 }
 
-/* Every round, keeping each figure's best; then the memory figure. */
-static void measure(struct bench *b)
+static void ratio_set(struct round *rd, int i, double value)
 {
-	struct shared best = { 0 };
-	int round;
-
-	if (load_test_module(&b->loaded))
-		b->status = 1;
-	for (round = 0; round < b->rounds; round++) {
-		memset(sh, 0, offsetof(struct shared, err));
-		round_figures(b);
-		keep_figures(&best, sh);
-		round_throughput(b);
-	}
-	if (b->loaded)
-		syscall(SYS_delete_module, "bootpool_test", O_NONBLOCK);
-	memcpy(sh, &best, offsetof(struct shared, err));
-
-	STEP("overhead");
-	if (overhead(b->nprocs_mem, &b->slab_pp))
-		b->status = 1;
-	else
-		b->have_overhead = 1;
+	rd->ratio[i] = value;
+	rd->have[i] = 1;
 }
 
-static void print_table(const struct bench *b)
+/* The ratios of one round, from its own figures. */
+static void round_ratios(struct round *rd)
 {
-	const struct floors *fl = &b->fl;
-	int k;
-
-	printf("bootpool benchmark: %ld ops per figure, best of %d rounds, dionysos_cpu %ld, ",
-	       nops, b->rounds, b->dcpu);
-	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n\n",
-	       b->other, clocksource, clock_ns);
-	printf("  %-38s %12s %12s %8s\n", "figure (ns per op)", "median", "p99", "ops");
-	row("dispatch floor (unknown ioctl)", &sh->dispatch);
-	row("pool ALLOC+FREE", &sh->pool);
-	row("  pool ALLOC", &sh->pool_alloc);
-	row("  pool FREE", &sh->pool_free);
-	row("Dionysos ALLOC+FREE on dionysos_cpu", &sh->local);
-	row("Dionysos ALLOC+FREE remote, hops=1", &sh->remote1);
-	row("  remote ALLOC, hops=1", &sh->remote1_alloc);
-	row("  remote FREE, hops=1", &sh->remote1_free);
-	row("Dionysos ALLOC+FREE remote, hops=3", &sh->remote3);
-	row("fill 256 pages, single ALLOCs", &sh->fill_single);
-	row("fill 256 pages, one ALLOC_BATCH", &sh->fill_batch);
-	if (fl->ok) {
-		struct figure f = { .ok = 1, .ops = fl->rounds };
-
-		f.median = fl->ipi_med;
-		f.p99 = fl->ipi_p99;
-		row("kernel: IPI round trip (wait=1)", &f);
-		f.median = fl->wake_med;
-		f.p99 = fl->wake_p99;
-		row("kernel: wake bound kthread + answer", &f);
-		f.median = fl->page_med;
-		f.p99 = fl->page_p99;
-		row("kernel: alloc_page + __free_page", &f);
-	}
-	row("kernel: IPI round trip, one per syscall", &sh->ipi_once);
-	printf("\n  %-38s %12s %12s %12s\n", "throughput (ops/s)", "pool pairs",
-	       "2 x ENOTTY", "user loop");
-	for (k = 1; k <= MAX_PROCS; k *= 2)
-		printf("  %d process%-29s %12.0f %12.0f %12.0f\n", k,
-		       k > 1 ? "es" : "", b->tput[TPUT_POOL][k],
-		       b->tput[TPUT_ENOTTY][k], b->tput[TPUT_USER][k]);
-	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
-	       b->nprocs_mem);
-	printf("  %-38s %12.0f\n", "slab delta (bytes)", b->slab_pp);
-}
-
-/* Fill the ratios @r (R_COUNT of them) from the figures. */
-static void compute_ratios(const struct bench *b, struct ratio *r)
-{
-	static const struct ratio defs[R_COUNT] = {
-		[R_POOL] = { "ratio_pool_vs_dispatch", -1, 2.6, 1,
-			"pool ALLOC+FREE / dispatch floor" },
-		[R_REMOTE] = { "ratio_remote_vs_floor", -1, 1.5, 1,
-			"remote hops=1 / (2 x dispatch + IPI, one per syscall)" },
-		[R_LOCAL] = { "ratio_local_vs_pool", -1, 1.5, 1,
-			"Dionysos on its CPU / pool" },
-		[R_BATCH] = { "ratio_batch_vs_single", -1, 0.25, 1,
-			"batched fill / single-call fill" },
-		[R_SCALE2] = { "scale_2proc", -1, 1.6, 0,
-			"throughput 2 procs / 1 proc" },
-		[R_SCALE4] = { "scale_4proc", -1, 0, 0,
-			"throughput 4 procs / 1 proc" },
-		[R_REMOTE_B2B] = { "ratio_remote_vs_floor_b2b", -1, 0, 1,
-			"remote hops=1 / (2 x dispatch + IPI, back to back)" },
-		[R_SCALE2_FLOOR] = { "scale_2proc_floor", -1, 0, 0,
-			"scale_2proc of 2 x ENOTTY: the guest's own" },
-		[R_SCALE4_FLOOR] = { "scale_4proc_floor", -1, 0, 0,
-			"scale_4proc of 2 x ENOTTY" },
-		[R_SCALE2_USER] = { "scale_2proc_user", -1, 0, 0,
-			"scale_2proc of a loop with no system call" },
-		[R_SCALE4_USER] = { "scale_4proc_user", -1, 0, 0,
-			"scale_4proc of that loop" },
-		[R_OVERHEAD] = { "overhead_bytes_per_process", -1, 8192, 1,
-			"slab bytes per process, 256 live blocks" },
-	};
 	/* Each throughput kind's scale_2proc; its scale_4proc follows. */
 	static const int scale_at[TPUT_KINDS] = {
 		[TPUT_POOL] = R_SCALE2,
 		[TPUT_ENOTTY] = R_SCALE2_FLOOR,
 		[TPUT_USER] = R_SCALE2_USER,
 	};
-	double disp = sh->dispatch.median, pool = sh->pool.median;
+	const struct figure *f = rd->fig;
+	double disp = f[F_DISPATCH].median, pool = f[F_POOL].median;
 	enum tput_kind kind;
 
-	memcpy(r, defs, sizeof(defs));
-	if (sh->dispatch.ok && sh->pool.ok && disp > 0)
-		ratio_set(&r[R_POOL], pool / disp);
-	if (sh->dispatch.ok && sh->remote1.ok && sh->ipi_once.ok)
-		ratio_set(&r[R_REMOTE], sh->remote1.median /
-			  (2 * disp + sh->ipi_once.median));
-	if (sh->dispatch.ok && sh->remote1.ok && b->fl.ok)
-		ratio_set(&r[R_REMOTE_B2B], sh->remote1.median /
-			  (2 * disp + b->fl.ipi_med));
-	if (sh->local.ok && sh->pool.ok && pool > 0)
-		ratio_set(&r[R_LOCAL], sh->local.median / pool);
-	if (sh->fill_batch.ok && sh->fill_single.ok)
-		ratio_set(&r[R_BATCH], sh->fill_batch.median /
-			  sh->fill_single.median);
+	if (f[F_DISPATCH].ok && f[F_POOL].ok && disp > 0)
+		ratio_set(rd, R_POOL, pool / disp);
+	if (f[F_DISPATCH].ok && f[F_REMOTE1].ok && f[F_IPI_ONCE].ok)
+		ratio_set(rd, R_REMOTE, f[F_REMOTE1].median /
+			  (2 * disp + f[F_IPI_ONCE].median));
+	if (f[F_DISPATCH].ok && f[F_REMOTE1].ok && f[F_KIPI].ok)
+		ratio_set(rd, R_REMOTE_B2B, f[F_REMOTE1].median /
+			  (2 * disp + f[F_KIPI].median));
+	if (f[F_LOCAL].ok && f[F_POOL].ok && pool > 0)
+		ratio_set(rd, R_LOCAL, f[F_LOCAL].median / pool);
+	if (f[F_FILL_BATCH].ok && f[F_FILL_SINGLE].ok &&
+	    f[F_FILL_SINGLE].median > 0)
+		ratio_set(rd, R_BATCH, f[F_FILL_BATCH].median /
+			  f[F_FILL_SINGLE].median);
 	for (kind = 0; kind < TPUT_KINDS; kind++) {
-		struct ratio *sc = &r[scale_at[kind]];
-		const double *tp = b->tput[kind];
+		const double *tp = rd->tput[kind];
+		int at = scale_at[kind];
 
 		if (tp[1] > 0 && tp[2] > 0)
-			ratio_set(&sc[0], tp[2] / tp[1]);
+			ratio_set(rd, at, tp[2] / tp[1]);
 		if (tp[1] > 0 && tp[4] > 0)
-			ratio_set(&sc[1], tp[4] / tp[1]);
+			ratio_set(rd, at + 1, tp[4] / tp[1]);
 	}
-	if (b->have_overhead)
-		ratio_set(&r[R_OVERHEAD], b->slab_pp);
 }
 
-static void print_ratios(const struct ratio *r)
+/* The floors of @rd a round is judged by; 0 for one not measured. */
+static void round_floors(const struct round *rd, double *v)
 {
-	int i;
+	const struct figure *f = rd->fig;
 
-	printf("\n  %-28s %10s %8s  %s\n", "ratio", "value", "target", "");
+	v[L_DISPATCH] = f[F_DISPATCH].ok ? f[F_DISPATCH].median : 0;
+	v[L_REMOTE] = f[F_DISPATCH].ok && f[F_IPI_ONCE].ok ?
+		2 * f[F_DISPATCH].median + f[F_IPI_ONCE].median : 0;
+	v[L_POOL] = f[F_POOL].ok ? f[F_POOL].median : 0;
+	v[L_FILL] = f[F_FILL_SINGLE].ok ? f[F_FILL_SINGLE].median : 0;
+	v[L_TPUT] = rd->tput[TPUT_POOL][1];
+}
+
+/*
+ * Whether round @i's floors are in line with those of the other rounds in
+ * use (all are, while there is none); if not, say which and by how much.
+ */
+static int in_line(struct bench *b, int i)
+{
+	double v[L_COUNT], o[L_COUNT], others[MAX_ROUNDS];
+	struct round *rd = &b->rd[i];
+	int l, j, n;
+
+	round_floors(rd, v);
+	for (l = 0; l < L_COUNT; l++) {
+		double m;
+
+		if (v[l] <= 0)
+			continue;
+		for (n = 0, j = 0; j < b->nrd; j++) {
+			if (j == i || !b->rd[j].used)
+				continue;
+			round_floors(&b->rd[j], o);
+			if (o[l] > 0)
+				others[n++] = o[l];
+		}
+		if (!n)
+			continue;
+		m = bp_median(others, n);
+		if (v[l] > m * LINE || v[l] < m / LINE) {
+			rd->why = l;
+			rd->how = v[l] / m;
+			return 0;
+		}
+	}
+	rd->why = -1;
+	return 1;
+}
+
+/* One round into b->rd[b->nrd]: every figure, then the throughputs. */
+static void run_round(struct bench *b)
+{
+	struct round *rd = &b->rd[b->nrd];
+
+	memset(sh->fig, 0, sizeof(sh->fig));
+	round_figures(b);
+	memcpy(rd->fig, sh->fig, sizeof(rd->fig));
+	round_throughput(b, rd);
+	round_ratios(rd);
+	rd->used = in_line(b, b->nrd);
+	b->used += rd->used;
+	b->aside += !rd->used;
+	b->nrd++;
+	if (verbose)
+		fprintf(stderr, "bench: round %d %s\n", b->nrd,
+			rd->used ? "in line" : "out of line, set aside");
+}
+
+/*
+ * Rounds until b->rounds are in use or the repeats are spent. Then each
+ * round in use is judged again against all the others, so that a first
+ * round out of line with those after it is set aside too.
+ */
+static void run_rounds(struct bench *b)
+{
+	int limit = b->rounds + b->max_repeats, i, out;
+
+	for (;;) {
+		int verdict[MAX_ROUNDS];
+
+		while (!b->status && b->used < b->rounds && b->nrd < limit)
+			run_round(b);
+		if (b->status)
+			return;
+		for (i = 0; i < b->nrd; i++)
+			verdict[i] = !b->rd[i].used || in_line(b, i);
+		for (out = 0, i = 0; i < b->nrd; i++) {
+			if (verdict[i])
+				continue;
+			b->rd[i].used = 0;
+			b->used--;
+			b->aside++;
+			out++;
+		}
+		if (!out || b->nrd >= limit)
+			return;
+	}
+}
+
+/* Median and interval over the rounds in use of the @n values in @v. */
+static void over_rounds(double *v, int n, double *med, double *lo,
+			double *hi, double *cover)
+{
+	double c;
+
+	if (!cover)
+		cover = &c;
+	bp_median_interval(v, n, med, lo, hi, cover);
+}
+
+/* Each figure, throughput and ratio over the rounds in use. */
+static void summarize_rounds(struct bench *b)
+{
+	double v[MAX_ROUNDS], p[MAX_ROUNDS], unused;
+	int i, j, k, n;
+
+	for (i = 0; i < F_COUNT; i++) {
+		for (n = 0, j = 0; j < b->nrd; j++) {
+			const struct figure *f = &b->rd[j].fig[i];
+
+			if (!b->rd[j].used || !f->ok)
+				continue;
+			v[n] = f->median;
+			p[n++] = f->p99;
+			b->fig[i].ops = f->ops;
+		}
+		if (!n)
+			continue;
+		b->fig[i].ok = 1;
+		over_rounds(v, n, &b->fig[i].median, &b->fig_lo[i],
+			    &b->fig_hi[i], NULL);
+		b->fig[i].p99 = bp_median(p, n);
+	}
+	for (i = 0; i < TPUT_KINDS; i++)
+		for (k = 1; k <= MAX_PROCS; k *= 2) {
+			for (n = 0, j = 0; j < b->nrd; j++)
+				if (b->rd[j].used && b->rd[j].tput[i][k] > 0)
+					v[n++] = b->rd[j].tput[i][k];
+			if (n)
+				over_rounds(v, n, &b->tput[i][k], &unused,
+					    &unused, NULL);
+		}
+	memcpy(b->r, ratio_def, sizeof(b->r));
+	for (i = 0; i < R_OVERHEAD; i++) {
+		struct ratio *r = &b->r[i];
+
+		for (n = 0, j = 0; j < b->nrd; j++)
+			if (b->rd[j].used && b->rd[j].have[i])
+				v[n++] = b->rd[j].ratio[i];
+		if (!n)
+			continue;
+		r->have = 1;
+		r->n = n;
+		over_rounds(v, n, &r->value, &r->lo, &r->hi, &r->cover);
+		for (j = 0; j < n; j++)
+			r->outliers += v[j] > r->value * LINE ||
+				       v[j] < r->value / LINE;
+	}
+	if (b->have_overhead) {
+		b->r[R_OVERHEAD].have = 1;
+		b->r[R_OVERHEAD].n = 1;
+		b->r[R_OVERHEAD].value = b->slab_pp;
+	}
+}
+
+/* Every round, then the memory figure. */
+static void measure(struct bench *b)
+{
+	if (load_test_module(&b->loaded))
+		b->status = 1;
+	run_rounds(b);
+	if (b->loaded)
+		syscall(SYS_delete_module, "bootpool_test", O_NONBLOCK);
+
+	STEP("overhead");
+	if (overhead(b->nprocs_mem, &b->slab_pp))
+		b->status = 1;
+	else
+		b->have_overhead = 1;
+	summarize_rounds(b);
+}
+
+/* ---- output ---- */
+
+static void print_table(const struct bench *b)
+{
+	int i, k;
+
+	printf("bootpool benchmark: %ld ops per figure and round, %d rounds used of %d run (%d set aside: a floor out of line), dionysos_cpu %ld, ",
+	       nops, b->used, b->nrd, b->aside, b->dcpu);
+	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n\n",
+	       b->other, clocksource, clock_ns);
+	printf("  %-40s %10s %21s %10s %8s\n", "figure (ns per op), over the rounds",
+	       "median", "[95% interval]", "p99", "ops");
+	for (i = 0; i < F_COUNT; i++) {
+		const struct figure *f = &b->fig[i];
+
+		if (!f->ok)
+			printf("  %-40s %10s\n", fig_def[i].label, "NA");
+		else
+			printf("  %-40s %10.0f [%9.0f,%9.0f] %10.0f %8ld\n",
+			       fig_def[i].label, f->median, b->fig_lo[i],
+			       b->fig_hi[i], f->p99, f->ops);
+	}
+	printf("\n  %-40s %12s %12s %12s\n", "throughput (ops/s), median of the rounds",
+	       "pool pairs", "2 x ENOTTY", "user loop");
+	for (k = 1; k <= MAX_PROCS; k *= 2)
+		printf("  %d process%-31s %12.0f %12.0f %12.0f\n", k,
+		       k > 1 ? "es" : "", b->tput[TPUT_POOL][k],
+		       b->tput[TPUT_ENOTTY][k], b->tput[TPUT_USER][k]);
+	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
+	       b->nprocs_mem);
+	printf("  %-40s %10.0f\n", "slab delta (bytes)", b->slab_pp);
+}
+
+/*
+ * met: the whole interval meets the target; median: only the median
+ * does; MISSED: the median does not.
+ */
+static const char *verdict(const struct ratio *r)
+{
+	int med, lo, hi;
+
+	med = r->at_most ? r->value <= r->target : r->value >= r->target;
+	lo = r->at_most ? r->lo <= r->target : r->lo >= r->target;
+	hi = r->at_most ? r->hi <= r->target : r->hi >= r->target;
+	if (!med)
+		return "MISSED";
+	return lo && hi ? "met" : "median";
+}
+
+static void print_ratios(const struct bench *b)
+{
+	const struct ratio *r = b->r;
+	int i, j;
+
+	printf("\n  %-28s %7s %15s %8s  %-6s %s\n", "ratio", "median",
+	       "[95% interval]", "target", "", "");
 	for (i = 0; i < R_COUNT; i++) {
-		char tgt[16] = "-";
+		char tgt[16] = "-", iv[32] = "";
 		const char *met = "";
 
 		if (r[i].target > 0) {
 			snprintf(tgt, sizeof(tgt), "%s%g",
 				 r[i].at_most ? "<=" : ">=", r[i].target);
 			if (r[i].have)
-				met = (r[i].at_most ? r[i].value <= r[i].target :
-				       r[i].value >= r[i].target) ? "met" : "MISSED";
+				met = i == R_OVERHEAD ?
+				      (r[i].value <= r[i].target ? "met" : "MISSED") :
+				      verdict(&r[i]);
 		}
-		if (!r[i].have)
-			printf("  %-28s %10s %8s  %s\n", r[i].key, "NA", tgt,
-			       r[i].what);
-		else
-			printf("  %-28s %10.2f %8s  %-6s %s\n", r[i].key,
-			       r[i].value, tgt, met, r[i].what);
+		if (!r[i].have) {
+			printf("  %-28s %7s %15s %8s  %-6s %s\n", r[i].key, "NA",
+			       "", tgt, "", r[i].what);
+			continue;
+		}
+		if (i != R_OVERHEAD)
+			snprintf(iv, sizeof(iv), "[%5.2f, %5.2f]", r[i].lo,
+				 r[i].hi);
+		printf(i == R_OVERHEAD ? "  %-28s %7.0f %15s %8s  %-6s %s\n" :
+		       "  %-28s %7.2f %15s %8s  %-6s %s\n", r[i].key,
+		       r[i].value, iv, tgt, met, r[i].what);
 	}
+	printf("\n  each round's ratios (* an outlier: outside [median/%g, median x %g]):\n",
+	       LINE, LINE);
+	for (i = 0; i < R_OVERHEAD; i++) {
+		if (!r[i].have)
+			continue;
+		printf("  %-28s", r[i].key);
+		for (j = 0; j < b->nrd; j++) {
+			double v = b->rd[j].ratio[i];
+
+			if (!b->rd[j].used || !b->rd[j].have[i])
+				continue;
+			printf(" %5.2f%s", v, v > r[i].value * LINE ||
+			       v < r[i].value / LINE ? "*" : "");
+		}
+		printf("\n");
+	}
+	for (j = 0; j < b->nrd; j++)
+		if (!b->rd[j].used && b->rd[j].why >= 0)
+			printf("  round %d set aside: its %s was %.2f x the other rounds' median\n",
+			       j + 1, line_name[b->rd[j].why], b->rd[j].how);
 #ifndef BOOTPOOL_IOC_ALLOC_BATCH
 	printf("  (ratio_batch_vs_single: the ABI has no BOOTPOOL_IOC_ALLOC_BATCH)\n");
 #endif
@@ -1214,54 +1428,94 @@ static void print_ratios(const struct ratio *r)
 		printf("\n  error: %s\n", sh->err);
 }
 
-/* The key=value lines scripts/bench and the checks read. */
-static void print_kv(const struct bench *b, const struct ratio *r)
+/* Every round as a CSV line, each prefixed "csv: " (scripts/bench). */
+static void print_csv(const struct bench *b)
 {
-	const struct floors *fl = &b->fl;
+	int i, j, k, kind;
+
+	printf("\ncsv: round,used,out_of_line,out_of_line_x");
+	for (i = 0; i < F_COUNT; i++)
+		printf(",%s_median_ns,%s_p99_ns", fig_def[i].key, fig_def[i].key);
+	for (kind = 0; kind < TPUT_KINDS; kind++)
+		for (k = 1; k <= MAX_PROCS; k *= 2)
+			printf(",throughput_%s_%dproc_ops", tput_name[kind], k);
+	for (i = 0; i < R_OVERHEAD; i++)
+		printf(",%s", ratio_def[i].key);
+	printf("\n");
+	for (j = 0; j < b->nrd; j++) {
+		const struct round *rd = &b->rd[j];
+
+		printf("csv: %d,%d,%s,%.2f", j + 1, rd->used,
+		       rd->why >= 0 ? line_name[rd->why] : "",
+		       rd->why >= 0 ? rd->how : 0);
+		for (i = 0; i < F_COUNT; i++) {
+			if (rd->fig[i].ok)
+				printf(",%.0f,%.0f", rd->fig[i].median,
+				       rd->fig[i].p99);
+			else
+				printf(",,");
+		}
+		for (kind = 0; kind < TPUT_KINDS; kind++)
+			for (k = 1; k <= MAX_PROCS; k *= 2)
+				printf(",%.0f", rd->tput[kind][k]);
+		for (i = 0; i < R_OVERHEAD; i++) {
+			if (rd->have[i])
+				printf(",%.3f", rd->ratio[i]);
+			else
+				printf(",");
+		}
+		printf("\n");
+	}
+}
+
+/* The key=value lines scripts/bench and the checks read. */
+static void print_kv(const struct bench *b)
+{
+	const struct ratio *r = b->r;
 	enum tput_kind kind;
 	int i, k;
 
 	printf("\n");
-	printf("ops=%ld\nrounds=%d\nclocksource=%s\nclock_gettime_ns=%.0f\n",
-	       nops, b->rounds, clocksource, clock_ns);
-	kv_fig("dispatch", &sh->dispatch);
-	kv_fig("pool", &sh->pool);
-	kv_fig("pool_alloc", &sh->pool_alloc);
-	kv_fig("pool_free", &sh->pool_free);
-	kv_fig("local", &sh->local);
-	kv_fig("remote_hops1", &sh->remote1);
-	kv_fig("remote_hops1_alloc", &sh->remote1_alloc);
-	kv_fig("remote_hops1_free", &sh->remote1_free);
-	kv_fig("remote_hops3", &sh->remote3);
-	kv_fig("fill_single", &sh->fill_single);
-	kv_fig("fill_batch", &sh->fill_batch);
-	kv_fig("floor_ipi_once", &sh->ipi_once);
-	if (fl->ok) {
-		printf("floor_ipi_median_ns=%.0f\nfloor_ipi_p99_ns=%.0f\n",
-		       fl->ipi_med, fl->ipi_p99);
-		printf("floor_wake_median_ns=%.0f\nfloor_wake_p99_ns=%.0f\n",
-		       fl->wake_med, fl->wake_p99);
-		printf("floor_page_median_ns=%.0f\nfloor_page_p99_ns=%.0f\n",
-		       fl->page_med, fl->page_p99);
+	printf("ops=%ld\nrounds=%d\nrounds_run=%d\nrounds_out_of_line=%d\n",
+	       nops, b->used, b->nrd, b->aside);
+	printf("clocksource=%s\nclock_gettime_ns=%.0f\n", clocksource, clock_ns);
+	for (i = 0; i < F_COUNT; i++) {
+		const char *key = fig_def[i].key;
+		const struct figure *f = &b->fig[i];
+
+		if (!f->ok) {
+			printf("%s_median_ns=NA\n%s_p99_ns=NA\n", key, key);
+			continue;
+		}
+		printf("%s_median_ns=%.0f\n%s_lo_ns=%.0f\n%s_hi_ns=%.0f\n",
+		       key, f->median, key, b->fig_lo[i], key, b->fig_hi[i]);
+		printf("%s_p99_ns=%.0f\n%s_ops=%ld\n", key, f->p99, key, f->ops);
 	}
 	for (kind = 0; kind < TPUT_KINDS; kind++)
 		for (k = 1; k <= MAX_PROCS; k *= 2)
 			printf("throughput_%s%s%dproc_ops=%.0f\n",
 			       kind ? tput_name[kind] : "",
 			       kind ? "_" : "", k, b->tput[kind][k]);
+	/* overhead_bytes_per_process, the last, ends the report. */
 	for (i = 0; i < R_COUNT; i++) {
-		if (!r[i].have)
+		if (!r[i].have) {
 			printf("%s=NA\n", r[i].key);
-		else
-			printf("%s=%.*f\n", r[i].key, i == R_OVERHEAD ? 0 : 2,
-			       r[i].value);
+		} else if (i == R_OVERHEAD) {
+			printf("%s=%.0f\n", r[i].key, r[i].value);
+		} else {
+			printf("%s=%.2f\n", r[i].key, r[i].value);
+			printf("%s_lo=%.2f\n%s_hi=%.2f\n%s_cover=%.3f\n%s_outliers=%d\n",
+			       r[i].key, r[i].lo, r[i].key, r[i].hi, r[i].key,
+			       r[i].cover, r[i].key, r[i].outliers);
+		}
 	}
 }
 
 int main(int argc, char **argv)
 {
-	struct bench b = { .rounds = 3, .nprocs_mem = 128, .slab_pp = -1 };
-	struct ratio r[R_COUNT];
+	static struct bench b = {
+		.rounds = 9, .max_repeats = 4, .nprocs_mem = 128, .slab_pp = -1,
+	};
 	int ret;
 
 	ret = parse_args(&b, argc, argv);
@@ -1280,8 +1534,8 @@ int main(int argc, char **argv)
 	measure(&b);
 
 	print_table(&b);
-	compute_ratios(&b, r);
-	print_ratios(r);
-	print_kv(&b, r);
+	print_ratios(&b);
+	print_csv(&b);
+	print_kv(&b);
 	return b.status ? 1 : 0;
 }
