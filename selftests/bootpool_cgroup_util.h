@@ -91,6 +91,27 @@ static inline int bp_cg_enter(const char *dir, uid_t uid, int cpu)
 	return geteuid() == uid ? 0 : -1;
 }
 
+/*
+ * Enter @dir as the test user on @cpu (bp_cg_enter()), open the device
+ * with the early policy and take @size-byte blocks from Dionysos until
+ * memory.max refuses one. Return: the descriptor, at memory.max, or -1
+ * when a step failed or the refusal was not ENOMEM.
+ */
+static inline int bp_cg_fill_to_max(const char *dir, int cpu, size_t size)
+{
+	struct bootpool_alloc a;
+	int fd, n, ret = 0;
+
+	if (bp_cg_enter(dir, BP_TEST_UID, cpu))
+		return -1;
+	fd = open(BOOTPOOL_DEV, O_RDWR);
+	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
+		return -1;
+	for (n = 0; n < 1024 && !ret; n++)
+		ret = bp_alloc(fd, size, &a);
+	return ret == -ENOMEM ? fd : -1;
+}
+
 /* Waits for @pid; returns its exit status, 128 + signal, or -1. */
 static inline int bp_wait_status(pid_t pid)
 {
@@ -101,6 +122,24 @@ static inline int bp_wait_status(pid_t pid)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * Runs @child(@dir) in a forked process (@child ends it with _exit()).
+ * Return: the child's status as bp_wait_status() gives it, or -1 when
+ * fork() failed.
+ */
+static inline int bp_cg_run(void (*child)(const char *dir), const char *dir)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		child(dir);
+		_exit(99);
+	}
+	return bp_wait_status(pid);
 }
 
 #endif /* _BOOTPOOL_CGROUP_UTIL_H */

@@ -24,6 +24,16 @@ static inline bool bp_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Why a test of the device cannot run here: NULL, or the reason to skip. */
+static inline const char *bp_cannot_test(void)
+{
+	if (geteuid())
+		return "needs root";
+	if (!bp_exists(BOOTPOOL_DEV))
+		return "no " BOOTPOOL_DEV;
+	return NULL;
+}
+
 static inline const char *bp_module_path(char *buf, size_t len)
 {
 	const char *dir = getenv("BOOTPOOL_MODULE_DIR");

@@ -134,10 +134,8 @@ FIXTURE(ipifault) {
 /* kselftest_harness.h of 6.1 runs the test after a SKIP in the setup. */
 FIXTURE_SETUP(ipifault)
 {
-	if (geteuid())
-		SKIP(return, "needs root");
-	if (!bp_exists(BOOTPOOL_DEV))
-		SKIP(return, "no %s", BOOTPOOL_DEV);
+	if (bp_cannot_test())
+		SKIP(return, "%s", bp_cannot_test());
 	if (!bp_exists(FAIL_FUNCTION))
 		SKIP(return, "no %s: kernel without CONFIG_FAIL_FUNCTION",
 		     FAIL_FUNCTION);

@@ -263,15 +263,9 @@ static void gup_cannot_take_mapped_blocks(const char *cg)
 
 TEST_F(memcg, gup_cannot_take_mapped_blocks)
 {
-	pid_t pid;
-
 	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		gup_cannot_take_mapped_blocks(self->cg);
 	/* 24, 26: vmsplice() took a pool or a Dionysos block's page. */
-	EXPECT_EQ(0, bp_wait_status(pid));
+	EXPECT_EQ(0, bp_cg_run(gup_cannot_take_mapped_blocks, self->cg));
 }
 
 /*
@@ -319,14 +313,8 @@ static void charges_follow_the_pages(const char *cg)
 
 TEST_F(memcg, pool_and_dionysos_blocks_are_charged_to_the_cgroup)
 {
-	pid_t pid;
-
 	ASSERT_EQ(0, bp_param_set_long("pool_pages", 1024));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		charges_follow_the_pages(self->cg);
-	EXPECT_EQ(0, bp_wait_status(pid));
+	EXPECT_EQ(0, bp_cg_run(charges_follow_the_pages, self->cg));
 }
 
 /*
@@ -372,23 +360,30 @@ static void alloc_past_memory_max(const char *cg)
 	_exit(0);
 }
 
+/*
+ * memory.max of 8 MiB for @cg and the module's caps well above it (the
+ * per-user one if @user_cap: the module has it). Return: 0, or -errno.
+ */
+static int caps_above_memory_max(const char *cg, int user_cap)
+{
+	int ret;
+
+	ret = bp_cg_write(cg, "memory.max", "8M");
+	ret = ret ?: bp_param_set_long("pool_pages", 256);
+	ret = ret ?: bp_param_set_long("dionysos_mb", 256);
+	ret = ret ?: bp_param_set_long("max_remote_mb", 64);
+	if (user_cap)
+		ret = ret ?: bp_param_set_long("max_user_mb", 256);
+	return ret;
+}
+
 TEST_F(memcg, alloc_past_memory_max_is_enomem_and_undone)
 {
 	long oom_kills;
-	pid_t pid;
 
-	ASSERT_EQ(0, bp_cg_write(self->cg, "memory.max", "8M"));
-	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
-	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 256));
-	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 64));
-	if (self->params[3] >= 0)
-		ASSERT_EQ(0, bp_param_set_long("max_user_mb", 256));
+	ASSERT_EQ(0, caps_above_memory_max(self->cg, self->params[3] >= 0));
 	oom_kills = bp_cg_key(self->cg, "memory.events", "oom_kill");
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		alloc_past_memory_max(self->cg);
-	EXPECT_EQ(0, bp_wait_status(pid));
+	EXPECT_EQ(0, bp_cg_run(alloc_past_memory_max, self->cg));
 	/* ENOMEM, not the OOM killer. */
 	EXPECT_EQ(oom_kills, bp_cg_key(self->cg, "memory.events", "oom_kill"));
 }
@@ -413,18 +408,11 @@ struct at_max {
 static void request_at_memory_max(const char *cg, int cpu, struct at_max *m)
 {
 	struct bootpool_alloc a;
-	int fd, n, ret = 0;
+	int fd = bp_cg_fill_to_max(cg, cpu, 8 * PAGE), n;
 
-	if (bp_cg_enter(cg, BP_TEST_UID, cpu))
-		goto fail;
-	fd = open(BOOTPOOL_DEV, O_RDWR);
-	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
-		goto fail;
-	for (n = 0; n < 1024 && !ret; n++)
-		ret = bp_alloc(fd, 8 * PAGE, &a);
-	if (ret != -ENOMEM)
-		goto fail;
-	atomic_store(&m->state, 1);
+	atomic_store(&m->state, fd < 0 ? -1 : 1);
+	if (fd < 0)
+		_exit(1);
 	while (!atomic_load(&m->go))
 		usleep(1000);
 	for (n = 0; n < AT_MAX_TRIES; n++)
@@ -433,9 +421,6 @@ static void request_at_memory_max(const char *cg, int cpu, struct at_max *m)
 	atomic_store(&m->state, 2);
 	pause();
 	_exit(0);
-fail:
-	atomic_store(&m->state, -1);
-	_exit(1);
 }
 
 /*
@@ -463,12 +448,7 @@ TEST_F_TIMEOUT(memcg, grants_in_the_ipi_handler_are_held_to_memory_max, 120)
 			SKIP(return, "cannot load %s", mod);
 		loaded = 1;
 	}
-	ASSERT_EQ(0, bp_cg_write(self->cg, "memory.max", "8M"));
-	ASSERT_EQ(0, bp_param_set_long("pool_pages", 256));
-	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 256));
-	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 64));
-	if (self->params[3] >= 0)
-		ASSERT_EQ(0, bp_param_set_long("max_user_mb", 256));
+	ASSERT_EQ(0, caps_above_memory_max(self->cg, self->params[3] >= 0));
 	rcpu = dcpu ? 0 : 1;
 	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -647,28 +627,61 @@ static void hold_remote(const char *cg, uid_t uid, int mb, int out, int hold)
 	take_remote_and_hold(mb, out, hold);
 }
 
+/*
+ * Forks hold_remote() of 2 MiB as @uid in @cg, writing to @out and
+ * waiting on @hold, and reads the errno it reports into @ret. Return: the
+ * child's pid, or -1 when fork() or the read failed.
+ */
+static pid_t start_holder(const char *cg, uid_t uid, int out[2], int hold[2],
+			  int *ret)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		close(hold[1]);
+		hold_remote(cg, uid, 2, out[1], hold[0]);
+	}
+	if (pid < 0 || read(out[0], ret, sizeof(*ret)) != sizeof(*ret))
+		return -1;
+	return pid;
+}
+
+static void close_pipe(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * Dionysos of 8 MiB, at most 2 MiB a domain and 4 MiB a user, and the
+ * pipes start_holder() takes. Return: 0; 1 when another domain holds
+ * Dionysos memory already (the test skips); -1 when a step failed.
+ */
+static int share_dionysos(int out[2], int hold[2])
+{
+	if (bp_param_set_long("dionysos_mb", 8) ||
+	    bp_param_set_long("max_remote_mb", 2) ||
+	    bp_param_set_long("max_user_mb", 4))
+		return -1;
+	if (bp_debugfs_get("dionysos", "granted_pages") != 0)
+		return 1;
+	return pipe(out) || pipe(hold) ? -1 : 0;
+}
+
 TEST_F(memcg, one_user_cannot_starve_another)
 {
 	int out[2], hold[2], ret[5], i;
 	pid_t pids[5];
 
 	/* Four domains of one user could take the whole budget but for it. */
-	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 8));
-	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 2));
-	ASSERT_EQ(0, bp_param_set_long("max_user_mb", 4));
-	if (bp_debugfs_get("dionysos", "granted_pages") != 0)
+	i = share_dionysos(out, hold);
+	ASSERT_LE(0, i);
+	if (i)
 		SKIP(return, "another domain holds Dionysos memory");
-	ASSERT_EQ(0, pipe(out));
-	ASSERT_EQ(0, pipe(hold));
 	for (i = 0; i < 5; i++) {
-		pids[i] = fork();
+		pids[i] = start_holder(self->cg, i < 4 ? BP_TEST_UID : BP_OTHER_UID,
+				       out, hold, &ret[i]);
 		ASSERT_LE(0, pids[i]);
-		if (!pids[i]) {
-			close(hold[1]);
-			hold_remote(self->cg, i < 4 ? BP_TEST_UID : BP_OTHER_UID, 2,
-				    out[1], hold[0]);
-		}
-		ASSERT_EQ(sizeof(ret[i]), read(out[0], &ret[i], sizeof(ret[i])));
 	}
 	EXPECT_EQ(0, ret[0]);
 	EXPECT_EQ(0, ret[1]);
@@ -678,10 +691,8 @@ TEST_F(memcg, one_user_cannot_starve_another)
 	EXPECT_EQ(0, ret[4]);
 	EXPECT_EQ(1024, bp_debugfs_get("dionysos", "user_pages_65534"));
 	EXPECT_EQ(512, bp_debugfs_get("dionysos", "user_pages_65533"));
-	close(hold[1]);
-	close(hold[0]);
-	close(out[0]);
-	close(out[1]);
+	close_pipe(hold);
+	close_pipe(out);
 	for (i = 0; i < 5; i++)
 		EXPECT_EQ(0, bp_wait_status(pids[i]));
 	EXPECT_EQ(-1, bp_debugfs_get("dionysos", "user_pages_65534"));
@@ -726,23 +737,15 @@ TEST_F(memcg, subordinate_uids_share_their_owner_s_share)
 	pid_t pids[4];
 	char c;
 
-	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 8));
-	ASSERT_EQ(0, bp_param_set_long("max_remote_mb", 2));
-	ASSERT_EQ(0, bp_param_set_long("max_user_mb", 4));
-	if (bp_debugfs_get("dionysos", "granted_pages") != 0)
+	i = share_dionysos(out, hold);
+	ASSERT_LE(0, i);
+	if (i)
 		SKIP(return, "another domain holds Dionysos memory");
-	ASSERT_EQ(0, pipe(out));
-	ASSERT_EQ(0, pipe(hold));
 	ASSERT_EQ(0, pipe(go));
 	/* The test user's own two domains take its share... */
 	for (i = 0; i < 2; i++) {
-		pids[i] = fork();
+		pids[i] = start_holder(self->cg, BP_TEST_UID, out, hold, &ret[i]);
 		ASSERT_LE(0, pids[i]);
-		if (!pids[i]) {
-			close(hold[1]);
-			hold_remote(self->cg, BP_TEST_UID, 2, out[1], hold[0]);
-		}
-		ASSERT_EQ(sizeof(ret[i]), read(out[0], &ret[i], sizeof(ret[i])));
 	}
 	/* ...and a subordinate uid of the test user's gets none of its own. */
 	pids[2] = fork();
@@ -764,13 +767,8 @@ TEST_F(memcg, subordinate_uids_share_their_owner_s_share)
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(sizeof(ret[2]), read(out[0], &ret[2], sizeof(ret[2])));
 	/* Another user still gets its share. */
-	pids[3] = fork();
+	pids[3] = start_holder(self->cg, BP_OTHER_UID, out, hold, &ret[3]);
 	ASSERT_LE(0, pids[3]);
-	if (!pids[3]) {
-		close(hold[1]);
-		hold_remote(self->cg, BP_OTHER_UID, 2, out[1], hold[0]);
-	}
-	ASSERT_EQ(sizeof(ret[3]), read(out[0], &ret[3], sizeof(ret[3])));
 	EXPECT_EQ(0, ret[0]);
 	EXPECT_EQ(0, ret[1]);
 	EXPECT_EQ(ENOMEM, ret[2]);
@@ -778,12 +776,9 @@ TEST_F(memcg, subordinate_uids_share_their_owner_s_share)
 	EXPECT_EQ(1024, bp_debugfs_get("dionysos", "user_pages_65534"));
 	EXPECT_EQ(-1, bp_debugfs_get("dionysos", "user_pages_101000"));
 	EXPECT_EQ(512, bp_debugfs_get("dionysos", "user_pages_65533"));
-	close(hold[1]);
-	close(hold[0]);
-	close(out[0]);
-	close(out[1]);
-	close(go[0]);
-	close(go[1]);
+	close_pipe(hold);
+	close_pipe(out);
+	close_pipe(go);
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, bp_wait_status(pids[i]));
 }

@@ -136,10 +136,8 @@ FIXTURE(race) {
 /* kselftest_harness.h of 6.1 runs the test after a SKIP in the setup. */
 FIXTURE_SETUP(race)
 {
-	if (geteuid())
-		SKIP(return, "needs root");
-	if (!bp_exists(BOOTPOOL_DEV))
-		SKIP(return, "no %s", BOOTPOOL_DEV);
+	if (bp_cannot_test())
+		SKIP(return, "%s", bp_cannot_test());
 	bp_module_path(self->path, sizeof(self->path));
 	ASSERT_TRUE(bp_counters_settle(5000));
 	self->ready = true;
@@ -612,25 +610,15 @@ struct at_max {
 static void request_at_memory_max(const char *cg, int cpu, struct at_max *m)
 {
 	struct bootpool_alloc a;
-	int fd, n, ret = 0;
+	int fd = bp_cg_fill_to_max(cg, cpu, 32 * 1024);
 
-	if (bp_cg_enter(cg, BP_TEST_UID, cpu))
-		goto fail;
-	fd = open(BOOTPOOL_DEV, O_RDWR);
-	if (fd < 0 || bp_set_policy(fd, BOOTPOOL_POLICY_EARLY))
-		goto fail;
-	for (n = 0; n < 1024 && !ret; n++)
-		ret = bp_alloc(fd, 32 * 1024, &a);
-	if (ret != -ENOMEM)
-		goto fail;
-	atomic_store(&m->full, 2);
+	atomic_store(&m->full, fd < 0 ? -1 : 2);
+	if (fd < 0)
+		_exit(1);
 	while (!atomic_load(&m->go))
 		usleep(1000);
 	bp_alloc(fd, 32 * 1024, &a);
 	_exit(3);
-fail:
-	atomic_store(&m->full, -1);
-	_exit(1);
 }
 
 /*

@@ -1709,27 +1709,39 @@ FIXTURE_TEARDOWN(limits)
 		close(self->fd);
 }
 
-/* Out of their documented ranges, writes are EINVAL and change nothing. */
-TEST_F(limits, parameters_out_of_range_are_einval)
-{
-	static const struct {
-		const char *name;
-		const char *bad;
-	} cases[] = {
-		{ "dionysos_mb", "1048577" }, { "max_remote_mb", "4097" },
-		{ "max_user_mb", "1048577" }, { "max_user_mb", "-1" },
-		{ "pool_pages", "4097" }, { "forward_hops", "0" },
-		{ "forward_hops", "9" },
-	};
-	long before, user_mb = bp_param_get("max_user_mb");
-	unsigned int i;
+/* A module parameter and a value it must refuse. */
+struct bad_param {
+	const char *name;
+	const char *bad;
+};
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+/* Each write of @cases is EINVAL and leaves its parameter as it was. */
+static void expect_refused(struct __test_metadata *_metadata,
+			   const struct bad_param *cases, unsigned int n)
+{
+	unsigned int i;
+	long before;
+
+	for (i = 0; i < n; i++) {
 		before = bp_param_get(cases[i].name);
 		EXPECT_EQ(-EINVAL, bp_param_set(cases[i].name, cases[i].bad))
 			TH_LOG("%s=%s", cases[i].name, cases[i].bad);
 		EXPECT_EQ(before, bp_param_get(cases[i].name));
 	}
+}
+
+/* Out of their documented ranges, writes are EINVAL and change nothing. */
+TEST_F(limits, parameters_out_of_range_are_einval)
+{
+	static const struct bad_param cases[] = {
+		{ "dionysos_mb", "1048577" }, { "max_remote_mb", "4097" },
+		{ "max_user_mb", "1048577" }, { "max_user_mb", "-1" },
+		{ "pool_pages", "4097" }, { "forward_hops", "0" },
+		{ "forward_hops", "9" },
+	};
+	long user_mb = bp_param_get("max_user_mb");
+
+	expect_refused(_metadata, cases, ARRAY_SIZE(cases));
 	/* The ends of the ranges are taken. */
 	EXPECT_EQ(0, bp_param_set("max_remote_mb", "4096"));
 	EXPECT_EQ(0, bp_param_set("dionysos_mb", "1048576"));
@@ -1740,23 +1752,13 @@ TEST_F(limits, parameters_out_of_range_are_einval)
 /* A number too large for 32 bits is out of range as well: EINVAL, not ERANGE. */
 TEST_F(limits, parameters_past_32_bits_are_einval)
 {
-	static const struct {
-		const char *name;
-		const char *bad;
-	} cases[] = {
+	static const struct bad_param cases[] = {
 		{ "dionysos_mb", "4294967296" }, { "max_user_mb", "99999999999" },
 		{ "max_remote_mb", "4294967297" }, { "pool_pages", "0x100000000" },
 		{ "forward_hops", "18446744073709551617" },
 	};
-	unsigned int i;
-	long before;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		before = bp_param_get(cases[i].name);
-		EXPECT_EQ(-EINVAL, bp_param_set(cases[i].name, cases[i].bad))
-			TH_LOG("%s=%s", cases[i].name, cases[i].bad);
-		EXPECT_EQ(before, bp_param_get(cases[i].name));
-	}
+	expect_refused(_metadata, cases, ARRAY_SIZE(cases));
 }
 
 /*
