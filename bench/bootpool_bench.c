@@ -820,7 +820,7 @@ static int fig_ipi_once(long cpu)
 #define MAX_ROUNDS	64
 /*
  * A round's floor is in line when it lies within [m / LINE, m x LINE], m
- * the median of that floor over the other rounds in use; a round's ratio
+ * the median of that floor over the other rounds run; a round's ratio
  * is an outlier when it lies outside the same band around the ratio's
  * median.
  */
@@ -938,7 +938,7 @@ static void usage(FILE *f)
 		"             distribution-free interval (order statistics;\n"
 		"             [min, max] below 6 rounds, which then covers less)\n"
 		"  -R REPEATS a round whose floor lies outside [m/%g, m x %g], m the\n"
-		"             median of that floor over the other rounds, is set\n"
+		"             median of that floor over the other rounds run, is set\n"
 		"             aside and another one run, up to REPEATS rounds beyond\n"
 		"             ROUNDS (default 4); then the figures come from fewer\n"
 		"             rounds\n"
@@ -1153,8 +1153,10 @@ static void round_floors(const struct round *rd, double *v)
 }
 
 /*
- * Whether round @i's floors are in line with those of the other rounds in
- * use (all are, while there is none); if not, say which and by how much.
+ * Whether round @i's floors are in line with those of the other rounds
+ * run, set aside or not (so that one disturbed round cannot make the
+ * others look out of line); all are while there is no other. If not,
+ * say which and by how much.
  */
 static int in_line(struct bench *b, int i)
 {
@@ -1169,7 +1171,7 @@ static int in_line(struct bench *b, int i)
 		if (v[l] <= 0)
 			continue;
 		for (n = 0, j = 0; j < b->nrd; j++) {
-			if (j == i || !b->rd[j].used)
+			if (j == i)
 				continue;
 			round_floors(&b->rd[j], o);
 			if (o[l] > 0)
@@ -1209,8 +1211,8 @@ static void run_round(struct bench *b)
 
 /*
  * Rounds until b->rounds are in use or the repeats are spent. Then each
- * round in use is judged again against all the others, so that a first
- * round out of line with those after it is set aside too.
+ * round in use is judged again against all the others run, so that a
+ * first round out of line with those after it is set aside too.
  */
 static void run_rounds(struct bench *b)
 {
