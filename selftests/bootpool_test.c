@@ -66,6 +66,19 @@ TEST(device_node_has_documented_mode)
 	EXPECT_EQ(0600, st.st_mode & 07777);
 }
 
+/*
+ * Why a test that opens the device as another user cannot run here: NULL,
+ * or the reason to skip. Fills @st with the device's status.
+ */
+static const char *no_other_user(struct stat *st)
+{
+	if (stat(BOOTPOOL_DEV, st))
+		return "bootpool module not loaded";
+	if (geteuid())
+		return "needs root to change the device and become another user";
+	return NULL;
+}
+
 /* A user the device's mode leaves out is refused at open(), with EACCES. */
 TEST(open_by_another_user_is_eacces)
 {
@@ -73,10 +86,8 @@ TEST(open_by_another_user_is_eacces)
 	int status;
 	pid_t pid;
 
-	if (stat(BOOTPOOL_DEV, &st))
-		SKIP(return, "bootpool module not loaded");
-	if (geteuid())
-		SKIP(return, "needs root to become another user");
+	if (no_other_user(&st))
+		SKIP(return, "%s", no_other_user(&st));
 	if (st.st_mode & 0006)
 		SKIP(return, "the device is open to every user");
 	pid = fork();
@@ -1498,10 +1509,8 @@ TEST(recycled_pid_of_the_opener_is_refused)
 	int status;
 	pid_t pid;
 
-	if (stat(BOOTPOOL_DEV, &st))
-		SKIP(return, "bootpool module not loaded");
-	if (geteuid())
-		SKIP(return, "needs root to lower pid_max and become another user");
+	if (no_other_user(&st))
+		SKIP(return, "%s", no_other_user(&st));
 	ASSERT_LT(0, pid_max);
 	snprintf(buf, sizeof(buf), "%d", RECYCLE_PID_MAX);
 	ASSERT_EQ(0, bp_write_file("/proc/sys/kernel/pid_max", buf));
