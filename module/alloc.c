@@ -236,7 +236,8 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 	if (!ret) {
 		/* The request travels to Dionysos without the lock. */
 		spin_unlock(&dom->lock);
-		ret = bootpool_forward_request(dom->memcg, order, &reply);
+		ret = bootpool_forward_request(dom->memcg, order,
+					       &dom->spare_req, &reply);
 		if (!ret)
 			ret = bootpool_remote_record(dom, arg, order, &reply);
 		if (!ret) {

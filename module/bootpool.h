@@ -170,8 +170,12 @@ struct bootpool_forward_reply {
 
 int bootpool_forward_start(void);
 void bootpool_forward_stop(void);
+struct bootpool_request;
+
 int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
+			     struct bootpool_request **spare,
 			     struct bootpool_forward_reply *reply);
+void bootpool_forward_spare_free(struct bootpool_request **spare);
 int bootpool_forward_depth(void);
 unsigned long bootpool_forward_max_depth(void);
 void bootpool_forward_reset_max_depth(void);

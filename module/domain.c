@@ -280,6 +280,7 @@ static void bootpool_domain_teardown(struct bootpool_domain *dom)
 	bootpool_pool_free(pages, nr);
 	kfree(pages);
 	bootpool_domain_free_arrays(dom);
+	bootpool_forward_spare_free(&dom->spare_req);
 	bootpool_user_uncharge(dom->user, remote_pages);
 	bootpool_dionysos_purge(dom->memcg);
 	bootpool_domain_put_owner(dom);

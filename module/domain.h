@@ -61,6 +61,8 @@ struct cred;
  *	of freed blocks kept by their mappings.
  * @kept_pages: pages of blocks freed while mapped, held until their last
  *	mapping goes (pool slots and Dionysos pages alike).
+ * @spare_req: the request of the domain's last remote ALLOC, kept for the
+ *	next one (forward.c); freed at teardown.
  * @stats: counters reported by STATS.
  * @node: entry in the list of domains (debugfs), under bootpool_domains_lock.
  */
@@ -90,6 +92,7 @@ struct bootpool_domain {
 	u64 gen_base;
 	unsigned long remote_pages;
 	unsigned long kept_pages;
+	struct bootpool_request *spare_req;
 	struct bootpool_stats stats;
 	struct list_head node;
 };

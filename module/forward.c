@@ -54,6 +54,15 @@
  * requester killed while waiting marks the request abandoned, and
  * whichever side comes second (the requester or the one answering)
  * decides who cleans up. An abandoned reply goes back to Dionysos.
+ *
+ * A request is charged to the requester's memory cgroup (it is allocated
+ * with GFP_KERNEL_ACCOUNT in the requester's context), and the memcg's
+ * slab hooks on its kmalloc() and kfree() were the largest cost of the
+ * path beyond the IPI and the system calls (Documentation/testing.rst,
+ * *Where a remote request's time goes*). So a domain keeps the request of its last ALLOC, still charged,
+ * as its spare, and its next request takes it instead of allocating; a
+ * request abandoned by a dying requester is not kept, and the domain
+ * frees its spare when it is torn down (bootpool_forward_spare_free()).
  */
 #include <linux/delay.h>
 #include <linux/memcontrol.h>
@@ -440,22 +449,37 @@ static int bootpool_request_wait(struct bootpool_request *req)
 }
 
 /*
- * A new request, counted on its way. Return: the request, or an ERR_PTR:
- * -ENOMEM, or -ESHUTDOWN (bootpool_request_enter()).
+ * Keep @req, done with, as the domain's spare in *@spare, or free it if
+ * the domain has one already (another thread's request came back first).
+ */
+static void bootpool_request_keep(struct bootpool_request *req,
+				  struct bootpool_request **spare)
+{
+	if (cmpxchg(spare, NULL, req))
+		kfree(req);
+}
+
+/*
+ * A new request, counted on its way: the domain's spare if it has one,
+ * else a new one charged to the requester's memcg. Return: the request,
+ * or an ERR_PTR: -ENOMEM, or -ESHUTDOWN (bootpool_request_enter()).
  */
 static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
-						     unsigned int order)
+						     unsigned int order,
+						     struct bootpool_request **spare)
 {
 	struct bootpool_request *req;
 	int ret;
 
 	/* Forwarded, or left for the thread: the request may outlive us. */
-	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	req = xchg(spare, NULL);
+	if (!req)
+		req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return ERR_PTR(-ENOMEM);
 	ret = bootpool_request_enter();
 	if (ret) {
-		kfree(req);
+		bootpool_request_keep(req, spare);
 		return ERR_PTR(ret);
 	}
 	memset(req, 0, sizeof(*req));
@@ -516,6 +540,8 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
  * bootpool_forward_request() - get a block from Dionysos
  * @memcg: the requesting domain's memory cgroup, charged for the block.
  * @order: log2 of the pages wanted.
+ * @spare: the domain's spare request: taken if there is one, and the
+ *	request is left there afterwards unless it was abandoned.
  * @reply: set to the block and the way its request took, on success.
  *
  * Context: process context, may sleep; no locks held.
@@ -523,6 +549,7 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
  * signal while waiting) or -ESHUTDOWN (the kernel is going down).
  */
 int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
+			     struct bootpool_request **spare,
 			     struct bootpool_forward_reply *reply)
 {
 	struct bootpool_request *req;
@@ -532,7 +559,7 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 	if (ret != -EAGAIN)
 		return ret;
 
-	req = bootpool_request_new(memcg, order);
+	req = bootpool_request_new(memcg, order, spare);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	bootpool_request_leave(req);
@@ -544,8 +571,20 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 	bootpool_reply(reply, req->from_cpu, req->served_cpu, req->hops,
 		       req->ipis);
 	reply->page = req->page;
-	kfree(req);
+	bootpool_request_keep(req, spare);
 	return ret;
+}
+
+/**
+ * bootpool_forward_spare_free() - free a domain's spare request
+ * @spare: where the domain keeps it; emptied.
+ *
+ * Context: process context, when the domain is torn down and makes no
+ * more requests.
+ */
+void bootpool_forward_spare_free(struct bootpool_request **spare)
+{
+	kfree(xchg(spare, NULL));
 }
 
 /**
