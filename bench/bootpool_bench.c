@@ -20,7 +20,8 @@
  * floors are out of line with the other rounds' (outside the same band
  * around their median) is set aside and another round run, at most -R
  * more rounds (default 4), so that a disturbed floor cannot make a
- * ratio. The kernel-side floors come from bootpool_test.ko (debugfs
+ * ratio; when fewer than half the rounds are in line, all are used. The
+ * kernel-side floors come from bootpool_test.ko (debugfs
  * bootpool_test/floors), which is loaded if it is not already. The IPI
  * floor is also measured one round trip per read of
  * bootpool_test/ipi_once, one system call per round like a request: back
@@ -911,6 +912,7 @@ struct bench {
 	int loaded;		/* bootpool_test.ko was loaded by the run */
 	struct round rd[MAX_ROUNDS];
 	int nrd, used, aside;	/* rounds run, used, set aside */
+	int all_used;		/* too few in line: every round used */
 	/* Over the rounds in use: medians and their intervals. */
 	struct figure fig[F_COUNT];
 	double fig_lo[F_COUNT], fig_hi[F_COUNT];
@@ -941,7 +943,7 @@ static void usage(FILE *f)
 		"             median of that floor over the other rounds run, is set\n"
 		"             aside and another one run, up to REPEATS rounds beyond\n"
 		"             ROUNDS (default 4); then the figures come from fewer\n"
-		"             rounds\n"
+		"             rounds, or from all when fewer than half are in line\n"
 		"  -p PROCS   processes for the memory overhead (default 128)\n"
 		"  -v         print progress on stderr\n"
 		"Needs root, /dev/bootpool and bootpool_test.ko (loaded from\n"
@@ -1200,43 +1202,50 @@ static void run_round(struct bench *b)
 	memcpy(rd->fig, sh->fig, sizeof(rd->fig));
 	round_throughput(b, rd);
 	round_ratios(rd);
-	rd->used = in_line(b, b->nrd);
-	b->used += rd->used;
-	b->aside += !rd->used;
 	b->nrd++;
 	if (verbose)
-		fprintf(stderr, "bench: round %d %s\n", b->nrd,
-			rd->used ? "in line" : "out of line, set aside");
+		fprintf(stderr, "bench: round %d done\n", b->nrd);
 }
 
 /*
- * Rounds until b->rounds are in use or the repeats are spent. Then each
- * round in use is judged again against all the others run, so that a
- * first round out of line with those after it is set aside too.
+ * Judge every round run against all the others; return how many are in
+ * line. When fewer than half the rounds wanted are (the host's speed
+ * jumps between two levels, and neither holds), every round is used, and
+ * the intervals show the spread.
+ */
+static int judge_rounds(struct bench *b)
+{
+	int verdict[MAX_ROUNDS], i;
+
+	for (i = 0; i < b->nrd; i++)
+		verdict[i] = in_line(b, i);
+	b->used = 0;
+	for (i = 0; i < b->nrd; i++) {
+		b->rd[i].used = verdict[i];
+		b->used += verdict[i];
+	}
+	b->aside = b->nrd - b->used;
+	return b->used;
+}
+
+/*
+ * Rounds until b->rounds of them are in line with the others, or the
+ * repeats are spent.
  */
 static void run_rounds(struct bench *b)
 {
-	int limit = b->rounds + b->max_repeats, i, out;
+	int limit = b->rounds + b->max_repeats, i;
 
-	for (;;) {
-		int verdict[MAX_ROUNDS];
-
-		while (!b->status && b->used < b->rounds && b->nrd < limit)
-			run_round(b);
-		if (b->status)
-			return;
+	while (!b->status && b->nrd < limit) {
+		run_round(b);
+		if (b->nrd >= b->rounds && judge_rounds(b) >= b->rounds)
+			break;
+	}
+	if (judge_rounds(b) * 2 < b->rounds) {
+		b->all_used = 1;
 		for (i = 0; i < b->nrd; i++)
-			verdict[i] = !b->rd[i].used || in_line(b, i);
-		for (out = 0, i = 0; i < b->nrd; i++) {
-			if (verdict[i])
-				continue;
-			b->rd[i].used = 0;
-			b->used--;
-			b->aside++;
-			out++;
-		}
-		if (!out || b->nrd >= limit)
-			return;
+			b->rd[i].used = 1;
+		b->used = b->nrd;
 	}
 }
 
@@ -1331,8 +1340,11 @@ static void print_table(const struct bench *b)
 
 	printf("bootpool benchmark: %ld ops per figure and round, %d rounds used of %d run (%d set aside: a floor out of line), dionysos_cpu %ld, ",
 	       nops, b->used, b->nrd, b->aside, b->dcpu);
-	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n\n",
+	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n",
 	       b->other, clocksource, clock_ns);
+	if (b->all_used)
+		printf("fewer than half the rounds had their floors in line: every round is used\n");
+	printf("\n");
 	printf("  %-40s %10s %21s %10s %8s\n", "figure (ns per op), over the rounds",
 	       "median", "[95% interval]", "p99", "ops");
 	for (i = 0; i < F_COUNT; i++) {
@@ -1478,8 +1490,8 @@ static void print_kv(const struct bench *b)
 	int i, k;
 
 	printf("\n");
-	printf("ops=%ld\nrounds=%d\nrounds_run=%d\nrounds_out_of_line=%d\n",
-	       nops, b->used, b->nrd, b->aside);
+	printf("ops=%ld\nrounds=%d\nrounds_run=%d\nrounds_out_of_line=%d\nrounds_all_used=%d\n",
+	       nops, b->used, b->nrd, b->aside, b->all_used);
 	printf("clocksource=%s\nclock_gettime_ns=%.0f\n", clocksource, clock_ns);
 	for (i = 0; i < F_COUNT; i++) {
 		const char *key = fig_def[i].key;
