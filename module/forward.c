@@ -59,10 +59,11 @@
  * with GFP_KERNEL_ACCOUNT in the requester's context), and the memcg's
  * slab hooks on its kmalloc() and kfree() were the largest cost of the
  * path beyond the IPI and the system calls (Documentation/testing.rst,
- * *Where a remote request's time goes*). So a domain keeps the request of its last ALLOC, still charged,
- * as its spare, and its next request takes it instead of allocating; a
- * request abandoned by a dying requester is not kept, and the domain
- * frees its spare when it is torn down (bootpool_forward_spare_free()).
+ * *Where a remote request's time goes*). So a domain keeps the request
+ * of its last ALLOC, still charged, as its spare, and its next request
+ * takes it instead of allocating; a request abandoned by a dying
+ * requester is not kept, and the domain frees its spare when it is torn
+ * down (bootpool_forward_spare_free()).
  */
 #include <linux/delay.h>
 #include <linux/memcontrol.h>
