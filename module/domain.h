@@ -8,10 +8,12 @@
 #ifndef _BOOTPOOL_DOMAIN_H
 #define _BOOTPOOL_DOMAIN_H
 
+#include <linux/atomic.h>
 #include <linux/gfp.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
 
@@ -19,7 +21,6 @@
 #include "handle.h"
 #include "rbtable.h"
 
-struct bootpool_user;
 struct cred;
 
 /**
@@ -106,11 +107,46 @@ struct bootpool_domain {
 
 /* ---- user.c ---- */
 
+/* ``max_user_mb`` (user.c). */
+extern unsigned int bootpool_max_user_mb;
+
+/**
+ * struct bootpool_user - what the domains of one user hold from Dionysos
+ * @node: entry in bootpool_users.
+ * @uid: the user.
+ * @ref: live domains of the user.
+ * @pages: Dionysos pages they hold or are requesting, against
+ *	``max_user_mb``.
+ */
+struct bootpool_user {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	atomic_long_t pages;
+};
+
 kuid_t bootpool_share_uid(const struct cred *cred);
 struct bootpool_user *bootpool_user_get(kuid_t uid);
 void bootpool_user_put(struct bootpool_user *u);
-bool bootpool_user_charge(struct bootpool_user *u, unsigned long pages);
-void bootpool_user_uncharge(struct bootpool_user *u, unsigned long pages);
+
+/* Take @pages of the user's share of Dionysos; false past max_user_mb. */
+static inline bool bootpool_user_charge(struct bootpool_user *u,
+					unsigned long pages)
+{
+	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_user_mb)
+			    << (20 - PAGE_SHIFT);
+
+	if (atomic_long_add_return(pages, &u->pages) <= cap)
+		return true;
+	atomic_long_sub(pages, &u->pages);
+	return false;
+}
+
+static inline void bootpool_user_uncharge(struct bootpool_user *u,
+					  unsigned long pages)
+{
+	atomic_long_sub(pages, &u->pages);
+}
 
 /* ---- alloc.c ---- */
 

@@ -13,97 +13,13 @@
  */
 #include <linux/minmax.h>
 #include <linux/mm.h>
-#include <linux/nospec.h>
 #include <linux/slab.h>
 
 #include "bootpool.h"
 #include "handle.h"
 #include "rbtable.h"
 
-#define BOOTPOOL_RB_ORDER_BITS	4
-#define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
-#define BOOTPOOL_RB_PRESENT	BIT(BOOTPOOL_RB_ORDER_BITS + 1)
-#define BOOTPOOL_RB_FREED	BIT(BOOTPOOL_RB_ORDER_BITS + 2)
-#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
 #define BOOTPOOL_RB_MIN		16	/* entries in a new table */
-
-static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
-
-static unsigned long bootpool_rb_entry(const struct bootpool_remote_block *blk)
-{
-	return page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
-	       BOOTPOOL_RB_PRESENT | (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) |
-	       (blk->freed ? BOOTPOOL_RB_FREED : 0) | blk->order;
-}
-
-static void bootpool_rb_decode(unsigned long v,
-			       struct bootpool_remote_block *blk)
-{
-	blk->page = pfn_to_page(v >> BOOTPOOL_RB_PFN_SHIFT);
-	blk->mapped = v & BOOTPOOL_RB_MAPPED;
-	blk->freed = v & BOOTPOOL_RB_FREED;
-	blk->order = v & (BIT(BOOTPOOL_RB_ORDER_BITS) - 1);
-}
-
-/**
- * bootpool_rbtable_lookup() - find the block a handle names
- * @t: the table.
- * @handle: a handle from user space.
- * @blk: set to the block when there is one.
- *
- * Context: the owner's lock held.
- * Return: the table index of the block named by @handle, or -1 when the
- * table holds no such block (or one freed while mapped).
- */
-long bootpool_rbtable_lookup(const struct bootpool_rbtable *t, u64 handle,
-			     struct bootpool_remote_block *blk)
-{
-	u32 idx = bootpool_handle_remote_idx(handle);
-	unsigned long v;
-
-	if (!bootpool_handle_is_remote(handle) || idx >= t->size)
-		return -1;
-	idx = array_index_nospec(idx, t->size);
-	v = t->entry[idx];
-	if (!(v & BOOTPOOL_RB_PRESENT))
-		return -1;
-	bootpool_rb_decode(v, blk);
-	blk->gen = t->gen[idx];
-	if (blk->freed || blk->gen != bootpool_handle_remote_gen(handle))
-		return -1;
-	return idx;
-}
-
-/**
- * bootpool_rbtable_get() - the block at an index in use
- * @t: the table.
- * @idx: an index that holds a block (one the owner's mappings name).
- * @blk: set to the block; its @gen is not set.
- *
- * Context: the owner's lock held.
- */
-void bootpool_rbtable_get(const struct bootpool_rbtable *t, u32 idx,
-			  struct bootpool_remote_block *blk)
-{
-	bootpool_rb_decode(t->entry[idx], blk);
-}
-
-/**
- * bootpool_rbtable_handle() - the handle of the latest block at an index
- * @t: the table.
- * @idx: an index, from an mmap offset.
- *
- * Context: the owner's lock held.
- * Return: the handle, or 0 for an index past the table.
- */
-u64 bootpool_rbtable_handle(const struct bootpool_rbtable *t,
-			    unsigned long idx)
-{
-	if (idx >= t->size)
-		return 0;
-	idx = array_index_nospec(idx, t->size);
-	return bootpool_remote_handle(idx, t->gen[idx]);
-}
 
 static void bootpool_rbtable_free(struct bootpool_rbtable *t)
 {
@@ -170,67 +86,6 @@ int bootpool_rbtable_grow(struct bootpool_rbtable *t, spinlock_t *lock,
 out_free:
 	bootpool_rbtable_free(&new);
 	return ret;
-}
-
-/**
- * bootpool_rbtable_insert() - record a block
- * @t: the table.
- * @blk: the block; the generation of its handle is set.
- * @idx: set to its index.
- *
- * Context: the owner's lock held.
- * Return: 0, or -EAGAIN when the table is full: the caller grows it
- * (bootpool_rbtable_grow(), without the lock) and tries again.
- */
-int bootpool_rbtable_insert(struct bootpool_rbtable *t,
-			    struct bootpool_remote_block *blk, u32 *idx)
-{
-	if (!t->nr_free)
-		return -EAGAIN;
-	*idx = t->free[--t->nr_free];
-	t->entry[*idx] = bootpool_rb_entry(blk);
-	blk->gen = ++t->gen[*idx];
-	return 0;
-}
-
-/**
- * bootpool_rbtable_mark_mapped() - note that a block was mapped
- * @t: the table.
- * @idx: the block's index.
- *
- * Context: the owner's lock held.
- */
-void bootpool_rbtable_mark_mapped(struct bootpool_rbtable *t, u32 idx)
-{
-	t->entry[idx] |= BOOTPOOL_RB_MAPPED;
-}
-
-/**
- * bootpool_rbtable_mark_freed() - note that a mapped block was freed
- * @t: the table.
- * @idx: the block's index; it is kept until its last mapping goes, and
- *	no handle finds it any more.
- *
- * Context: the owner's lock held.
- */
-void bootpool_rbtable_mark_freed(struct bootpool_rbtable *t, u32 idx)
-{
-	t->entry[idx] |= BOOTPOOL_RB_FREED;
-}
-
-/**
- * bootpool_rbtable_erase() - empty an entry
- * @t: the table.
- * @idx: the entry; it is retired, not reused, when its generations are
- *	used up.
- *
- * Context: the owner's lock held.
- */
-void bootpool_rbtable_erase(struct bootpool_rbtable *t, u32 idx)
-{
-	t->entry[idx] = 0;
-	if (likely(t->gen[idx] < BOOTPOOL_REMOTE_GEN_MAX))
-		t->free[t->nr_free++] = idx;
 }
 
 /**

@@ -17,25 +17,10 @@
 #include "bootpool.h"
 #include "domain.h"
 
-static unsigned int bootpool_max_user_mb = 32;
+unsigned int bootpool_max_user_mb = 32;
 
 BOOTPOOL_PARAM_UINT(max_user_mb, 0, BOOTPOOL_MAX_MB,
 		    "MiB the domains of one user may hold from Dionysos together, 0-1048576 (default 32)");
-
-/**
- * struct bootpool_user - what the domains of one user hold from Dionysos
- * @node: entry in bootpool_users.
- * @uid: the user.
- * @ref: live domains of the user.
- * @pages: Dionysos pages they hold or are requesting, against
- *	``max_user_mb``.
- */
-struct bootpool_user {
-	struct hlist_node node;
-	kuid_t uid;
-	refcount_t ref;
-	atomic_long_t pages;
-};
 
 /* Users with a live domain, under bootpool_users_lock. */
 static DEFINE_HASHTABLE(bootpool_users, 6);
@@ -120,23 +105,6 @@ kuid_t bootpool_share_uid(const struct cred *cred)
 		ns = ns->parent;
 	}
 	return uid;
-}
-
-/* Take @pages of the user's share of Dionysos; false past max_user_mb. */
-bool bootpool_user_charge(struct bootpool_user *u, unsigned long pages)
-{
-	unsigned long cap = (unsigned long)READ_ONCE(bootpool_max_user_mb)
-			    << (20 - PAGE_SHIFT);
-
-	if (atomic_long_add_return(pages, &u->pages) <= cap)
-		return true;
-	atomic_long_sub(pages, &u->pages);
-	return false;
-}
-
-void bootpool_user_uncharge(struct bootpool_user *u, unsigned long pages)
-{
-	atomic_long_sub(pages, &u->pages);
 }
 
 /**
