@@ -728,7 +728,7 @@ static int load_test_module(int *loaded)
 	int ret;
 
 	*loaded = 0;
-	if (!access(TEST_DEBUGFS "floors", W_OK))
+	if (!access(TEST_DEBUGFS "floors_run", W_OK))
 		return 0;
 	snprintf(path, sizeof(path), "%s/bootpool_test.ko",
 		 dir ? dir : "/bootpool");
@@ -772,7 +772,7 @@ static int fig_floors(long cpu)
 		return 1;
 	ret = bp_write_long(TEST_PARAMS "cpu", dcpu);
 	if (!ret)
-		ret = bp_write_long(TEST_DEBUGFS "floors", nops);
+		ret = bp_write_long(TEST_DEBUGFS "floors_run", nops);
 	if (ret) {
 		fail("measuring the floors: %s", strerror(-ret));
 		return 1;

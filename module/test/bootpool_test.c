@@ -7,10 +7,11 @@
  *
  * - ``warn``: writing 1 triggers a WARN, so that the test VM's detection
  *   of kernel warnings can itself be tested.
- * - ``floors``: writing a number of rounds N (1 to 1000000) measures, from
- *   the writer's CPU towards CPU ``cpu`` (a module parameter, writable at
- *   run time; set it to bootpool's ``dionysos_cpu``), what the kernel
- *   itself needs for the paths bootpool takes:
+ * - ``floors_run``: writing a number of rounds N (1 to 1000000)
+ *   measures, from the writer's CPU towards CPU ``cpu`` (a module
+ *   parameter, writable at run time; set it to bootpool's
+ *   ``dionysos_cpu``), what the kernel itself needs for the paths
+ *   bootpool takes:
  *
  *   - ``ipi``: the round trip of smp_call_function_single(wait=1) to an
  *     empty function on ``cpu``;
@@ -19,18 +20,18 @@
  *   - ``page``: alloc_page() and __free_page() on the writer's CPU.
  *
  *   Each is timed per round with ktime_get_ns() after N/10 warm-up rounds.
- *   Reading ``floors`` gives ``<name>_median_ns``, ``<name>_p99_ns`` and
- *   ``<name>_rounds`` lines, plus ``from_cpu`` and ``to_cpu``. The write
- *   fails with EINVAL when the writer runs on ``cpu`` itself (pin it
- *   elsewhere first) or ``cpu`` is not online.
- *
+ *   The write fails with EINVAL when the writer runs on ``cpu`` itself
+ *   (pin it elsewhere first) or ``cpu`` is not online.
+ * - ``floors``: the last measurement, as ``<name>_median_ns``,
+ *   ``<name>_p99_ns`` and ``<name>_rounds`` lines, plus ``from_cpu`` and
+ *   ``to_cpu``.
  * - ``ipi_once``: each read makes one round of the ``ipi`` floor and
  *   returns its time in ns, one line. Rounds made back to back, as
- *   ``floors`` makes them, often reach ``cpu`` before it has gone idle
+ *   ``floors_run`` makes them, often reach ``cpu`` before it has gone idle
  *   again; a request of bootpool's, which comes one per system call, finds
  *   it idle. Reading ``ipi_once`` once per round from user space measures
  *   the round trip under the same conditions. The read fails like a write
- *   to ``floors``.
+ *   to ``floors_run``.
  *
  * These are the floors the benchmark (bench/) divides bootpool's own
  * figures by: under emulation only ratios measured in one boot mean
@@ -367,45 +368,43 @@ static int bootpool_test_floors_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int bootpool_test_floors_open(struct inode *inode, struct file *file)
+DEFINE_SHOW_ATTRIBUTE(bootpool_test_floors);
+
+static int bootpool_test_floors_run_set(void *data, u64 rounds)
 {
-	return single_open(file, bootpool_test_floors_show, NULL);
+	return bootpool_test_floors_run(rounds);
 }
+DEFINE_DEBUGFS_ATTRIBUTE(bootpool_test_floors_run_fops, NULL,
+			 bootpool_test_floors_run_set, "%llu\n");
 
-static ssize_t bootpool_test_floors_write(struct file *file,
-					  const char __user *buf, size_t len,
-					  loff_t *ppos)
-{
-	u64 rounds;
-	int ret;
-
-	ret = kstrtou64_from_user(buf, len, 0, &rounds);
-	if (ret)
-		return ret;
-	ret = bootpool_test_floors_run(rounds);
-	return ret ? ret : len;
-}
-
-static const struct file_operations bootpool_test_floors_fops = {
-	.owner		= THIS_MODULE,
-	.open		= bootpool_test_floors_open,
-	.read		= seq_read,
-	.write		= bootpool_test_floors_write,
-	.llseek		= seq_lseek,
-	.release	= single_release,
+/* The files of bootpool_test/ in debugfs. */
+static const struct {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+} bootpool_test_files[] = {
+	{ "warn", 0200, &bootpool_test_warn_fops },
+	{ "floors", 0400, &bootpool_test_floors_fops },
+	{ "floors_run", 0200, &bootpool_test_floors_run_fops },
+	{ "ipi_once", 0400, &bootpool_test_ipi_once_fops },
+	{ "memalloc_spin", 0200, &bootpool_test_memalloc_spin_fops },
 };
 
 static int __init bootpool_test_init(void)
 {
+	int i;
+
 	bootpool_test_dir = debugfs_create_dir("bootpool_test", NULL);
-	debugfs_create_file_unsafe("warn", 0200, bootpool_test_dir, NULL,
-				   &bootpool_test_warn_fops);
-	debugfs_create_file("floors", 0600, bootpool_test_dir, NULL,
-			    &bootpool_test_floors_fops);
-	debugfs_create_file("ipi_once", 0400, bootpool_test_dir, NULL,
-			    &bootpool_test_ipi_once_fops);
-	debugfs_create_file_unsafe("memalloc_spin", 0200, bootpool_test_dir,
-				   NULL, &bootpool_test_memalloc_spin_fops);
+	/*
+	 * Each file's operations have this module as owner, so an open file
+	 * pins it, and the files go only when it is unloaded: none needs
+	 * the full proxy of debugfs_create_file().
+	 */
+	for (i = 0; i < ARRAY_SIZE(bootpool_test_files); i++)
+		debugfs_create_file_unsafe(bootpool_test_files[i].name,
+					   bootpool_test_files[i].mode,
+					   bootpool_test_dir, NULL,
+					   bootpool_test_files[i].fops);
 	return 0;
 }
 
