@@ -114,7 +114,7 @@ CHECK_STAGES ?=
 export CHECK_STAGES
 
 # Options of `make vm`, read by scripts/vm from the environment.
-export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM VM_LOG QUIET TCG_THREAD
+export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM NUMA VM_LOG QUIET TCG_THREAD
 
 .PHONY: all modules setup need-setup selftests emit_tests guest-modules vm check check-debug check-next clean help \
 	lint install dkms-check \
@@ -178,7 +178,7 @@ demo-sweep: ## Plot what late saves against the pool's size and the heap before 
 	scripts/demo --sweep --arch $(DEMO_ARCH) --build build/$(DEMO_ARCH) \
 		$(if $(POOLS),--pools $(POOLS)) $(if $(HEAP),--heap $(HEAP)) $(if $(TRACE),--trace $(TRACE))
 
-vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [KSERIES=6.12]
+vm: $(VM_PREREQS) ## Boot ARCH in QEMU with the module loaded [RUN='cmd'] [PAYLOAD=dir] [KSERIES=6.12] [NUMA=2]
 ifneq ($(KSERIES),)
 	rm -rf $(BUILD_DIR)/kselftest $(BUILD_DIR)/userspace-demo
 	cp -a $(GUEST_BUILD)/kselftest $(GUEST_BUILD)/userspace-demo $(BUILD_DIR)/
