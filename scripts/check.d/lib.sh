@@ -108,9 +108,11 @@ why_failed() {
 
 # guest_suite NAME ARCH BUILD [KERNEL]: run the installed kselftests of
 # BUILD in the ARCH guest (booting KERNEL, default Debian's from the
-# cache) and count them under NAME.
+# cache) and count them under NAME.  The console log is SUITE_LOG
+# (default BUILD/check-kselftest.log); scripts/vm reads the rest of the
+# guest's settings (NUMA, MODPARAMS, ...) from the environment.
 guest_suite() {
-	local log=$3/check-kselftest.log rc=0
+	local log=${SUITE_LOG:-$3/check-kselftest.log} rc=0
 
 	KERNEL=${4:-} scripts/vm --quiet --arch "$2" --build "$3" --log "$log" \
 		--run 'cd /kselftest && ./run_kselftest.sh' || rc=$?
