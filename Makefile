@@ -119,7 +119,7 @@ export RUN PAYLOAD ACCEL TIMEOUT MODPARAMS SMP MEM NUMA VM_LOG QUIET TCG_THREAD
 .PHONY: all modules setup need-setup selftests emit_tests guest-modules vm check check-debug check-next clean help \
 	lint install dkms-check \
 	bench bench-build \
-	userspace-demo demo demo-sweep
+	userspace-demo demo demo-sweep demo-numa
 
 all: modules ## Build bootpool.ko (and bootpool_test.ko) for ARCH (default)
 
@@ -172,6 +172,12 @@ demo: ## Replay every trace under each rule in the guest, print and plot what la
 		$(if $(ROUNDS),--rounds $(ROUNDS)) \
 		$(if $(TRACE),--trace $(TRACE)) $(if $(RULES),--rules $(RULES)) \
 		$(if $(PLACEMENTS),--placements $(PLACEMENTS)) $(if $(MODES),--modes $(MODES))
+
+demo-numa: ## One Dionysos against one per node: bursts of 2N domains in a two-node guest under each rule, printed and plotted (ARCH, default arm64) [N= ROUNDS= TRACE= RULES=]
+	+$(MAKE) --no-print-directory ARCH=$(DEMO_ARCH) guest-modules userspace-demo
+	scripts/demo --numa --arch $(DEMO_ARCH) --build build/$(DEMO_ARCH) $(if $(N),--n $(N)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS)) \
+		$(if $(TRACE),--trace $(TRACE)) $(if $(RULES),--rules $(RULES))
 
 demo-sweep: ## Plot what late saves against the pool's size and the heap before the first larger request (ARCH, default arm64) [POOLS=16,...,1024 HEAP=0:512:32 TRACE=]
 	+$(MAKE) --no-print-directory ARCH=$(DEMO_ARCH) guest-modules userspace-demo

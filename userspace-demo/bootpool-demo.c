@@ -55,9 +55,14 @@ static const __u32 rule_policy[NR_RULES] = {
 	BOOTPOOL_POLICY_HYBRID,
 };
 
-/* A placement: on dionysos_cpu (hops 0), or off it with forward_hops. */
+/*
+ * A placement: on dionysos_cpu (hops 0), or off it with forward_hops, or
+ * (node) off every Dionysos's CPU with forward_hops=1 and one Dionysos
+ * per node (the module loaded with dionysos_cpus=node).
+ */
 struct placement {
 	int hops;		/* 0: on dionysos_cpu */
+	bool node;		/* one Dionysos per node */
 	char name[16];
 };
 
@@ -98,6 +103,24 @@ struct global {
 	long remote_allocs, pool_allocs, ipis, hops;
 };
 
+/*
+ * One Dionysos instance's line of debugfs "dionysos" (its counters since
+ * the module was loaded); around a round, the change of each.
+ */
+#define MAX_INSTANCES	16
+enum {
+	I_REQUESTS, I_IPIS, I_CROSS, I_STEALS, I_STOLEN, I_QMAX, I_COUNT
+};
+
+static const char * const inst_keys[I_COUNT] = {
+	"requests", "ipis", "cross_node", "steals", "stolen_pages", "queue_max"
+};
+
+struct instance {
+	long cpu, node;
+	long v[I_COUNT];
+};
+
 /* Per-domain figures: means over the domains and rounds. */
 struct figures {
 	double pool_req, dreq, ipis, hops;
@@ -119,6 +142,8 @@ struct result {
 	int reason;		/* of the first domain; -1 when they differ */
 	double pages_left;	/* free pool pages at the switch, switched only */
 	struct global dbg;	/* debugfs deltas, totals over all rounds */
+	int ninst;		/* Dionysos instances; 0: no "dionysos" file */
+	struct instance inst[MAX_INSTANCES];	/* totals; I_QMAX: the max */
 	int failed;
 	bool skipped;		/* upstream on a trace without !switch */
 };
@@ -163,9 +188,12 @@ static void usage(FILE *f)
 "  -p RULES        comma list of late, early (switch at attach), upstream\n"
 "                  (late, and switch at the trace's !switch line), hybrid\n"
 "                  (default late,early,upstream,hybrid)\n"
-"  -P PLACEMENTS   comma list of on, offH: on = pinned to dionysos_cpu;\n"
-"                  offH = pinned to the other CPUs, forward_hops=H\n"
-"                  (default off1)\n"
+"  -P PLACEMENTS   comma list of on, offH, node: on = pinned to dionysos_cpu;\n"
+"                  offH = pinned to the other CPUs, forward_hops=H;\n"
+"                  node = pinned round robin to the CPUs that run no\n"
+"                  Dionysos, forward_hops=1, with one Dionysos per node\n"
+"                  (the module loaded with dionysos_cpus=node; the other\n"
+"                  placements want one Dionysos) (default off1)\n"
 "  -m MODES        comma list of seq (one by one), burst (all released at\n"
 "                  once) (default seq)\n"
 "  --label NAME    first column of every CSV row (default demo)\n"
@@ -216,6 +244,59 @@ static void read_global(struct global *g)
 	g->pool_allocs = v[1];
 	g->ipis = v[2];
 	g->hops = v[3];
+}
+
+/*
+ * The instances debugfs "dionysos" lists, one a line of key=value words
+ * starting with "instance="; returns how many, 0 when it lists none (a
+ * module with one Dionysos and no instances).
+ */
+static int read_instances(struct instance *in)
+{
+	FILE *f = fopen(BOOTPOOL_DEBUGFS "dionysos", "r");
+	char line[512], *tok, *save;
+	int n = 0, k;
+
+	if (!f)
+		return 0;
+	while (n < MAX_INSTANCES && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "instance=", 9))
+			continue;
+		memset(&in[n], 0, sizeof(in[n]));
+		in[n].cpu = -1;
+		in[n].node = -1;
+		for (tok = strtok_r(line, "\n ", &save); tok;
+		     tok = strtok_r(NULL, "\n ", &save)) {
+			char *eq = strchr(tok, '=');
+
+			if (!eq)
+				continue;
+			*eq++ = 0;
+			if (!strcmp(tok, "cpu"))
+				in[n].cpu = atol(eq);
+			else if (!strcmp(tok, "node"))
+				in[n].node = atol(eq);
+			for (k = 0; k < I_COUNT; k++)
+				if (!strcmp(tok, inst_keys[k]))
+					in[n].v[k] = atol(eq);
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Whether @cpu runs a Dionysos instance (dionysos_cpu without the file). */
+static bool dionysos_on(int cpu, const struct instance *in, int ninst)
+{
+	int i;
+
+	if (!ninst)
+		return cpu == dionysos_cpu;
+	for (i = 0; i < ninst; i++)
+		if (in[i].cpu == cpu)
+			return true;
+	return false;
 }
 
 /* ---- traces ---- */
@@ -645,19 +726,21 @@ static void run_round(struct result *res)
 	struct report *rep = calloc(res->n, sizeof(*rep));
 	double *lat = calloc(res->n, sizeof(*lat));
 	int *cpus = calloc(res->n, sizeof(*cpus));
+	struct instance in0[MAX_INSTANCES], in1[MAX_INSTANCES];
 	struct global g0, g1;
-	int i, off = 0, n = res->n;
+	int i, k, off = 0, n = res->n, ni0, ni1;
 	long qd;
 
 	if (!rep || !lat || !cpus)
 		die("out of memory");
+	ni0 = read_instances(in0);
 	for (i = 0; i < n; i++) {
 		if (!res->pl.hops) {
 			cpus[i] = dionysos_cpu;
 			continue;
 		}
-		/* Round robin over the CPUs other than dionysos_cpu. */
-		if (off % nr_cpus == dionysos_cpu)
+		/* Round robin over the CPUs that run no Dionysos. */
+		while (dionysos_on(off % nr_cpus, in0, ni0))
 			off++;
 		cpus[i] = off % nr_cpus;
 		off++;
@@ -676,6 +759,21 @@ static void run_round(struct result *res)
 	qd = bp_read_long(BOOTPOOL_DEBUGFS "max_queue_depth");
 	if (qd > res->max_qdepth)
 		res->max_qdepth = qd;
+	ni1 = read_instances(in1);
+	if (ni1 != ni0)
+		die("debugfs dionysos listed %d instances before a round, %d after",
+		    ni0, ni1);
+	res->ninst = ni1;
+	for (i = 0; i < ni1; i++) {
+		res->inst[i].cpu = in1[i].cpu;
+		res->inst[i].node = in1[i].node;
+		for (k = 0; k < I_COUNT; k++)
+			if (k != I_QMAX)
+				res->inst[i].v[k] += in1[i].v[k] - in0[i].v[k];
+		/* queue_max is reset with max_queue_depth, before the round. */
+		if (in1[i].v[I_QMAX] > res->inst[i].v[I_QMAX])
+			res->inst[i].v[I_QMAX] = in1[i].v[I_QMAX];
+	}
 	read_global(&g1);
 	res->dbg.remote_allocs += g1.remote_allocs - g0.remote_allocs;
 	res->dbg.pool_allocs += g1.pool_allocs - g0.pool_allocs;
@@ -779,10 +877,72 @@ static void print_table(const struct result *res, int nr)
 	       " the rounds' medians and its 95%% interval; max_qd = deepest Dionysos queue)\n");
 }
 
+/*
+ * Per configuration and Dionysos instance, when debugfs lists them:
+ * what each served over all rounds, and its deepest queue.
+ */
+static void print_instances(const struct result *res, int nr)
+{
+	int i, j;
+
+	for (i = 0; i < nr && !res[i].ninst; i++)
+		;
+	if (i == nr)
+		return;
+	printf("\n%-34s %-8s %-5s %-10s | %4s %4s | %8s %8s %8s %6s %8s %6s\n",
+	       "trace", "rule", "place", "mode", "cpu", "node", "requests",
+	       "ipis", "x_node", "steals", "stolen", "q_max");
+	for (i = 0; i < nr; i++) {
+		const struct result *r = &res[i];
+
+		for (j = 0; j < r->ninst && !r->skipped; j++)
+			printf("%-34s %-8s %-5s %-10s | %4ld %4ld | %8ld %8ld %8ld %6ld %8ld %6ld\n",
+			       r->t->name, rule_names[r->rule], r->pl.name,
+			       mode_names[r->mode], r->inst[j].cpu,
+			       r->inst[j].node, r->inst[j].v[I_REQUESTS],
+			       r->inst[j].v[I_IPIS], r->inst[j].v[I_CROSS],
+			       r->inst[j].v[I_STEALS], r->inst[j].v[I_STOLEN],
+			       r->inst[j].v[I_QMAX]);
+	}
+	printf("(per Dionysos instance, from debugfs dionysos: totals over all rounds of the\n"
+	       " requests it served, the IPIs that brought them, those from another node\n"
+	       " (x_node), its steals from a peer and the pages they took; q_max = its deepest queue)\n");
+}
+
 static const char csv_header[] =
-	"label,trace,origin,rule,placement,forward_hops,mode,domains,rounds,startup_kib,startup_bf_kib,end_kib,end_bf_kib,startup_pool_requests,startup_dionysos_requests,startup_ipis,pool_requests,dionysos_requests,ipis,hops,absorbed_requests,retried_requests,lat_median_us,lat_lo_us,lat_hi_us,lat_coverage,lat_round_medians_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed";
+	"label,trace,origin,rule,placement,forward_hops,mode,domains,rounds,startup_kib,startup_bf_kib,end_kib,end_bf_kib,startup_pool_requests,startup_dionysos_requests,startup_ipis,pool_requests,dionysos_requests,ipis,hops,absorbed_requests,retried_requests,lat_median_us,lat_lo_us,lat_hi_us,lat_coverage,lat_round_medians_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed,instances,instance_cpus,instance_nodes,instance_requests,instance_ipis,instance_cross_node,instance_steals,instance_stolen_pages,instance_queue_max,cross_node,steals,stolen_pages";
 
 static const char *label = "demo";
+
+/*
+ * The per-instance columns of a CSV row (";" between instances, totals
+ * over all rounds, queue_max the deepest), then the totals of cross-node
+ * requests, steals and stolen pages; empty without debugfs "dionysos".
+ */
+static void write_instances(FILE *f, const struct result *r)
+{
+	long tot[I_COUNT] = { 0 };
+	int i, k;
+
+	fputc(',', f);
+	for (i = 0; i < r->ninst; i++)
+		fprintf(f, "%s%ld", i ? ";" : "", r->inst[i].cpu);
+	fputc(',', f);
+	for (i = 0; i < r->ninst; i++)
+		fprintf(f, "%s%ld", i ? ";" : "", r->inst[i].node);
+	for (k = 0; k < I_COUNT; k++) {
+		fputc(',', f);
+		for (i = 0; i < r->ninst; i++) {
+			fprintf(f, "%s%ld", i ? ";" : "", r->inst[i].v[k]);
+			tot[k] += r->inst[i].v[k];
+		}
+	}
+	if (r->ninst)
+		fprintf(f, ",%ld,%ld,%ld\n", tot[I_CROSS], tot[I_STEALS],
+			tot[I_STOLEN]);
+	else
+		fprintf(f, ",,,\n");
+}
 
 static void write_csv(FILE *f, const char *prefix, const struct result *res,
 		      int nr)
@@ -807,12 +967,13 @@ static void write_csv(FILE *f, const char *prefix, const struct result *res,
 			r->lat_cover);
 		for (j = 0; j < r->rounds; j++)
 			fprintf(f, "%s%.1f", j ? ";" : "", r->round_med_us[j]);
-		fprintf(f, ",%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d\n",
+		fprintf(f, ",%ld,%d,%s,%.1f,%ld,%ld,%ld,%ld,%d,%d",
 			r->max_qdepth, r->switched,
 			r->switched ? reason_name(r->reason) : "none",
 			r->pages_left, r->dbg.remote_allocs,
 			r->dbg.pool_allocs, r->dbg.ipis, r->dbg.hops,
-			r->failed);
+			r->failed, r->ninst);
+		write_instances(f, r);
 	}
 }
 
@@ -824,7 +985,8 @@ static const struct result *find(const struct result *res, int nr,
 	for (i = 0; i < nr; i++)
 		if (res[i].t == like->t && res[i].rule == rule &&
 		    res[i].mode == like->mode &&
-		    res[i].pl.hops == like->pl.hops && !res[i].skipped)
+		    res[i].pl.hops == like->pl.hops &&
+		    res[i].pl.node == like->pl.node && !res[i].skipped)
 			return &res[i];
 	return NULL;
 }
@@ -1149,14 +1311,18 @@ static int parse_placements(char *s, struct placement *pl)
 	int n = split(s, items), i;
 
 	for (i = 0; i < n; i++) {
+		pl[i].node = false;
 		if (!strcmp(items[i], "on")) {
 			pl[i].hops = 0;
+		} else if (!strcmp(items[i], "node")) {
+			pl[i].hops = 1;
+			pl[i].node = true;
 		} else if (!strncmp(items[i], "off", 3)) {
 			pl[i].hops = strtol(items[i] + 3, &end, 10);
 			if (*end || pl[i].hops < 1)
 				die("placement '%s': want offH with H >= 1", items[i]);
 		} else {
-			die("unknown placement '%s' (on, off1, off3, ...)", items[i]);
+			die("unknown placement '%s' (on, off1, off3, ..., node)", items[i]);
 		}
 		snprintf(pl[i].name, sizeof(pl[i].name), "%s", items[i]);
 	}
@@ -1213,11 +1379,12 @@ int main(int argc, char **argv)
 	int nrule, npl, nmode, ntraces, i, j, k, m, r, nr = 0, c;
 	int rules[MAX_LIST], mode[MAX_LIST], xs[1100], nx = 0;
 	int n = 8, rounds = 6, ftrace = 0, npaths = 0, status = 0;
-	int from = -1, to = 0, step = 0;
+	int from = -1, to = 0, step = 0, ninst;
 	bool rules_set = false;
 	struct placement pl[MAX_LIST];
 	struct trace traces[MAX_LIST];
 	static struct result res[MAX_CONFIGS];
+	struct instance inst[MAX_INSTANCES];
 	const char *csv = NULL, *prefix;
 	long pid = -1;
 	char junk;
@@ -1321,6 +1488,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < npl; i++)
 		if (pl[i].hops && nr_cpus < 2)
 			die("placement %s needs a second CPU", pl[i].name);
+	ninst = read_instances(inst);
+	for (i = 0; i < npl; i++)
+		if (pl[i].node && ninst < 2)
+			die("placement node needs one Dionysos per node: load bootpool with dionysos_cpus=node (debugfs dionysos lists %d instance(s))",
+			    ninst);
+	for (i = 0; i < npl; i++)
+		if (!pl[i].node && ninst > 1)
+			die("placement %s wants one Dionysos, but debugfs dionysos lists %d",
+			    pl[i].name, ninst);
 	save_params();
 
 	if (*pool_s || from >= 0) {
@@ -1369,6 +1545,7 @@ int main(int argc, char **argv)
 		finish(&res[i]);
 
 	print_table(res, nr);
+	print_instances(res, nr);
 	if (csv) {
 		f = open_csv(csv, "csv:", &prefix);
 		write_csv(f, prefix, res, nr);
