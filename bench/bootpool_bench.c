@@ -35,6 +35,14 @@
  * host. The memory figure is the Slab delta of /proc/meminfo per process,
  * over many processes holding 256 blocks each.
  *
+ * On a guest with more than one NUMA node (scripts/vm NUMA=2), the other
+ * CPU is on dionysos_cpu's node (the node-local route), and a CPU of
+ * another node measures the cross-node route as well: its IPI once, its
+ * remote pair and ratio_remote_vs_floor_xnode, and the throughput of two
+ * processes on two nodes (scale_2proc_xnode and _xnode_floor). On one
+ * node, or with several Dionysos instances (dionysos_cpus: a request
+ * then stays on its node), none of these is measured or printed.
+ *
  * Output: a table, each round's ratios, every round as a CSV line
  * ("csv: "), then key=value lines per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
@@ -70,8 +78,11 @@ struct figure {
 enum fig_id {
 	F_DISPATCH, F_POOL, F_POOL_ALLOC, F_POOL_FREE, F_LOCAL, F_REMOTE1,
 	F_REMOTE1_ALLOC, F_REMOTE1_FREE, F_REMOTE3, F_FILL_SINGLE,
-	F_FILL_BATCH, F_KIPI, F_KWAKE, F_KPAGE, F_IPI_ONCE, F_COUNT
+	F_FILL_BATCH, F_KIPI, F_KWAKE, F_KPAGE, F_IPI_ONCE,
+	/* From a CPU on another node than dionysos_cpu's, if there is one. */
+	F_IPI_ONCE_X, F_REMOTE1_X, F_COUNT
 };
+#define F_FIRST_X	F_IPI_ONCE_X
 
 /* Each figure's key in the key=value lines and the CSV, and its row. */
 static const struct {
@@ -93,6 +104,8 @@ static const struct {
 	[F_KWAKE] = { "floor_wake", "kernel: wake bound kthread + answer" },
 	[F_KPAGE] = { "floor_page", "kernel: alloc_page + __free_page" },
 	[F_IPI_ONCE] = { "floor_ipi_once", "kernel: IPI round trip, one per syscall" },
+	[F_IPI_ONCE_X] = { "floor_ipi_once_xnode", "kernel: IPI once, from another node" },
+	[F_REMOTE1_X] = { "remote_hops1_xnode", "Dionysos remote, hops=1, another node" },
 };
 
 /* Results written by child processes, in memory shared with the parent. */
@@ -108,6 +121,8 @@ static long nops = 2000;
 static double clock_ns;
 static char clocksource[32] = "unknown";
 static int verbose;
+/* In a child: measure from the other node (the *_X figures). */
+static int cross_node;
 
 static void fail(const char *fmt, ...)
 {
@@ -362,6 +377,8 @@ static int fig_local(long cpu)
 
 static int fig_remote1(long cpu)
 {
+	if (cross_node)
+		return fig_dionysos(cpu, 1, &sh->fig[F_REMOTE1_X], NULL, NULL);
 	return fig_dionysos(cpu, 1, &sh->fig[F_REMOTE1],
 			    &sh->fig[F_REMOTE1_ALLOC], &sh->fig[F_REMOTE1_FREE]);
 }
@@ -810,7 +827,7 @@ static int fig_ipi_once(long cpu)
 		if (i >= 0)
 			s[i] = strtod(buf, NULL);
 	}
-	sh->fig[F_IPI_ONCE] = summarize(s, n, 0);
+	sh->fig[cross_node ? F_IPI_ONCE_X : F_IPI_ONCE] = summarize(s, n, 0);
 	close(fd);
 	free(s);
 	return 0;
@@ -835,8 +852,10 @@ static const char * const tput_name[TPUT_KINDS] = {
 enum {
 	R_POOL, R_REMOTE, R_LOCAL, R_BATCH, R_SCALE2, R_SCALE4,
 	R_REMOTE_B2B, R_SCALE2_FLOOR, R_SCALE4_FLOOR, R_SCALE2_USER,
-	R_SCALE4_USER, R_OVERHEAD, R_COUNT
+	R_SCALE4_USER, R_REMOTE_X, R_SCALE2_X, R_SCALE2_X_FLOOR, R_OVERHEAD,
+	R_COUNT
 };
+#define R_FIRST_X	R_REMOTE_X
 
 /* A ratio: its definition, then its median over the rounds in use. */
 struct ratio {
@@ -872,6 +891,12 @@ static const struct ratio ratio_def[R_COUNT] = {
 		"scale_2proc of a loop with no system call" },
 	[R_SCALE4_USER] = { "scale_4proc_user", 0, 0,
 		"scale_4proc of that loop" },
+	[R_REMOTE_X] = { "ratio_remote_vs_floor_xnode", 1.5, 1,
+		"the same from another node / (2 x dispatch + its IPI once)" },
+	[R_SCALE2_X] = { "scale_2proc_xnode", 0, 0,
+		"scale_2proc, the 2 procs on 2 nodes" },
+	[R_SCALE2_X_FLOOR] = { "scale_2proc_xnode_floor", 0, 0,
+		"scale_2proc_floor, the 2 procs on 2 nodes" },
 	[R_OVERHEAD] = { "overhead_bytes_per_process", 8192, 1,
 		"slab bytes per process, 256 live blocks" },
 };
@@ -881,17 +906,19 @@ static const struct ratio ratio_def[R_COUNT] = {
  * by (the pool pair is the local ratio's).
  */
 enum {
-	L_DISPATCH, L_REMOTE, L_POOL, L_FILL, L_TPUT, L_COUNT
+	L_DISPATCH, L_REMOTE, L_POOL, L_FILL, L_TPUT, L_REMOTE_X, L_COUNT
 };
 
 static const char * const line_name[L_COUNT] = {
-	"dispatch", "remote_floor", "pool", "fill_single", "throughput_1proc"
+	"dispatch", "remote_floor", "pool", "fill_single", "throughput_1proc",
+	"remote_floor_xnode"
 };
 
 /* One round: its figures, its throughputs and its ratios. */
 struct round {
 	struct figure fig[F_COUNT];
 	double tput[TPUT_KINDS][MAX_PROCS + 1];
+	double tput_x[TPUT_KINDS];	/* 2 procs on 2 nodes */
 	double ratio[R_COUNT];
 	int have[R_COUNT];
 	int used;		/* else set aside: a floor out of line */
@@ -909,6 +936,7 @@ struct bench {
 	int cpus[MAX_PROCS];	/* others than Dionysos's first */
 	int ncpus;
 	int other;		/* the CPU requests are made from */
+	int xother;		/* one on another node than dcpu's, or -1 */
 	int loaded;		/* bootpool_test.ko was loaded by the run */
 	struct round rd[MAX_ROUNDS];
 	int nrd, used, aside;	/* rounds run, used, set aside */
@@ -917,6 +945,7 @@ struct bench {
 	struct figure fig[F_COUNT];
 	double fig_lo[F_COUNT], fig_hi[F_COUNT];
 	double tput[TPUT_KINDS][MAX_PROCS + 1];
+	double tput_x[TPUT_KINDS];	/* 2 procs on 2 nodes */
 	struct ratio r[R_COUNT];
 	double slab_pp;
 	int have_overhead;
@@ -1010,6 +1039,39 @@ static int parse_args(struct bench *b, int argc, char **argv)
 }
 
 /*
+ * Whether the module runs several Dionysos instances (dionysos_cpus set):
+ * then a request from another node goes to that node's instance, and
+ * there is no cross-node route to measure.
+ */
+static int has_instances(void)
+{
+	FILE *f = fopen(BOOTPOOL_PARAMS "dionysos_cpus", "r");
+	char v[64] = "";
+
+	if (!f)
+		return 0;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = 0;
+	fclose(f);
+	return v[0] && v[0] != '\n' && strncmp(v, "(null)", 6);
+}
+
+/* The NUMA node of @cpu, or -1 when sysfs does not say. */
+static int cpu_node(long cpu)
+{
+	char path[96];
+	int node;
+
+	for (node = 0; node < 64; node++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d/cpu%ld", node, cpu);
+		if (!access(path, F_OK))
+			return node;
+	}
+	return -1;
+}
+
+/*
  * Read bootpool's parameters and choose the CPUs: others than Dionysos's
  * first, Dionysos's last. Return: 0, or -1 when bootpool is not loaded or
  * there are not two CPUs.
@@ -1037,6 +1099,11 @@ static int setup_cpus(struct bench *b)
 		return -1;
 	}
 	b->other = b->cpus[0];
+	b->xother = -1;
+	for (k = 0; k < ncpu && b->xother < 0 && !has_instances(); k++)
+		if (cpu_node(k) >= 0 && cpu_node(k) != cpu_node(b->dcpu) &&
+		    cpu_node(b->other) == cpu_node(b->dcpu))
+			b->xother = k;
 	return 0;
 }
 
@@ -1065,6 +1132,13 @@ static void round_figures(struct bench *b)
 		b->status = 1;
 	}
 	b->status |= in_child(fig_remote1, b->other) != 0;
+	if (b->xother >= 0) {
+		STEP("dionysos remote, from another node");
+		cross_node = 1;
+		b->status |= in_child(fig_ipi_once, b->xother) != 0;
+		b->status |= in_child(fig_remote1, b->xother) != 0;
+		cross_node = 0;
+	}
 	bp_param_set_long("forward_hops", 3);
 	b->status |= in_child(fig_remote3, b->other) != 0;
 	bp_param_set_long("forward_hops", b->hops_saved);
@@ -1095,6 +1169,18 @@ static void round_throughput(struct bench *b, struct round *rd)
 			}
 		}
 	}
+	for (kind = 0; kind < TPUT_USER && b->xother >= 0; kind++) {
+		int two[2] = { b->other, b->xother };
+
+		t = throughput(two, 2, kind);
+		if (t < 0) {
+			fail("%s throughput on two nodes failed",
+			     tput_name[kind]);
+			b->status = 1;
+		} else {
+			rd->tput_x[kind] = t;
+		}
+	}
 }
 
 static void ratio_set(struct round *rd, int i, double value)
@@ -1121,6 +1207,15 @@ static void round_ratios(struct round *rd)
 	if (f[F_DISPATCH].ok && f[F_REMOTE1].ok && f[F_IPI_ONCE].ok)
 		ratio_set(rd, R_REMOTE, f[F_REMOTE1].median /
 			  (2 * disp + f[F_IPI_ONCE].median));
+	if (f[F_DISPATCH].ok && f[F_REMOTE1_X].ok && f[F_IPI_ONCE_X].ok)
+		ratio_set(rd, R_REMOTE_X, f[F_REMOTE1_X].median /
+			  (2 * disp + f[F_IPI_ONCE_X].median));
+	if (rd->tput[TPUT_POOL][1] > 0 && rd->tput_x[TPUT_POOL] > 0)
+		ratio_set(rd, R_SCALE2_X, rd->tput_x[TPUT_POOL] /
+			  rd->tput[TPUT_POOL][1]);
+	if (rd->tput[TPUT_ENOTTY][1] > 0 && rd->tput_x[TPUT_ENOTTY] > 0)
+		ratio_set(rd, R_SCALE2_X_FLOOR, rd->tput_x[TPUT_ENOTTY] /
+			  rd->tput[TPUT_ENOTTY][1]);
 	if (f[F_DISPATCH].ok && f[F_REMOTE1].ok && f[F_KIPI].ok)
 		ratio_set(rd, R_REMOTE_B2B, f[F_REMOTE1].median /
 			  (2 * disp + f[F_KIPI].median));
@@ -1152,6 +1247,8 @@ static void round_floors(const struct round *rd, double *v)
 	v[L_POOL] = f[F_POOL].ok ? f[F_POOL].median : 0;
 	v[L_FILL] = f[F_FILL_SINGLE].ok ? f[F_FILL_SINGLE].median : 0;
 	v[L_TPUT] = rd->tput[TPUT_POOL][1];
+	v[L_REMOTE_X] = f[F_DISPATCH].ok && f[F_IPI_ONCE_X].ok ?
+		2 * f[F_DISPATCH].median + f[F_IPI_ONCE_X].median : 0;
 }
 
 /*
@@ -1292,6 +1389,14 @@ static void summarize_rounds(struct bench *b)
 				over_rounds(v, n, &b->tput[i][k], &unused,
 					    &unused, NULL);
 		}
+	for (i = 0; i < TPUT_KINDS; i++) {
+		for (n = 0, j = 0; j < b->nrd; j++)
+			if (b->rd[j].used && b->rd[j].tput_x[i] > 0)
+				v[n++] = b->rd[j].tput_x[i];
+		if (n)
+			over_rounds(v, n, &b->tput_x[i], &unused, &unused,
+				    NULL);
+	}
 	memcpy(b->r, ratio_def, sizeof(b->r));
 	for (i = 0; i < R_OVERHEAD; i++) {
 		struct ratio *r = &b->r[i];
@@ -1334,14 +1439,33 @@ static void measure(struct bench *b)
 
 /* ---- output ---- */
 
+/*
+ * Whether figure @i and ratio @r are reported: those from another node
+ * only when there is one, so that a one-node guest's report stays as it
+ * was.
+ */
+static int fig_shown(const struct bench *b, int i)
+{
+	return i < F_FIRST_X || b->xother >= 0;
+}
+
+static int ratio_shown(const struct bench *b, int r)
+{
+	return r < R_FIRST_X || r == R_OVERHEAD || b->xother >= 0;
+}
+
 static void print_table(const struct bench *b)
 {
 	int i, k;
 
 	printf("bootpool benchmark: %ld ops per figure and round, %d rounds used of %d run (%d set aside: a floor out of line), dionysos_cpu %ld, ",
 	       nops, b->used, b->nrd, b->aside, b->dcpu);
-	printf("other CPU %d, clocksource %s, clock_gettime %.0f ns (subtracted)\n",
-	       b->other, clocksource, clock_ns);
+	printf("other CPU %d, ", b->other);
+	if (b->xother >= 0)
+		printf("CPU %d on node %d (dionysos_cpu's: %d), ", b->xother,
+		       cpu_node(b->xother), cpu_node(b->dcpu));
+	printf("clocksource %s, clock_gettime %.0f ns (subtracted)\n",
+	       clocksource, clock_ns);
 	if (b->all_used)
 		printf("fewer than half the rounds had their floors in line: every round is used\n");
 	printf("\n");
@@ -1350,6 +1474,8 @@ static void print_table(const struct bench *b)
 	for (i = 0; i < F_COUNT; i++) {
 		const struct figure *f = &b->fig[i];
 
+		if (!fig_shown(b, i))
+			continue;
 		if (!f->ok)
 			printf("  %-40s %10s\n", fig_def[i].label, "NA");
 		else
@@ -1363,6 +1489,9 @@ static void print_table(const struct bench *b)
 		printf("  %d process%-31s %12.0f %12.0f %12.0f\n", k,
 		       k > 1 ? "es" : "", b->tput[TPUT_POOL][k],
 		       b->tput[TPUT_ENOTTY][k], b->tput[TPUT_USER][k]);
+	if (b->xother >= 0)
+		printf("  %-40s %12.0f %12.0f %12s\n", "2 processes on 2 nodes",
+		       b->tput_x[TPUT_POOL], b->tput_x[TPUT_ENOTTY], "-");
 	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
 	       b->nprocs_mem);
 	printf("  %-40s %10.0f\n", "slab delta (bytes)", b->slab_pp);
@@ -1395,6 +1524,8 @@ static void print_ratios(const struct bench *b)
 		char tgt[16] = "-", iv[32] = "";
 		const char *met = "";
 
+		if (!ratio_shown(b, i))
+			continue;
 		if (r[i].target > 0) {
 			snprintf(tgt, sizeof(tgt), "%s%g",
 				 r[i].at_most ? "<=" : ">=", r[i].target);
@@ -1449,12 +1580,15 @@ static void print_csv(const struct bench *b)
 
 	printf("\ncsv: round,used,out_of_line,out_of_line_x");
 	for (i = 0; i < F_COUNT; i++)
-		printf(",%s_median_ns,%s_p99_ns", fig_def[i].key, fig_def[i].key);
+		if (fig_shown(b, i))
+			printf(",%s_median_ns,%s_p99_ns", fig_def[i].key,
+			       fig_def[i].key);
 	for (kind = 0; kind < TPUT_KINDS; kind++)
 		for (k = 1; k <= MAX_PROCS; k *= 2)
 			printf(",throughput_%s_%dproc_ops", tput_name[kind], k);
 	for (i = 0; i < R_OVERHEAD; i++)
-		printf(",%s", ratio_def[i].key);
+		if (ratio_shown(b, i))
+			printf(",%s", ratio_def[i].key);
 	printf("\n");
 	for (j = 0; j < b->nrd; j++) {
 		const struct round *rd = &b->rd[j];
@@ -1463,6 +1597,8 @@ static void print_csv(const struct bench *b)
 		       rd->why >= 0 ? line_name[rd->why] : "",
 		       rd->why >= 0 ? rd->how : 0);
 		for (i = 0; i < F_COUNT; i++) {
+			if (!fig_shown(b, i))
+				continue;
 			if (rd->fig[i].ok)
 				printf(",%.0f,%.0f", rd->fig[i].median,
 				       rd->fig[i].p99);
@@ -1473,6 +1609,8 @@ static void print_csv(const struct bench *b)
 			for (k = 1; k <= MAX_PROCS; k *= 2)
 				printf(",%.0f", rd->tput[kind][k]);
 		for (i = 0; i < R_OVERHEAD; i++) {
+			if (!ratio_shown(b, i))
+				continue;
 			if (rd->have[i])
 				printf(",%.3f", rd->ratio[i]);
 			else
@@ -1497,6 +1635,8 @@ static void print_kv(const struct bench *b)
 		const char *key = fig_def[i].key;
 		const struct figure *f = &b->fig[i];
 
+		if (!fig_shown(b, i))
+			continue;
 		if (!f->ok) {
 			printf("%s_median_ns=NA\n%s_p99_ns=NA\n", key, key);
 			continue;
@@ -1510,8 +1650,14 @@ static void print_kv(const struct bench *b)
 			printf("throughput_%s%s%dproc_ops=%.0f\n",
 			       kind ? tput_name[kind] : "",
 			       kind ? "_" : "", k, b->tput[kind][k]);
+	for (kind = 0; kind < TPUT_USER && b->xother >= 0; kind++)
+		printf("throughput_%s%s2proc_xnode_ops=%.0f\n",
+		       kind ? tput_name[kind] : "", kind ? "_" : "",
+		       b->tput_x[kind]);
 	/* overhead_bytes_per_process, the last, ends the report. */
 	for (i = 0; i < R_COUNT; i++) {
+		if (!ratio_shown(b, i))
+			continue;
 		if (!r[i].have) {
 			printf("%s=NA\n", r[i].key);
 		} else if (i == R_OVERHEAD) {
