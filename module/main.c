@@ -113,7 +113,7 @@ static_assert(sizeof(struct bootpool_switch) % sizeof(u64) == 0);
  * access window: into @kbuf from @ubuf when @in, else from @kbuf out to
  * @ubuf. For structs this small a string copy costs more than the few
  * loads or stores (much more under emulation, where a string instruction
- * runs byte by byte); README, Benchmarks, has the figures. Always inlined
+ * runs byte by byte); design.rst, "The ioctl path", says more. Always inlined
  * with a constant @in, so that each caller keeps one loop.
  */
 static __always_inline int bootpool_copy_words(u64 *kbuf, u64 __user *ubuf,
