@@ -139,6 +139,7 @@ static int bootpool_remote_record(struct bootpool_domain *dom,
 	struct bootpool_remote_block blk = {
 		.page = reply->page,
 		.order = order,
+		.instance = reply->instance,
 	};
 	int ret = 0;
 	u32 idx;
@@ -148,8 +149,8 @@ static int bootpool_remote_record(struct bootpool_domain *dom,
 			ret = bootpool_rbtable_grow(&dom->rb, &dom->lock,
 						    dom->gen_base);
 		if (ret) {
-			bootpool_dionysos_release(blk.page, order, dom->memcg,
-						  false);
+			bootpool_dionysos_release(blk.instance, blk.page, order,
+						  dom->memcg, false);
 			return ret;
 		}
 		spin_lock(&dom->lock);
@@ -278,8 +279,8 @@ void bootpool_remote_give_back(struct bootpool_domain *dom,
 
 	bootpool_user_uncharge(dom->user, pages);
 	bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(long)pages);
-	bootpool_dionysos_release(blk->page, blk->order, dom->memcg,
-				  blk->mapped);
+	bootpool_dionysos_release(blk->instance, blk->page, blk->order,
+				  dom->memcg, blk->mapped);
 }
 
 static int bootpool_domain_free_remote(struct bootpool_domain *dom,

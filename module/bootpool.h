@@ -24,6 +24,8 @@
 /* Largest order Dionysos grants. */
 #define BOOTPOOL_MAX_ORDER	get_order(BOOTPOOL_MAX_ALLOC_SIZE)
 #define BOOTPOOL_MAX_HOPS	8
+/* Most Dionysos instances (``dionysos_cpus``). */
+#define BOOTPOOL_MAX_DIONYSOS	8
 #define BOOTPOOL_MAX_POOL_PAGES	4096
 /* Largest dionysos_mb and max_user_mb (1 TiB), and max_remote_mb. */
 #define BOOTPOOL_MAX_MB		BIT(20)
@@ -159,6 +161,7 @@ void bootpool_domain_debugfs_init(struct dentry *dir);
  * @served_cpu: the CPU that served it.
  * @hops: cross-CPU hops it took.
  * @ipis: IPIs sent for it.
+ * @instance: the Dionysos instance that granted it, and takes it back.
  */
 struct bootpool_forward_reply {
 	struct page *page;
@@ -166,6 +169,7 @@ struct bootpool_forward_reply {
 	int served_cpu;
 	unsigned int hops;
 	unsigned int ipis;
+	unsigned int instance;
 };
 
 int bootpool_forward_start(void);
@@ -192,17 +196,25 @@ struct bootpool_dionysos_work {
 	void (*func)(struct bootpool_dionysos_work *work);
 };
 
+struct bootpool_dionysos;
+
 int bootpool_dionysos_start(void);
 void bootpool_dionysos_stop(void);
-unsigned int bootpool_dionysos_serving_cpu(void);
-int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
+struct bootpool_dionysos *bootpool_dionysos_route(int cpu);
+unsigned int bootpool_dionysos_id(const struct bootpool_dionysos *d);
+unsigned int bootpool_dionysos_serving_cpu(const struct bootpool_dionysos *d);
+int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
+				   unsigned int order, struct mem_cgroup *memcg,
 				   struct page **page);
-int bootpool_dionysos_grant(unsigned int order, struct mem_cgroup *memcg,
-			    struct page **page);
-void bootpool_dionysos_queue_work(struct bootpool_dionysos_work *work);
-void bootpool_dionysos_release(struct page *page, unsigned int order,
-			       struct mem_cgroup *memcg, bool dirty);
-void bootpool_dionysos_return(struct page *page, unsigned int order);
+int bootpool_dionysos_grant(struct bootpool_dionysos *d, unsigned int order,
+			    struct mem_cgroup *memcg, struct page **page);
+void bootpool_dionysos_queue_work(struct bootpool_dionysos *d,
+				  struct bootpool_dionysos_work *work);
+void bootpool_dionysos_release(unsigned int instance, struct page *page,
+			       unsigned int order, struct mem_cgroup *memcg,
+			       bool dirty);
+void bootpool_dionysos_return(unsigned int instance, struct page *page,
+			      unsigned int order);
 void bootpool_dionysos_purge(struct mem_cgroup *memcg);
 void bootpool_dionysos_show(struct seq_file *m, int depth,
 			    unsigned long max_depth);

@@ -75,24 +75,45 @@ MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
 BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
 		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
 
-struct bootpool_dionysos dionysos = {
-	.lock = __SPIN_LOCK_UNLOCKED(dionysos.lock),
-	.started = COMPLETION_INITIALIZER(dionysos.started),
-	.arrived = COMPLETION_INITIALIZER(dionysos.arrived),
-};
+struct bootpool_dionysos bootpool_dionysos[BOOTPOOL_MAX_DIONYSOS];
+unsigned int bootpool_nr_dionysos;
 
 /**
- * bootpool_dionysos_serving_cpu() - the CPU Dionysos serves on now
+ * bootpool_dionysos_route() - the instance that serves a CPU's requests
+ * @cpu: the CPU the request is made on.
+ *
+ * Context: any.
+ * Return: the instance.
+ */
+struct bootpool_dionysos *bootpool_dionysos_route(int cpu)
+{
+	return &bootpool_dionysos[0];
+}
+
+/**
+ * bootpool_dionysos_id() - an instance's id, its index from 0
+ * @d: the instance.
+ *
+ * Context: any.
+ * Return: the id.
+ */
+unsigned int bootpool_dionysos_id(const struct bootpool_dionysos *d)
+{
+	return d->id;
+}
+
+/**
+ * bootpool_dionysos_serving_cpu() - the CPU an instance serves on now
+ * @d: the instance.
  *
  * Context: any. The answer may change at any moment, except for a caller
  * with preemption disabled on the CPU a hotplug callback is taking down
  * or bringing up (see &struct bootpool_dionysos.cpu).
- * Return: ``dionysos_cpu``, or the CPU Dionysos moved to while that is
- * offline.
+ * Return: its home CPU, or the CPU it moved to while that is offline.
  */
-unsigned int bootpool_dionysos_serving_cpu(void)
+unsigned int bootpool_dionysos_serving_cpu(const struct bootpool_dionysos *d)
 {
-	return READ_ONCE(dionysos.cpu);
+	return READ_ONCE(d->cpu);
 }
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
@@ -137,23 +158,25 @@ static unsigned long bootpool_budget_pages(void)
 		<< (20 - PAGE_SHIFT);
 }
 
-/* Context: dionysos.lock held. */
-static int bootpool_budget_charge(unsigned int order)
+/* Context: @d's lock held. */
+static int bootpool_budget_charge(struct bootpool_dionysos *d,
+				  unsigned int order)
 {
 	unsigned long pages = 1UL << order;
 
-	lockdep_assert_held(&dionysos.lock);
-	if (dionysos.granted + pages > bootpool_budget_pages())
+	lockdep_assert_held(&d->lock);
+	if (d->granted + pages > bootpool_budget_pages())
 		return -ENOMEM;
-	WRITE_ONCE(dionysos.granted, dionysos.granted + pages);
+	WRITE_ONCE(d->granted, d->granted + pages);
 	return 0;
 }
 
-/* Context: dionysos.lock held. */
-static void bootpool_budget_uncharge(unsigned int order)
+/* Context: @d's lock held. */
+static void bootpool_budget_uncharge(struct bootpool_dionysos *d,
+				     unsigned int order)
 {
-	lockdep_assert_held(&dionysos.lock);
-	WRITE_ONCE(dionysos.granted, dionysos.granted - (1UL << order));
+	lockdep_assert_held(&d->lock);
+	WRITE_ONCE(d->granted, d->granted - (1UL << order));
 }
 
 static void bootpool_block_put(struct page *page, unsigned int order)
@@ -187,17 +210,18 @@ static noinline struct page *bootpool_block_alloc(unsigned int order,
 ALLOW_ERROR_INJECTION(bootpool_block_alloc, NULL);
 
 /*
- * Take a reserved block of @order charged to @memcg, or NULL.
- * Context: dionysos.lock held.
+ * Take a reserved block of @order charged to @memcg from @d, or NULL.
+ * Context: @d's lock held.
  */
-static struct page *bootpool_reserve_take(unsigned int order,
+static struct page *bootpool_reserve_take(struct bootpool_dionysos *d,
+					  unsigned int order,
 					  struct mem_cgroup *memcg)
 {
-	struct bootpool_reserved *r = dionysos.reserve[order];
-	unsigned int i, n = dionysos.nr[order];
+	struct bootpool_reserved *r = d->reserve[order];
+	unsigned int i, n = d->nr[order];
 	struct page *page;
 
-	lockdep_assert_held(&dionysos.lock);
+	lockdep_assert_held(&d->lock);
 	for (i = n; i-- > 0;) {
 		if (r[i].memcg != memcg)
 			continue;
@@ -205,7 +229,7 @@ static struct page *bootpool_reserve_take(unsigned int order,
 		/* Its memcg reference goes with the charge, to the domain. */
 		mem_cgroup_put(r[i].memcg);
 		r[i] = r[n - 1];
-		WRITE_ONCE(dionysos.nr[order], n - 1);
+		WRITE_ONCE(d->nr[order], n - 1);
 		return page;
 	}
 	return NULL;
@@ -213,6 +237,7 @@ static struct page *bootpool_reserve_take(unsigned int order,
 
 /**
  * bootpool_dionysos_grant_atomic() - grant a block without sleeping
+ * @d: the instance.
  * @order: log2 of the pages wanted.
  * @memcg: the memory cgroup the block is charged to.
  * @page: set to the first page of the granted block, or NULL.
@@ -225,13 +250,14 @@ static struct page *bootpool_reserve_take(unsigned int order,
  *
  * fail_function can make it fail for the tests (ALLOW_ERROR_INJECTION).
  *
- * Context: in the IPI handler on Dionysos's CPU, or there with
- * preemption disabled. Never sleeps.
+ * Context: in the IPI handler on @d's CPU, or there with preemption
+ * disabled. Never sleeps.
  * Return: 0 with *@page set, -ENOMEM when the budget is exhausted or the
  * fault point fires, -EAGAIN when the thread must serve it
  * (bootpool_dionysos_grant()).
  */
-int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
+int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
+				   unsigned int order, struct mem_cgroup *memcg,
 				   struct page **page)
 {
 	unsigned long flags;
@@ -242,12 +268,12 @@ int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 	if (bootpool_dionysos_should_fail(order))
 		return -ENOMEM;
 
-	spin_lock_irqsave(&dionysos.lock, flags);
-	ret = bootpool_budget_charge(order);
-	*page = ret ? NULL : bootpool_reserve_take(order, memcg);
+	spin_lock_irqsave(&d->lock, flags);
+	ret = bootpool_budget_charge(d, order);
+	*page = ret ? NULL : bootpool_reserve_take(d, order, memcg);
 	if (*page)
-		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);
-	spin_unlock_irqrestore(&dionysos.lock, flags);
+		WRITE_ONCE(d->served_atomic, d->served_atomic + 1);
+	spin_unlock_irqrestore(&d->lock, flags);
 	if (ret || *page)
 		return ret;
 
@@ -259,18 +285,19 @@ int bootpool_dionysos_grant_atomic(unsigned int order, struct mem_cgroup *memcg,
 	 */
 	*page = current->flags & PF_MEMALLOC ? NULL :
 		bootpool_block_alloc(order, memcg, GFP_NOWAIT);
-	spin_lock_irqsave(&dionysos.lock, flags);
+	spin_lock_irqsave(&d->lock, flags);
 	if (*page)
-		WRITE_ONCE(dionysos.served_atomic, dionysos.served_atomic + 1);
+		WRITE_ONCE(d->served_atomic, d->served_atomic + 1);
 	else
-		bootpool_budget_uncharge(order);
-	spin_unlock_irqrestore(&dionysos.lock, flags);
+		bootpool_budget_uncharge(d, order);
+	spin_unlock_irqrestore(&d->lock, flags);
 	return *page ? 0 : -EAGAIN;
 }
 ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
 
 /**
  * bootpool_dionysos_grant() - grant a block, with reclaim
+ * @d: the instance.
  * @order: log2 of the pages wanted.
  * @memcg: the memory cgroup the block is charged to.
  * @page: set to the first page of the granted block, or NULL.
@@ -279,38 +306,39 @@ ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
  * block, charged to the budget and to @memcg, allocated with reclaim but
  * without the OOM killer. Counted as served by the thread, granted or not.
  *
- * Context: Dionysos's thread, in work bootpool_dionysos_queue_work() ran.
+ * Context: @d's thread, in work bootpool_dionysos_queue_work() ran.
  * Return: 0 with *@page set, or -ENOMEM when the budget is exhausted, the
  * fault point fires or no memory is left.
  */
-int bootpool_dionysos_grant(unsigned int order, struct mem_cgroup *memcg,
-			    struct page **page)
+int bootpool_dionysos_grant(struct bootpool_dionysos *d, unsigned int order,
+			    struct mem_cgroup *memcg, struct page **page)
 {
 	int ret = -ENOMEM;
 
 	*page = NULL;
 	if (!bootpool_dionysos_should_fail(order)) {
-		spin_lock_irq(&dionysos.lock);
-		ret = bootpool_budget_charge(order);
-		spin_unlock_irq(&dionysos.lock);
+		spin_lock_irq(&d->lock);
+		ret = bootpool_budget_charge(d, order);
+		spin_unlock_irq(&d->lock);
 	}
 	if (!ret) {
 		/* Reclaim, but leave the OOM killer out of it. */
 		*page = bootpool_block_alloc(order, memcg,
 					     GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 		if (!*page) {
-			spin_lock_irq(&dionysos.lock);
-			bootpool_budget_uncharge(order);
-			spin_unlock_irq(&dionysos.lock);
+			spin_lock_irq(&d->lock);
+			bootpool_budget_uncharge(d, order);
+			spin_unlock_irq(&d->lock);
 			ret = -ENOMEM;
 		}
 	}
-	WRITE_ONCE(dionysos.served_thread, dionysos.served_thread + 1);
+	WRITE_ONCE(d->served_thread, d->served_thread + 1);
 	return ret;
 }
 
 /**
  * bootpool_dionysos_release() - return a granted block
+ * @instance: the id of the instance that granted it.
  * @page: first page of the block.
  * @order: log2 of its pages.
  * @memcg: the memcg the block is charged to.
@@ -324,11 +352,13 @@ int bootpool_dionysos_grant(unsigned int order, struct mem_cgroup *memcg,
  *
  * Context: process context.
  */
-void bootpool_dionysos_release(struct page *page, unsigned int order,
-			       struct mem_cgroup *memcg, bool dirty)
+void bootpool_dionysos_release(unsigned int instance, struct page *page,
+			       unsigned int order, struct mem_cgroup *memcg,
+			       bool dirty)
 {
+	struct bootpool_dionysos *d = &bootpool_dionysos[instance];
 	bool reuse = order < BOOTPOOL_ATOMIC_ORDERS &&
-		     READ_ONCE(dionysos.nr[order]) < BOOTPOOL_RESERVE_MAX;
+		     READ_ONCE(d->nr[order]) < BOOTPOOL_RESERVE_MAX;
 	unsigned long flags;
 	unsigned int i;
 
@@ -339,22 +369,23 @@ void bootpool_dionysos_release(struct page *page, unsigned int order,
 		for (i = 0; i < (1U << order); i++)
 			clear_highpage(page + i);
 
-	spin_lock_irqsave(&dionysos.lock, flags);
-	bootpool_budget_uncharge(order);
-	if (reuse && dionysos.nr[order] < BOOTPOOL_RESERVE_MAX) {
+	spin_lock_irqsave(&d->lock, flags);
+	bootpool_budget_uncharge(d, order);
+	if (reuse && d->nr[order] < BOOTPOOL_RESERVE_MAX) {
 		bootpool_memcg_get(memcg);
-		dionysos.reserve[order][dionysos.nr[order]] =
+		d->reserve[order][d->nr[order]] =
 			(struct bootpool_reserved){ page, memcg };
-		WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] + 1);
+		WRITE_ONCE(d->nr[order], d->nr[order] + 1);
 		page = NULL;
 	}
-	spin_unlock_irqrestore(&dionysos.lock, flags);
+	spin_unlock_irqrestore(&d->lock, flags);
 	if (page)
 		bootpool_block_put(page, order);
 }
 
 /**
  * bootpool_dionysos_return() - return a granted block, not to be reused
+ * @instance: the id of the instance that granted it.
  * @page: first page of the block.
  * @order: log2 of its pages.
  *
@@ -364,37 +395,40 @@ void bootpool_dionysos_release(struct page *page, unsigned int order,
  *
  * Context: any.
  */
-void bootpool_dionysos_return(struct page *page, unsigned int order)
+void bootpool_dionysos_return(unsigned int instance, struct page *page,
+			      unsigned int order)
 {
+	struct bootpool_dionysos *d = &bootpool_dionysos[instance];
 	unsigned long flags;
 
-	spin_lock_irqsave(&dionysos.lock, flags);
-	bootpool_budget_uncharge(order);
-	spin_unlock_irqrestore(&dionysos.lock, flags);
+	spin_lock_irqsave(&d->lock, flags);
+	bootpool_budget_uncharge(d, order);
+	spin_unlock_irqrestore(&d->lock, flags);
 	bootpool_block_put(page, order);
 }
 
 /*
- * Move the reserved blocks charged to @memcg (every block when @memcg is
- * NULL) to @out; return how many. Context: dionysos.lock held.
+ * Move @d's reserved blocks charged to @memcg (every block when @memcg is
+ * NULL) to @out; return how many. Context: @d's lock held.
  */
-static unsigned int bootpool_reserve_collect(struct mem_cgroup *memcg,
+static unsigned int bootpool_reserve_collect(struct bootpool_dionysos *d,
+					     struct mem_cgroup *memcg,
 					     struct bootpool_reserved *out,
 					     unsigned int *orders)
 {
 	unsigned int order, i, n = 0;
 	struct bootpool_reserved *r;
 
-	lockdep_assert_held(&dionysos.lock);
+	lockdep_assert_held(&d->lock);
 	for (order = 0; order < BOOTPOOL_ATOMIC_ORDERS; order++) {
-		r = dionysos.reserve[order];
-		for (i = dionysos.nr[order]; i-- > 0;) {
+		r = d->reserve[order];
+		for (i = d->nr[order]; i-- > 0;) {
 			if (memcg && r[i].memcg != memcg)
 				continue;
 			orders[n] = order;
 			out[n++] = r[i];
-			r[i] = r[dionysos.nr[order] - 1];
-			WRITE_ONCE(dionysos.nr[order], dionysos.nr[order] - 1);
+			r[i] = r[d->nr[order] - 1];
+			WRITE_ONCE(d->nr[order], d->nr[order] - 1);
 		}
 	}
 	return n;
@@ -403,6 +437,8 @@ static unsigned int bootpool_reserve_collect(struct mem_cgroup *memcg,
 /**
  * bootpool_dionysos_purge() - free the reserved blocks of a memcg
  * @memcg: the memcg, or NULL for every block.
+ *
+ * Every instance's reserve is purged.
  *
  * Called when a domain of @memcg is torn down, so that the reserve never
  * keeps a memcg's pages charged (nor the memcg itself alive) for long
@@ -414,24 +450,27 @@ void bootpool_dionysos_purge(struct mem_cgroup *memcg)
 {
 	unsigned int orders[BOOTPOOL_ATOMIC_ORDERS * BOOTPOOL_RESERVE_MAX];
 	struct bootpool_reserved out[ARRAY_SIZE(orders)];
+	struct bootpool_dionysos *d;
 	unsigned int i, n;
 
-	spin_lock_irq(&dionysos.lock);
-	n = bootpool_reserve_collect(memcg, out, orders);
-	spin_unlock_irq(&dionysos.lock);
-	for (i = 0; i < n; i++) {
-		bootpool_block_put(out[i].page, orders[i]);
-		mem_cgroup_put(out[i].memcg);
+	for_each_dionysos(d) {
+		spin_lock_irq(&d->lock);
+		n = bootpool_reserve_collect(d, memcg, out, orders);
+		spin_unlock_irq(&d->lock);
+		for (i = 0; i < n; i++) {
+			bootpool_block_put(out[i].page, orders[i]);
+			mem_cgroup_put(out[i].memcg);
+		}
 	}
 }
 
-static unsigned long bootpool_reserve_pages(void)
+static unsigned long bootpool_reserve_pages(struct bootpool_dionysos *d)
 {
 	unsigned long pages = 0;
 	unsigned int order;
 
 	for (order = 0; order < BOOTPOOL_ATOMIC_ORDERS; order++)
-		pages += (unsigned long)READ_ONCE(dionysos.nr[order]) << order;
+		pages += (unsigned long)READ_ONCE(d->nr[order]) << order;
 	return pages;
 }
 
@@ -441,21 +480,32 @@ static unsigned long bootpool_reserve_pages(void)
  * @depth: requests on their way to Dionysos (forward.c counts them).
  * @max_depth: the deepest queue seen.
  *
+ * The first lines speak of the first instance's CPU and of all instances'
+ * budget, grants and reserve together.
+ *
  * Context: process context.
  */
 void bootpool_dionysos_show(struct seq_file *m, int depth,
 			    unsigned long max_depth)
 {
-	seq_printf(m, "cpu %u\n", bootpool_dionysos_serving_cpu());
-	seq_printf(m, "home_cpu %u\n", bootpool_dionysos_cpu);
-	seq_printf(m, "moves %lu\n", READ_ONCE(dionysos.moves));
+	unsigned long granted = 0, atomic = 0, thread = 0, reserve = 0;
+	struct bootpool_dionysos *d = bootpool_dionysos;
+
+	for_each_dionysos(d) {
+		granted += READ_ONCE(d->granted);
+		atomic += READ_ONCE(d->served_atomic);
+		thread += READ_ONCE(d->served_thread);
+		reserve += bootpool_reserve_pages(d);
+	}
+	d = bootpool_dionysos;
+	seq_printf(m, "cpu %u\n", bootpool_dionysos_serving_cpu(d));
+	seq_printf(m, "home_cpu %u\n", d->home_cpu);
+	seq_printf(m, "moves %lu\n", READ_ONCE(d->moves));
 	seq_printf(m, "budget_pages %lu\n", bootpool_budget_pages());
-	seq_printf(m, "granted_pages %lu\n", READ_ONCE(dionysos.granted));
+	seq_printf(m, "granted_pages %lu\n", granted);
 	seq_printf(m, "queue_depth %d\n", depth);
 	seq_printf(m, "max_queue_depth %lu\n", max_depth);
-	seq_printf(m, "served_atomic %lu\n",
-		   READ_ONCE(dionysos.served_atomic));
-	seq_printf(m, "served_by_thread %lu\n",
-		   READ_ONCE(dionysos.served_thread));
-	seq_printf(m, "reserve_pages %lu\n", bootpool_reserve_pages());
+	seq_printf(m, "served_atomic %lu\n", atomic);
+	seq_printf(m, "served_by_thread %lu\n", thread);
+	seq_printf(m, "reserve_pages %lu\n", reserve);
 }

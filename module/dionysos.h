@@ -33,9 +33,11 @@ struct bootpool_reserved {
 };
 
 /**
- * struct bootpool_dionysos - the memory service
- * @task: the ``dionysos`` thread; NULL once stopped.
- * @cpu: the CPU Dionysos serves on: ``dionysos_cpu``, or while that is
+ * struct bootpool_dionysos - one instance of the memory service
+ * @id: the instance's index in bootpool_dionysos[].
+ * @home_cpu: the CPU it runs on while that CPU is online.
+ * @task: the instance's ``dionysos`` thread; NULL once stopped.
+ * @cpu: the CPU the instance serves on: @home_cpu, or while that is
  *	offline the one it moved to. Written only by a hotplug callback,
  *	running on the CPU going offline (which Dionysos leaves) or coming
  *	online (which it reaches): a reader on that CPU with preemption or
@@ -44,7 +46,6 @@ struct bootpool_reserved {
  *	spot, send a last hop) stays right, since a grant is made under
  *	@lock wherever it runs and the reply names the CPU that served it.
  * @moves: how often Dionysos moved (hotplug callbacks only).
- * @hp_state: the dynamic hotplug state of the callbacks.
  * @started: the thread has disabled migration.
  * @arrived: the thread has disabled migration again on the CPU it moved to.
  * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
@@ -59,10 +60,11 @@ struct bootpool_reserved {
  * @served_thread: requests served by the thread (written by it only).
  */
 struct bootpool_dionysos {
+	unsigned int id;
+	unsigned int home_cpu;
 	struct task_struct *task;
 	unsigned int cpu;
 	unsigned long moves;
-	enum cpuhp_state hp_state;
 	struct completion started;
 	struct completion arrived;
 	spinlock_t lock;	/* protects the four fields below */
@@ -75,8 +77,14 @@ struct bootpool_dionysos {
 	unsigned long served_thread;
 };
 
-extern struct bootpool_dionysos dionysos;
-/* The ``dionysos_cpu`` parameter: Dionysos's home CPU. */
+/* The instances, bootpool_nr_dionysos of them, fixed at load. */
+extern struct bootpool_dionysos bootpool_dionysos[BOOTPOOL_MAX_DIONYSOS];
+extern unsigned int bootpool_nr_dionysos;
+/* The ``dionysos_cpu`` parameter: the single Dionysos's home CPU. */
 extern unsigned int bootpool_dionysos_cpu;
+
+#define for_each_dionysos(d)						\
+	for ((d) = bootpool_dionysos;					\
+	     (d) < bootpool_dionysos + bootpool_nr_dionysos; (d)++)
 
 #endif /* _BOOTPOOL_DIONYSOS_H */

@@ -20,50 +20,53 @@
 #include "dionysos.h"
 
 /**
- * bootpool_dionysos_queue_work() - run work on Dionysos's thread
- * @work: the work. Its @func runs once, on the ``dionysos`` thread on the
- *	CPU Dionysos serves on, with migration disabled; it may sleep, and
- *	may free @work or queue it again: Dionysos does not touch @work
- *	once it has called @func.
+ * bootpool_dionysos_queue_work() - run work on an instance's thread
+ * @d: the instance.
+ * @work: the work. Its @func runs once, on @d's ``dionysos`` thread on the
+ *	CPU @d serves on, with migration disabled; it may sleep, and may
+ *	free @work or queue it again: Dionysos does not touch @work once it
+ *	has called @func.
  *
  * Work still queued when Dionysos stops runs in bootpool_dionysos_stop().
  *
  * Context: any, including hard interrupt.
  */
-void bootpool_dionysos_queue_work(struct bootpool_dionysos_work *work)
+void bootpool_dionysos_queue_work(struct bootpool_dionysos *d,
+				  struct bootpool_dionysos_work *work)
 {
-	llist_add(&work->node, &dionysos.work);
-	wake_up_process(dionysos.task);
+	llist_add(&work->node, &d->work);
+	wake_up_process(d->task);
 }
 
-/* Run the work queued so far, in the order it was queued. */
-static void bootpool_dionysos_run_work(void)
+/* Run the work queued so far on @d, in the order it was queued. */
+static void bootpool_dionysos_run_work(struct bootpool_dionysos *d)
 {
 	struct bootpool_dionysos_work *work, *next;
 	struct llist_node *list;
 
-	list = llist_reverse_order(llist_del_all(&dionysos.work));
+	list = llist_reverse_order(llist_del_all(&d->work));
 	llist_for_each_entry_safe(work, next, list, node)
 		work->func(work);
 }
 
-static bool bootpool_dionysos_has_work(void)
+static bool bootpool_dionysos_has_work(struct bootpool_dionysos *d)
 {
-	return !llist_empty(&dionysos.work);
+	return !llist_empty(&d->work);
 }
 
 /*
- * Follow bootpool_dionysos_move() to the CPU Dionysos now serves on. The
+ * Follow bootpool_dionysos_move() to the CPU @d now serves on. The
  * mover sets the thread's affinity to that one CPU, and waits, before the
  * thread lets the scheduler move it: the thread polls until it sees the
  * new mask, so it never runs with migration enabled on a CPU outside its
  * mask, where the scheduler would widen its affinity.
  */
-static void bootpool_dionysos_follow(unsigned int cpu)
+static void bootpool_dionysos_follow(struct bootpool_dionysos *d,
+				     unsigned int cpu)
 {
 	while (!cpumask_test_cpu(cpu, &current->cpus_mask)) {
 		/* The move was taken back (bootpool_dionysos_move()). */
-		if (READ_ONCE(dionysos.cpu) != cpu)
+		if (READ_ONCE(d->cpu) != cpu)
 			return;
 		schedule_timeout_uninterruptible(1);
 	}
@@ -75,7 +78,7 @@ static void bootpool_dionysos_follow(unsigned int cpu)
 	cond_resched();
 	migrate_disable();
 	if (smp_processor_id() == cpu)
-		complete(&dionysos.arrived);
+		complete(&d->arrived);
 }
 
 /*
@@ -84,12 +87,13 @@ static void bootpool_dionysos_follow(unsigned int cpu)
  * offline (a bound kthread woken there would otherwise be pushed to any
  * CPU, its affinity widened), until the CPU's hotplug callback moves it.
  */
-static int bootpool_dionysos_thread(void *unused)
+static int bootpool_dionysos_thread(void *data)
 {
+	struct bootpool_dionysos *d = data;
 	unsigned int cpu;
 
 	migrate_disable();
-	complete(&dionysos.started);
+	complete(&d->started);
 	for (;;) {
 		/*
 		 * The barrier in set_current_state() before the stop flag and
@@ -101,18 +105,18 @@ static int bootpool_dionysos_thread(void *unused)
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
 			break;
-		cpu = READ_ONCE(dionysos.cpu);
+		cpu = READ_ONCE(d->cpu);
 		if (cpu != smp_processor_id()) {
 			__set_current_state(TASK_RUNNING);
-			bootpool_dionysos_follow(cpu);
+			bootpool_dionysos_follow(d, cpu);
 			continue;
 		}
-		if (!bootpool_dionysos_has_work()) {
+		if (!bootpool_dionysos_has_work(d)) {
 			schedule();
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
-		bootpool_dionysos_run_work();
+		bootpool_dionysos_run_work(d);
 		cond_resched();
 	}
 	__set_current_state(TASK_RUNNING);
@@ -121,30 +125,31 @@ static int bootpool_dionysos_thread(void *unused)
 }
 
 /*
- * Move Dionysos to @cpu: requests are routed there from now on, and the
- * thread goes there with its queues. Requests already on their way to the
- * old CPU are sent on from there (forward.c).
- * Context: a hotplug callback on the CPU Dionysos leaves or reaches.
+ * Move @d to @cpu: requests are routed there from now on, and the thread
+ * goes there with its queues. Requests already on their way to the old
+ * CPU are sent on from there (forward.c).
+ * Context: a hotplug callback on the CPU @d leaves or reaches.
  */
-static void bootpool_dionysos_move(unsigned int cpu)
+static void bootpool_dionysos_move(struct bootpool_dionysos *d,
+				   unsigned int cpu)
 {
-	unsigned int from = dionysos.cpu;
+	unsigned int from = d->cpu;
 
-	if (!dionysos.task || cpu == from)
+	if (!d->task || cpu == from)
 		return;
-	reinit_completion(&dionysos.arrived);
-	WRITE_ONCE(dionysos.cpu, cpu);
-	WRITE_ONCE(dionysos.moves, dionysos.moves + 1);
+	reinit_completion(&d->arrived);
+	WRITE_ONCE(d->cpu, cpu);
+	WRITE_ONCE(d->moves, d->moves + 1);
 	trace_bootpool_dionysos_move(from, cpu);
-	wake_up_process(dionysos.task);
+	wake_up_process(d->task);
 	/*
 	 * Returns once the thread has enabled migration and moved. It fails
 	 * only for a CPU that is not online, which @cpu is: should it ever
-	 * fail, Dionysos stays where it is rather than wait for a thread that
-	 * will not come.
+	 * fail, the instance stays where it is rather than wait for a thread
+	 * that will not come.
 	 */
-	if (WARN_ON_ONCE(set_cpus_allowed_ptr(dionysos.task, cpumask_of(cpu)))) {
-		WRITE_ONCE(dionysos.cpu, from);
+	if (WARN_ON_ONCE(set_cpus_allowed_ptr(d->task, cpumask_of(cpu)))) {
+		WRITE_ONCE(d->cpu, from);
 		return;
 	}
 	/*
@@ -152,37 +157,82 @@ static void bootpool_dionysos_move(unsigned int cpu)
 	 * scheduler may push it off that CPU, should it start going offline,
 	 * and widen its affinity (the next offline can follow at once).
 	 */
-	wait_for_completion(&dionysos.arrived);
+	wait_for_completion(&d->arrived);
 }
 
-/* ``dionysos_cpu`` is back: Dionysos returns to it. */
+/* The dynamic hotplug state of the callbacks below. */
+static enum cpuhp_state bootpool_dionysos_hp_state;
+
+/* A home CPU is back: its instance returns to it. */
 static int bootpool_dionysos_cpu_online(unsigned int cpu)
 {
-	if (cpu == bootpool_dionysos_cpu)
-		bootpool_dionysos_move(cpu);
+	struct bootpool_dionysos *d;
+
+	for_each_dionysos(d)
+		if (cpu == d->home_cpu)
+			bootpool_dionysos_move(d, cpu);
 	return 0;
 }
 
 /*
- * Dionysos's CPU is going: it moves to the lowest-numbered other online
- * CPU, the boot CPU unless that is the one going. The boot CPU is the one
- * that suspend, hibernation and kexec keep to the end, so Dionysos moves
- * once, not once for each CPU they take down.
+ * An instance's CPU is going: the instance moves to the lowest-numbered
+ * other online CPU, the boot CPU unless that is the one going. The boot
+ * CPU is the one that suspend, hibernation and kexec keep to the end, so
+ * an instance moves once, not once for each CPU they take down.
  */
 static int bootpool_dionysos_cpu_offline(unsigned int cpu)
 {
-	if (cpu == dionysos.cpu)
-		bootpool_dionysos_move(cpumask_any_but(cpu_online_mask, cpu));
+	struct bootpool_dionysos *d;
+
+	for_each_dionysos(d)
+		if (cpu == d->cpu)
+			bootpool_dionysos_move(d, cpumask_any_but(cpu_online_mask,
+								  cpu));
 	return 0;
 }
 
+/*
+ * Start @d's thread on its home CPU. kthread_create_on_cpu() would name
+ * the thread ``dionysos/N``; the thread is created under its own name and
+ * bound before its first wake-up.
+ * Context: process context, module init, the hotplug lock held.
+ */
+static int bootpool_dionysos_start_one(struct bootpool_dionysos *d)
+{
+	struct task_struct *task;
+
+	spin_lock_init(&d->lock);
+	init_completion(&d->started);
+	init_completion(&d->arrived);
+	init_llist_head(&d->work);
+	task = kthread_create(bootpool_dionysos_thread, d, "dionysos");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	kthread_bind(task, d->home_cpu);
+	d->cpu = d->home_cpu;
+	d->task = task;
+	wake_up_process(task);
+	wait_for_completion(&d->started);
+	return 0;
+}
+
+/* Stop the threads of the instances started. Context: module init or exit. */
+static void bootpool_dionysos_stop_all(void)
+{
+	struct bootpool_dionysos *d;
+
+	for_each_dionysos(d) {
+		if (d->task)
+			kthread_stop(d->task);
+		d->task = NULL;
+	}
+}
+
 /**
- * bootpool_dionysos_start() - start the ``dionysos`` thread
+ * bootpool_dionysos_start() - start the ``dionysos`` threads
  *
- * kthread_create_on_cpu() would name the thread ``dionysos/N``; the thread
- * is created under its own name and bound before its first wake-up. The
- * hotplug lock is held until the thread has disabled migration and the
- * hotplug callbacks that move it are in place.
+ * The hotplug lock is held until every thread has disabled migration and
+ * the hotplug callbacks that move them are in place.
  *
  * Context: process context, module init.
  * Return: 0, -EINVAL when ``dionysos_cpu`` is not online, or another
@@ -191,7 +241,7 @@ static int bootpool_dionysos_cpu_offline(unsigned int cpu)
 int bootpool_dionysos_start(void)
 {
 	unsigned int cpu = bootpool_dionysos_cpu;
-	struct task_struct *task;
+	struct bootpool_dionysos *d;
 	int ret;
 
 	cpus_read_lock();
@@ -200,16 +250,14 @@ int bootpool_dionysos_start(void)
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	task = kthread_create(bootpool_dionysos_thread, NULL, "dionysos");
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		goto out_unlock;
+	bootpool_dionysos[0].home_cpu = cpu;
+	bootpool_nr_dionysos = 1;
+	for_each_dionysos(d) {
+		d->id = d - bootpool_dionysos;
+		ret = bootpool_dionysos_start_one(d);
+		if (ret)
+			goto out_stop;
 	}
-	kthread_bind(task, cpu);
-	dionysos.cpu = cpu;
-	dionysos.task = task;
-	wake_up_process(task);
-	wait_for_completion(&dionysos.started);
 
 	ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
 						   "bootpool:dionysos",
@@ -217,37 +265,40 @@ int bootpool_dionysos_start(void)
 						   bootpool_dionysos_cpu_offline);
 	if (ret < 0)
 		goto out_stop;
-	dionysos.hp_state = ret;
+	bootpool_dionysos_hp_state = ret;
 	cpus_read_unlock();
 	return 0;
 
 out_stop:
-	kthread_stop(task);
-	dionysos.task = NULL;
+	bootpool_dionysos_stop_all();
 out_unlock:
 	cpus_read_unlock();
 	return ret;
 }
 
 /**
- * bootpool_dionysos_stop() - stop the thread
+ * bootpool_dionysos_stop() - stop the threads
  *
  * Called once no request is on its way (forward.c waits for that): the
  * work still queued (forward.c taking back the replies of requesters that
- * died) runs here, once the thread is gone.
+ * died) runs here, once the threads are gone.
  *
  * Context: process context, module exit.
  */
 void bootpool_dionysos_stop(void)
 {
-	cpus_read_lock();
-	kthread_stop(dionysos.task);
-	dionysos.task = NULL;
-	cpus_read_unlock();
-	cpuhp_remove_state_nocalls(dionysos.hp_state);
+	struct bootpool_dionysos *d;
 
-	bootpool_dionysos_run_work();
+	cpus_read_lock();
+	bootpool_dionysos_stop_all();
+	cpus_read_unlock();
+	cpuhp_remove_state_nocalls(bootpool_dionysos_hp_state);
+
+	for_each_dionysos(d)
+		bootpool_dionysos_run_work(d);
 	bootpool_dionysos_purge(NULL);
-	WARN(dionysos.granted, "bootpool: %lu Dionysos pages not returned\n",
-	     dionysos.granted);
+	for_each_dionysos(d)
+		WARN(d->granted,
+		     "bootpool: %lu Dionysos pages not returned (instance %u)\n",
+		     d->granted, d->id);
 }

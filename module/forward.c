@@ -101,6 +101,7 @@ enum {
  *	is safe because an async csd is unlocked before its function runs.
  * @work: runs bootpool_request_serve() or bootpool_request_reap() on
  *	Dionysos's thread.
+ * @d: the Dionysos instance it goes to.
  * @state: PENDING, then DONE (the requester takes the reply) or ABANDONED
  *	(the requester died; bootpool_request_reap() takes the reply back).
  * @tgid: requesting process, for tracing.
@@ -123,6 +124,7 @@ enum {
 struct bootpool_request {
 	call_single_data_t csd;
 	struct bootpool_dionysos_work work;
+	struct bootpool_dionysos *d;
 	atomic_t state;
 	pid_t tgid;
 	struct mem_cgroup *memcg;
@@ -196,7 +198,8 @@ static void bootpool_request_reap(struct bootpool_dionysos_work *work)
 		container_of(work, struct bootpool_request, work);
 
 	if (!req->status && req->page)
-		bootpool_dionysos_return(req->page, req->order);
+		bootpool_dionysos_return(bootpool_dionysos_id(req->d), req->page,
+					 req->order);
 	bootpool_count(BOOTPOOL_CNT_ABANDONED, 1);
 	/* The reference the requester took when it gave up. */
 	mem_cgroup_put(req->memcg);
@@ -229,7 +232,7 @@ static void bootpool_request_complete(struct bootpool_request *req, int status)
 		return;
 	}
 	req->work.func = bootpool_request_reap;
-	bootpool_dionysos_queue_work(&req->work);
+	bootpool_dionysos_queue_work(req->d, &req->work);
 }
 
 /*
@@ -264,7 +267,8 @@ static void bootpool_request_serve(struct bootpool_dionysos_work *work)
 		container_of(work, struct bootpool_request, work);
 	int ret;
 
-	ret = bootpool_dionysos_grant(req->order, req->memcg, &req->page);
+	ret = bootpool_dionysos_grant(req->d, req->order, req->memcg,
+				      &req->page);
 	req->served_cpu = raw_smp_processor_id();
 	bootpool_request_answer(req, ret);
 }
@@ -280,11 +284,11 @@ static void bootpool_forward_arrive(struct bootpool_request *req)
 	int ret;
 
 	req->served_cpu = smp_processor_id();
-	ret = bootpool_dionysos_grant_atomic(req->order, req->memcg,
+	ret = bootpool_dionysos_grant_atomic(req->d, req->order, req->memcg,
 					     &req->page);
 	if (ret == -EAGAIN) {
 		req->work.func = bootpool_request_serve;
-		bootpool_dionysos_queue_work(&req->work);
+		bootpool_dionysos_queue_work(req->d, &req->work);
 	} else {
 		bootpool_request_answer(req, ret);
 	}
@@ -309,7 +313,7 @@ static int bootpool_relay_cpu(int a, int b)
 static int bootpool_next_cpu(struct bootpool_request *req)
 {
 	unsigned int left = req->hops_total - req->hops;
-	int dcpu = bootpool_dionysos_serving_cpu();
+	int dcpu = bootpool_dionysos_serving_cpu(req->d);
 	int relay;
 
 	if (left & 1)
@@ -368,7 +372,7 @@ static void bootpool_forward_ipi(void *info)
 	req->cur_cpu = cpu;
 
 	if (req->hops == req->hops_total &&
-	    cpu != bootpool_dionysos_serving_cpu()) {
+	    cpu != bootpool_dionysos_serving_cpu(req->d)) {
 		/* Dionysos moved away while the request was on its way. */
 		req->hops_total++;
 	}
@@ -385,7 +389,7 @@ static void bootpool_request_leave(struct bootpool_request *req)
 
 	req->from_cpu = cpu;
 	req->cur_cpu = cpu;
-	if (cpu != bootpool_dionysos_serving_cpu())
+	if (cpu != bootpool_dionysos_serving_cpu(req->d))
 		req->hops_total = clamp_val(READ_ONCE(bootpool_forward_hops),
 					    1, BOOTPOOL_MAX_HOPS);
 	bootpool_forward_go(req);
@@ -465,9 +469,9 @@ static void bootpool_request_keep(struct bootpool_request *req,
  * else a new one charged to the requester's memcg. Return: the request,
  * or an ERR_PTR: -ENOMEM, or -ESHUTDOWN (bootpool_request_enter()).
  */
-static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
-						     unsigned int order,
-						     struct bootpool_request **spare)
+static struct bootpool_request *
+bootpool_request_new(struct bootpool_dionysos *d, struct mem_cgroup *memcg,
+		     unsigned int order, struct bootpool_request **spare)
 {
 	struct bootpool_request *req;
 	int ret;
@@ -486,6 +490,7 @@ static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
 	memset(req, 0, sizeof(*req));
 	INIT_CSD(&req->csd, bootpool_forward_ipi, req);
 	atomic_set(&req->state, BOOTPOOL_REQ_PENDING);
+	req->d = d;
 	req->tgid = current->tgid;
 	req->order = order;
 	/* The domain's reference, while the requester waits. */
@@ -493,10 +498,12 @@ static struct bootpool_request *bootpool_request_new(struct mem_cgroup *memcg,
 	return req;
 }
 
-/* How a request made on @from_cpu reached Dionysos. */
-static void bootpool_reply(struct bootpool_forward_reply *reply, int from_cpu,
+/* How a request made on @from_cpu reached instance @d. */
+static void bootpool_reply(struct bootpool_forward_reply *reply,
+			   const struct bootpool_dionysos *d, int from_cpu,
 			   int served_cpu, unsigned int hops, unsigned int ipis)
 {
+	reply->instance = bootpool_dionysos_id(d);
 	reply->cpu = from_cpu;
 	reply->served_cpu = served_cpu;
 	reply->hops = hops;
@@ -504,20 +511,24 @@ static void bootpool_reply(struct bootpool_forward_reply *reply, int from_cpu,
 }
 
 /*
- * The shortcut: on Dionysos's CPU a request that can be served without
- * sleeping needs no request, no queue and no IPI. Dionysos may move while
- * it is served (see &struct bootpool_dionysos.cpu): it is then served on
- * the CPU it found Dionysos on, as ``served_cpu`` says.
- * Return: like bootpool_dionysos_grant_atomic(); -EAGAIN also off
- * Dionysos's CPU: a request must be sent.
+ * The shortcut: on the CPU of the instance a request is routed to, a
+ * request that can be served without sleeping needs no request, no queue
+ * and no IPI. The instance may move while it is served (see &struct
+ * bootpool_dionysos.cpu): it is then served on the CPU it found the
+ * instance on, as ``served_cpu`` says. *@dp is set to the instance.
+ * Return: like bootpool_dionysos_grant_atomic(); -EAGAIN also off the
+ * instance's CPU: a request must be sent.
  */
 static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
+				 struct bootpool_dionysos **dp,
 				 struct bootpool_forward_reply *reply)
 {
 	int cpu = get_cpu();
+	struct bootpool_dionysos *d = bootpool_dionysos_route(cpu);
 	int depth, ret = -EAGAIN;
 
-	if (cpu == bootpool_dionysos_serving_cpu()) {
+	*dp = d;
+	if (cpu == bootpool_dionysos_serving_cpu(d)) {
 		/*
 		 * Served on the spot, it never waits in a queue: it is not
 		 * counted in the queue depth, only compared with the deepest
@@ -525,7 +536,7 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
 		 */
 		depth = atomic_read(&bootpool_requests.depth) + 1;
 		bootpool_request_note_depth(depth);
-		ret = bootpool_dionysos_grant_atomic(order, memcg,
+		ret = bootpool_dionysos_grant_atomic(d, order, memcg,
 						     &reply->page);
 		if (ret != -EAGAIN)
 			trace_bootpool_dionysos_serve(current->tgid, order,
@@ -533,7 +544,7 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
 	}
 	put_cpu();
 	if (ret != -EAGAIN)
-		bootpool_reply(reply, cpu, cpu, 0, 0);
+		bootpool_reply(reply, d, cpu, cpu, 0, 0);
 	return ret;
 }
 
@@ -554,13 +565,14 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 			     struct bootpool_forward_reply *reply)
 {
 	struct bootpool_request *req;
+	struct bootpool_dionysos *d;
 	int ret;
 
-	ret = bootpool_forward_here(memcg, order, reply);
+	ret = bootpool_forward_here(memcg, order, &d, reply);
 	if (ret != -EAGAIN)
 		return ret;
 
-	req = bootpool_request_new(memcg, order, spare);
+	req = bootpool_request_new(d, memcg, order, spare);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	bootpool_request_leave(req);
@@ -569,8 +581,8 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 		return ret;
 
 	ret = req->status;
-	bootpool_reply(reply, req->from_cpu, req->served_cpu, req->hops,
-		       req->ipis);
+	bootpool_reply(reply, req->d, req->from_cpu, req->served_cpu,
+		       req->hops, req->ipis);
 	reply->page = req->page;
 	bootpool_request_keep(req, spare);
 	return ret;

@@ -3,13 +3,14 @@
  * DOC: the table of a domain's Dionysos blocks
  *
  * A domain keeps its Dionysos blocks in a table like the pool's slots:
- * one word an entry (page frame, present, mapped and freed flags, and
- * order), the generation of the entry's handle beside it, the count of
- * the block's mappings, and a stack of free entries, so that a remote
- * ALLOC+FREE allocates no memory for bookkeeping once the table holds an
- * entry. The table grows by doubling, allocated without its owner's lock
- * (bootpool_rbtable_grow()); its owner grows it before it takes the lock
- * to insert, so that no function here drops a lock its caller took.
+ * one word an entry (page frame, present, mapped and freed flags,
+ * granting instance and order), the generation of the entry's handle
+ * beside it, the count of the block's mappings, and a stack of free
+ * entries, so that a remote ALLOC+FREE allocates no memory for
+ * bookkeeping once the table holds an entry. The table grows by
+ * doubling, allocated without its owner's lock (bootpool_rbtable_grow());
+ * its owner grows it before it takes the lock to insert, so that no
+ * function here drops a lock its caller took.
  */
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -20,6 +21,9 @@
 #include "rbtable.h"
 
 #define BOOTPOOL_RB_MIN		16	/* entries in a new table */
+
+/* An entry has room for the id of every instance. */
+static_assert(ilog2(BOOTPOOL_MAX_DIONYSOS) <= BOOTPOOL_RB_INST_BITS);
 
 static void bootpool_rbtable_free(struct bootpool_rbtable *t)
 {
@@ -110,7 +114,7 @@ unsigned int bootpool_rbtable_destroy(struct bootpool_rbtable *t)
 			continue;
 		bootpool_rb_decode(t->entry[idx], &blk);
 		bootpool_count(BOOTPOOL_CNT_REMOTE_PAGES, -(1L << blk.order));
-		bootpool_dionysos_return(blk.page, blk.order);
+		bootpool_dionysos_return(blk.instance, blk.page, blk.order);
 		blocks++;
 	}
 	bootpool_rbtable_free(t);

@@ -19,6 +19,8 @@
  * @page: first of its 2^@order pages; the pages are split, each holds its
  *	own reference.
  * @order: log2 of the number of pages.
+ * @instance: the Dionysos instance that granted it, whose budget it is
+ *	charged to.
  * @gen: generation of its handle, from the table's @gen.
  * @mapped: the block was mapped, so it may hold user data.
  * @freed: FREE was called while it was mapped; it is kept, and counted,
@@ -31,6 +33,7 @@
 struct bootpool_remote_block {
 	struct page *page;
 	unsigned int order;
+	unsigned int instance;
 	u64 gen;
 	bool mapped;
 	bool freed;
@@ -72,7 +75,9 @@ unsigned int bootpool_rbtable_destroy(struct bootpool_rbtable *t);
 #define BOOTPOOL_RB_MAPPED	BIT(BOOTPOOL_RB_ORDER_BITS)
 #define BOOTPOOL_RB_PRESENT	BIT(BOOTPOOL_RB_ORDER_BITS + 1)
 #define BOOTPOOL_RB_FREED	BIT(BOOTPOOL_RB_ORDER_BITS + 2)
-#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
+#define BOOTPOOL_RB_INST_SHIFT	(BOOTPOOL_RB_ORDER_BITS + 3)
+#define BOOTPOOL_RB_INST_BITS	3
+#define BOOTPOOL_RB_PFN_SHIFT	(BOOTPOOL_RB_INST_SHIFT + BOOTPOOL_RB_INST_BITS)
 
 static_assert(BITS_PER_LONG == 64, "remote entries need 64-bit longs");
 
@@ -81,7 +86,9 @@ bootpool_rb_entry(const struct bootpool_remote_block *blk)
 {
 	return page_to_pfn(blk->page) << BOOTPOOL_RB_PFN_SHIFT |
 	       BOOTPOOL_RB_PRESENT | (blk->mapped ? BOOTPOOL_RB_MAPPED : 0) |
-	       (blk->freed ? BOOTPOOL_RB_FREED : 0) | blk->order;
+	       (blk->freed ? BOOTPOOL_RB_FREED : 0) |
+	       (unsigned long)blk->instance << BOOTPOOL_RB_INST_SHIFT |
+	       blk->order;
 }
 
 static inline void bootpool_rb_decode(unsigned long v,
@@ -91,6 +98,8 @@ static inline void bootpool_rb_decode(unsigned long v,
 	blk->mapped = v & BOOTPOOL_RB_MAPPED;
 	blk->freed = v & BOOTPOOL_RB_FREED;
 	blk->order = v & (BIT(BOOTPOOL_RB_ORDER_BITS) - 1);
+	blk->instance = (v >> BOOTPOOL_RB_INST_SHIFT) &
+			(BIT(BOOTPOOL_RB_INST_BITS) - 1);
 }
 
 /**
