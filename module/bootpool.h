@@ -155,6 +155,18 @@ void bootpool_domain_debugfs_init(struct dentry *dir);
 /* ---- forward.c: a request's life, from the requester to Dionysos ---- */
 
 /**
+ * struct bootpool_steal - what a grant took from other instances' shares
+ * @steals: steals made for it, one a peer that gave share.
+ * @pages: pages of share taken.
+ * @cross_node: a peer it took from is on another node than the thief.
+ */
+struct bootpool_steal {
+	unsigned int steals;
+	unsigned int pages;
+	bool cross_node;
+};
+
+/**
  * struct bootpool_forward_reply - a block granted by Dionysos, and its way
  * @page: the first page of the block.
  * @cpu: the CPU the request was made on.
@@ -162,6 +174,9 @@ void bootpool_domain_debugfs_init(struct dentry *dir);
  * @hops: cross-CPU hops it took.
  * @ipis: IPIs sent for it.
  * @instance: the Dionysos instance that granted it, and takes it back.
+ * @cross_node: it was served by an instance on another node than @cpu's,
+ *	or share was stolen for it from an instance on another node.
+ * @steal: what its grant stole.
  */
 struct bootpool_forward_reply {
 	struct page *page;
@@ -170,6 +185,22 @@ struct bootpool_forward_reply {
 	unsigned int hops;
 	unsigned int ipis;
 	unsigned int instance;
+	bool cross_node;
+	struct bootpool_steal steal;
+};
+
+/**
+ * struct bootpool_route_stats - the requests one instance served
+ * @requests: requests it served, granted or not.
+ * @ipis: IPIs that carried them.
+ * @cross_node: those made on another node than the instance's CPU's.
+ * @queue_max: the deepest its queue was.
+ */
+struct bootpool_route_stats {
+	unsigned long requests;
+	unsigned long ipis;
+	unsigned long cross_node;
+	unsigned long queue_max;
 };
 
 int bootpool_forward_start(void);
@@ -183,6 +214,8 @@ void bootpool_forward_spare_free(struct bootpool_request **spare);
 int bootpool_forward_depth(void);
 unsigned long bootpool_forward_max_depth(void);
 void bootpool_forward_reset_max_depth(void);
+void bootpool_forward_route_stats(unsigned int instance,
+				  struct bootpool_route_stats *rs);
 
 /* ---- dionysos.c, dionysos_thread.c: the memory service, below forward.c ---- */
 
@@ -203,11 +236,15 @@ void bootpool_dionysos_stop(void);
 struct bootpool_dionysos *bootpool_dionysos_route(int cpu);
 unsigned int bootpool_dionysos_id(const struct bootpool_dionysos *d);
 unsigned int bootpool_dionysos_serving_cpu(const struct bootpool_dionysos *d);
+unsigned int bootpool_dionysos_count(void);
+int bootpool_dionysos_node(const struct bootpool_dionysos *d);
 int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
 				   unsigned int order, struct mem_cgroup *memcg,
-				   struct page **page);
+				   struct page **page,
+				   struct bootpool_steal *steal);
 int bootpool_dionysos_grant(struct bootpool_dionysos *d, unsigned int order,
-			    struct mem_cgroup *memcg, struct page **page);
+			    struct mem_cgroup *memcg, struct page **page,
+			    struct bootpool_steal *steal);
 void bootpool_dionysos_queue_work(struct bootpool_dionysos *d,
 				  struct bootpool_dionysos_work *work);
 void bootpool_dionysos_release(unsigned int instance, struct page *page,
@@ -218,6 +255,8 @@ void bootpool_dionysos_return(unsigned int instance, struct page *page,
 void bootpool_dionysos_purge(struct mem_cgroup *memcg);
 void bootpool_dionysos_show(struct seq_file *m, int depth,
 			    unsigned long max_depth);
+void bootpool_dionysos_show_instance(struct seq_file *m, unsigned int instance,
+				     const struct bootpool_route_stats *rs);
 void bootpool_dionysos_debugfs_init(struct dentry *dir);
 
 #endif /* _BOOTPOOL_H */

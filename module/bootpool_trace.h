@@ -115,32 +115,37 @@ TRACE_EVENT(bootpool_switch,
 );
 
 TRACE_EVENT(bootpool_forward,
-	TP_PROTO(int from_cpu, int to_cpu, unsigned int hop),
-	TP_ARGS(from_cpu, to_cpu, hop),
+	TP_PROTO(int from_cpu, int to_cpu, unsigned int hop,
+		 unsigned int instance),
+	TP_ARGS(from_cpu, to_cpu, hop, instance),
 	TP_STRUCT__entry(
 		__field(int, from_cpu)
 		__field(int, to_cpu)
 		__field(unsigned int, hop)
+		__field(unsigned int, instance)
 	),
 	TP_fast_assign(
 		__entry->from_cpu = from_cpu;
 		__entry->to_cpu = to_cpu;
 		__entry->hop = hop;
+		__entry->instance = instance;
 	),
-	TP_printk("from_cpu=%d to_cpu=%d hop=%u", __entry->from_cpu,
-		  __entry->to_cpu, __entry->hop)
+	TP_printk("from_cpu=%d to_cpu=%d hop=%u instance=%u",
+		  __entry->from_cpu, __entry->to_cpu, __entry->hop,
+		  __entry->instance)
 );
 
 TRACE_EVENT(bootpool_dionysos_serve,
 	TP_PROTO(pid_t pid, unsigned int order, unsigned int queue_depth,
-		 int status, int cpu),
-	TP_ARGS(pid, order, queue_depth, status, cpu),
+		 int status, int cpu, unsigned int instance),
+	TP_ARGS(pid, order, queue_depth, status, cpu, instance),
 	TP_STRUCT__entry(
 		__field(pid_t, pid)
 		__field(unsigned int, order)
 		__field(unsigned int, queue_depth)
 		__field(int, status)
 		__field(int, cpu)
+		__field(unsigned int, instance)
 	),
 	TP_fast_assign(
 		__entry->pid = pid;
@@ -148,24 +153,46 @@ TRACE_EVENT(bootpool_dionysos_serve,
 		__entry->queue_depth = queue_depth;
 		__entry->status = status;
 		__entry->cpu = cpu;
+		__entry->instance = instance;
 	),
-	TP_printk("pid=%d order=%u queue_depth=%u status=%d cpu=%d",
+	TP_printk("pid=%d order=%u queue_depth=%u status=%d cpu=%d instance=%u",
 		  __entry->pid, __entry->order, __entry->queue_depth,
-		  __entry->status, __entry->cpu)
+		  __entry->status, __entry->cpu, __entry->instance)
 );
 
 TRACE_EVENT(bootpool_dionysos_move,
-	TP_PROTO(unsigned int from_cpu, unsigned int to_cpu),
-	TP_ARGS(from_cpu, to_cpu),
+	TP_PROTO(unsigned int from_cpu, unsigned int to_cpu,
+		 unsigned int instance),
+	TP_ARGS(from_cpu, to_cpu, instance),
 	TP_STRUCT__entry(
 		__field(unsigned int, from_cpu)
 		__field(unsigned int, to_cpu)
+		__field(unsigned int, instance)
 	),
 	TP_fast_assign(
 		__entry->from_cpu = from_cpu;
 		__entry->to_cpu = to_cpu;
+		__entry->instance = instance;
 	),
-	TP_printk("from_cpu=%u to_cpu=%u", __entry->from_cpu, __entry->to_cpu)
+	TP_printk("from_cpu=%u to_cpu=%u instance=%u", __entry->from_cpu,
+		  __entry->to_cpu, __entry->instance)
+);
+
+TRACE_EVENT(bootpool_steal,
+	TP_PROTO(unsigned int thief, unsigned int victim, unsigned long pages),
+	TP_ARGS(thief, victim, pages),
+	TP_STRUCT__entry(
+		__field(unsigned int, thief)
+		__field(unsigned int, victim)
+		__field(unsigned long, pages)
+	),
+	TP_fast_assign(
+		__entry->thief = thief;
+		__entry->victim = victim;
+		__entry->pages = pages;
+	),
+	TP_printk("thief=%u victim=%u pages=%lu", __entry->thief,
+		  __entry->victim, __entry->pages)
 );
 
 TRACE_EVENT(bootpool_detach,

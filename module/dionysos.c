@@ -72,22 +72,193 @@ static unsigned int bootpool_dionysos_mb = 64;
 
 module_param_named(dionysos_cpu, bootpool_dionysos_cpu, uint, 0444);
 MODULE_PARM_DESC(dionysos_cpu, "CPU Dionysos runs on (default 0)");
+static char *bootpool_dionysos_cpus = "";
+module_param_named(dionysos_cpus, bootpool_dionysos_cpus, charp, 0444);
+MODULE_PARM_DESC(dionysos_cpus,
+		 "CPUs that each run a Dionysos instance, a list such as 0,4, or node: one on each node's first online CPU (default empty: one on dionysos_cpu)");
 BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
 		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
 
 struct bootpool_dionysos bootpool_dionysos[BOOTPOOL_MAX_DIONYSOS];
 unsigned int bootpool_nr_dionysos;
+/* The instance that serves each node: its own, else the nearest. */
+static u8 bootpool_dionysos_by_node[MAX_NUMNODES];
 
 /**
  * bootpool_dionysos_route() - the instance that serves a CPU's requests
  * @cpu: the CPU the request is made on.
+ *
+ * The instance whose home CPU is on @cpu's node; for a node with none,
+ * the nearest by node_distance(), the lowest id among equals.
  *
  * Context: any.
  * Return: the instance.
  */
 struct bootpool_dionysos *bootpool_dionysos_route(int cpu)
 {
-	return &bootpool_dionysos[0];
+	return &bootpool_dionysos[bootpool_dionysos_by_node[cpu_to_node(cpu)]];
+}
+
+/**
+ * bootpool_dionysos_count() - how many instances run
+ *
+ * Context: any, once the module is loaded.
+ * Return: the number of instances, 1 to %BOOTPOOL_MAX_DIONYSOS.
+ */
+unsigned int bootpool_dionysos_count(void)
+{
+	return bootpool_nr_dionysos;
+}
+
+/**
+ * bootpool_dionysos_node() - the node an instance serves now
+ * @d: the instance.
+ *
+ * Context: any.
+ * Return: the NUMA node of the CPU it serves on.
+ */
+int bootpool_dionysos_node(const struct bootpool_dionysos *d)
+{
+	return cpu_to_node(bootpool_dionysos_serving_cpu(d));
+}
+
+/*
+ * Add an instance whose home is @cpu. Return: 0, or -EINVAL with the
+ * reason in *@why. Context: module init, the hotplug lock held.
+ */
+static int bootpool_dionysos_add(unsigned int cpu, const char **why)
+{
+	struct bootpool_dionysos *d;
+
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
+		*why = "a CPU that is not online";
+		return -EINVAL;
+	}
+	for_each_dionysos(d) {
+		if (d->home_cpu == cpu) {
+			*why = "a CPU named twice";
+			return -EINVAL;
+		}
+	}
+	if (bootpool_nr_dionysos == BOOTPOOL_MAX_DIONYSOS) {
+		*why = "more than 8 instances";
+		return -EINVAL;
+	}
+	d = &bootpool_dionysos[bootpool_nr_dionysos++];
+	d->id = d - bootpool_dionysos;
+	d->home_cpu = cpu;
+	d->node = cpu_to_node(cpu);
+	return 0;
+}
+
+/* One instance on each online node's first online CPU. */
+static int bootpool_dionysos_add_nodes(const char **why)
+{
+	unsigned int cpu;
+	int nid, ret;
+
+	for_each_online_node(nid) {
+		cpu = cpumask_first_and(cpumask_of_node(nid), cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			continue;
+		ret = bootpool_dionysos_add(cpu, why);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One instance on each CPU of a list such as "0,4" or "0-1,6", in order. */
+static int bootpool_dionysos_add_list(const char *list, const char **why)
+{
+	char *buf = kstrdup(list, GFP_KERNEL), *cur = buf, *tok, *dash;
+	unsigned int first, last, cpu;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!ret && (tok = strsep(&cur, ","))) {
+		dash = strchr(tok, '-');
+		if (dash)
+			*dash++ = '\0';
+		if (kstrtouint(tok, 10, &first) ||
+		    kstrtouint(dash ? dash : tok, 10, &last) || last < first) {
+			*why = "not a list of CPU numbers and ranges";
+			ret = -EINVAL;
+			break;
+		}
+		for (cpu = first; !ret && cpu <= last; cpu++)
+			ret = bootpool_dionysos_add(cpu, why);
+	}
+	kfree(buf);
+	return ret;
+}
+
+/*
+ * Route each node to its own instance or, with none, to the nearest.
+ * Context: module init.
+ */
+static void bootpool_dionysos_route_init(void)
+{
+	struct bootpool_dionysos *d;
+	int nid, dist, best;
+
+	for_each_node(nid) {
+		best = INT_MAX;
+		for_each_dionysos(d) {
+			dist = node_distance(nid, d->node);
+			if (dist < best) {
+				best = dist;
+				bootpool_dionysos_by_node[nid] = d->id;
+			}
+		}
+	}
+}
+
+/**
+ * bootpool_dionysos_setup() - the instances ``dionysos_cpus`` asks for
+ *
+ * Empty, one on ``dionysos_cpu``; ``node``, one on each online node's
+ * first online CPU; else one on each CPU of the list, in its order.
+ * Each instance gets its home CPU, node and id; each node its route.
+ *
+ * Context: module init, the hotplug lock held.
+ * Return: 0, or -EINVAL (with a pr_err()) for a value that is not a list
+ * of online CPUs, names one twice or more than 8, or -ENOMEM.
+ */
+int bootpool_dionysos_setup(void)
+{
+	const char *list = bootpool_dionysos_cpus ? bootpool_dionysos_cpus : "";
+	const char *why = NULL;
+	int ret;
+
+	bootpool_nr_dionysos = 0;
+	if (!*list) {
+		ret = bootpool_dionysos_add(bootpool_dionysos_cpu, &why);
+		if (ret) {
+			pr_err("bootpool: dionysos_cpu %u is not online\n",
+			       bootpool_dionysos_cpu);
+			return ret;
+		}
+	} else {
+		if (!strcmp(list, "node"))
+			ret = bootpool_dionysos_add_nodes(&why);
+		else
+			ret = bootpool_dionysos_add_list(list, &why);
+		if (!ret && !bootpool_nr_dionysos) {
+			why = "no instance";
+			ret = -EINVAL;
+		}
+		if (ret) {
+			if (why)
+				pr_err("bootpool: dionysos_cpus \"%s\": %s\n",
+				       list, why);
+			bootpool_nr_dionysos = 0;
+			return ret;
+		}
+	}
+	bootpool_dionysos_route_init();
+	return 0;
 }
 
 /**
@@ -158,17 +329,110 @@ static unsigned long bootpool_budget_pages(void)
 		<< (20 - PAGE_SHIFT);
 }
 
+/*
+ * @d's share of the budget: an even split of ``dionysos_mb`` between the
+ * instances, the remainder to instance 0, plus what it stole less what
+ * was stolen from it. Context: @d's lock held, or a racy read for show.
+ */
+static unsigned long bootpool_share_pages(const struct bootpool_dionysos *d)
+{
+	unsigned long total = bootpool_budget_pages();
+	unsigned int n = bootpool_nr_dionysos;
+	long share = total / n + (d->id ? 0 : total % n) + READ_ONCE(d->moved);
+
+	return share > 0 ? share : 0;
+}
+
+/* Pages @d's share lacks to grant @pages more. Context: @d's lock held. */
+static unsigned long bootpool_share_lack(const struct bootpool_dionysos *d,
+					 unsigned long pages)
+{
+	unsigned long share = bootpool_share_pages(d);
+
+	lockdep_assert_held(&d->lock);
+	return d->granted + pages > share ? d->granted + pages - share : 0;
+}
+
 /* Context: @d's lock held. */
 static int bootpool_budget_charge(struct bootpool_dionysos *d,
 				  unsigned int order)
 {
 	unsigned long pages = 1UL << order;
 
-	lockdep_assert_held(&d->lock);
-	if (d->granted + pages > bootpool_budget_pages())
+	if (bootpool_share_lack(d, pages))
 		return -ENOMEM;
 	WRITE_ONCE(d->granted, d->granted + pages);
 	return 0;
+}
+
+/*
+ * Take @pages of share for @d from one peer that has them free, trying
+ * the peers round robin from the one after the last that gave, as
+ * Barrelfish's distributed memory server steals. The peer's lock alone is
+ * taken, then @d's: never two at once.
+ * Context: no instance's lock held.
+ * Return: true when a peer gave them.
+ */
+static bool bootpool_steal_from_peer(struct bootpool_dionysos *d,
+				     unsigned long pages,
+				     struct bootpool_steal *steal)
+{
+	unsigned int n = bootpool_nr_dionysos, i, id;
+	struct bootpool_dionysos *v;
+	unsigned long flags;
+	bool given;
+
+	for (i = 0; i < n; i++) {
+		id = (READ_ONCE(d->rr) + i) % n;
+		v = &bootpool_dionysos[id];
+		if (v == d)
+			continue;
+		spin_lock_irqsave(&v->lock, flags);
+		given = !bootpool_share_lack(v, pages);
+		if (given)
+			WRITE_ONCE(v->moved, v->moved - pages);
+		spin_unlock_irqrestore(&v->lock, flags);
+		if (!given)
+			continue;
+
+		spin_lock_irqsave(&d->lock, flags);
+		WRITE_ONCE(d->moved, d->moved + pages);
+		WRITE_ONCE(d->steals, d->steals + 1);
+		WRITE_ONCE(d->stolen_pages, d->stolen_pages + pages);
+		WRITE_ONCE(d->rr, (id + 1) % n);
+		spin_unlock_irqrestore(&d->lock, flags);
+		trace_bootpool_steal(d->id, v->id, pages);
+		steal->steals++;
+		steal->pages += pages;
+		if (v->node != d->node)
+			steal->cross_node = true;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Charge 2^@order pages to @d's share, stealing from peers what it lacks.
+ * Context: no instance's lock held.
+ * Return: 0, or -ENOMEM when no peer has the share free.
+ */
+static int bootpool_budget_steal(struct bootpool_dionysos *d,
+				 unsigned int order,
+				 struct bootpool_steal *steal)
+{
+	unsigned long pages = 1UL << order, lack, flags;
+
+	for (;;) {
+		spin_lock_irqsave(&d->lock, flags);
+		lack = bootpool_share_lack(d, pages);
+		if (!lack)
+			WRITE_ONCE(d->granted, d->granted + pages);
+		spin_unlock_irqrestore(&d->lock, flags);
+		if (!lack)
+			return 0;
+		if (!bootpool_steal_from_peer(d, lack, steal))
+			return -ENOMEM;
+	}
 }
 
 /* Context: @d's lock held. */
@@ -241,9 +505,11 @@ static struct page *bootpool_reserve_take(struct bootpool_dionysos *d,
  * @order: log2 of the pages wanted.
  * @memcg: the memory cgroup the block is charged to.
  * @page: set to the first page of the granted block, or NULL.
+ * @steal: what was stolen for it is added here.
  *
- * The block is charged to the budget and to @memcg: a reserved block of
- * that memcg, or a new one. GFP_NOWAIT, not GFP_ATOMIC: a memcg at its
+ * The block is charged to @d's share of the budget, what the share lacks
+ * stolen from a peer, and to @memcg: a reserved block of that memcg, or a
+ * new one. GFP_NOWAIT, not GFP_ATOMIC: a memcg at its
  * limit must refuse the charge (__GFP_HIGH would force it past
  * memory.max); and no new block while current, the interrupted task in
  * the IPI handler, has PF_MEMALLOC, which would force it too.
@@ -258,7 +524,8 @@ static struct page *bootpool_reserve_take(struct bootpool_dionysos *d,
  */
 int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
 				   unsigned int order, struct mem_cgroup *memcg,
-				   struct page **page)
+				   struct page **page,
+				   struct bootpool_steal *steal)
 {
 	unsigned long flags;
 	int ret;
@@ -274,6 +541,8 @@ int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
 	if (*page)
 		WRITE_ONCE(d->served_atomic, d->served_atomic + 1);
 	spin_unlock_irqrestore(&d->lock, flags);
+	if (ret)
+		ret = bootpool_budget_steal(d, order, steal);
 	if (ret || *page)
 		return ret;
 
@@ -301,9 +570,10 @@ ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
  * @order: log2 of the pages wanted.
  * @memcg: the memory cgroup the block is charged to.
  * @page: set to the first page of the granted block, or NULL.
+ * @steal: what was stolen for it is added here.
  *
  * For a request bootpool_dionysos_grant_atomic() could not serve: a new
- * block, charged to the budget and to @memcg, allocated with reclaim but
+ * block, charged to @d's share (stealing what it lacks) and to @memcg, allocated with reclaim but
  * without the OOM killer. Counted as served by the thread, granted or not.
  *
  * Context: @d's thread, in work bootpool_dionysos_queue_work() ran.
@@ -311,7 +581,8 @@ ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
  * fault point fires or no memory is left.
  */
 int bootpool_dionysos_grant(struct bootpool_dionysos *d, unsigned int order,
-			    struct mem_cgroup *memcg, struct page **page)
+			    struct mem_cgroup *memcg, struct page **page,
+			    struct bootpool_steal *steal)
 {
 	int ret = -ENOMEM;
 
@@ -320,6 +591,8 @@ int bootpool_dionysos_grant(struct bootpool_dionysos *d, unsigned int order,
 		spin_lock_irq(&d->lock);
 		ret = bootpool_budget_charge(d, order);
 		spin_unlock_irq(&d->lock);
+		if (ret)
+			ret = bootpool_budget_steal(d, order, steal);
 	}
 	if (!ret) {
 		/* Reclaim, but leave the OOM killer out of it. */
@@ -508,4 +781,25 @@ void bootpool_dionysos_show(struct seq_file *m, int depth,
 	seq_printf(m, "served_atomic %lu\n", atomic);
 	seq_printf(m, "served_by_thread %lu\n", thread);
 	seq_printf(m, "reserve_pages %lu\n", reserve);
+}
+
+/**
+ * bootpool_dionysos_show_instance() - print one instance's line for debugfs
+ * @m: the seq_file.
+ * @instance: the instance's id.
+ * @rs: the requests it served (forward.c counts them).
+ *
+ * Context: process context.
+ */
+void bootpool_dionysos_show_instance(struct seq_file *m, unsigned int instance,
+				     const struct bootpool_route_stats *rs)
+{
+	struct bootpool_dionysos *d = &bootpool_dionysos[instance];
+
+	seq_printf(m, "instance=%u cpu=%u node=%d share_pages=%lu granted_pages=%lu requests=%lu ipis=%lu cross_node=%lu steals=%lu stolen_pages=%lu queue_max=%lu\n",
+		   d->id, bootpool_dionysos_serving_cpu(d),
+		   bootpool_dionysos_node(d), bootpool_share_pages(d),
+		   READ_ONCE(d->granted), rs->requests, rs->ipis,
+		   rs->cross_node, READ_ONCE(d->steals),
+		   READ_ONCE(d->stolen_pages), rs->queue_max);
 }

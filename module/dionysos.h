@@ -36,6 +36,7 @@ struct bootpool_reserved {
  * struct bootpool_dionysos - one instance of the memory service
  * @id: the instance's index in bootpool_dionysos[].
  * @home_cpu: the CPU it runs on while that CPU is online.
+ * @node: @home_cpu's NUMA node, which requests are routed by.
  * @task: the instance's ``dionysos`` thread; NULL once stopped.
  * @cpu: the CPU the instance serves on: @home_cpu, or while that is
  *	offline the one it moved to. Written only by a hotplug callback,
@@ -48,13 +49,20 @@ struct bootpool_reserved {
  * @moves: how often Dionysos moved (hotplug callbacks only).
  * @started: the thread has disabled migration.
  * @arrived: the thread has disabled migration again on the CPU it moved to.
- * @lock: protects @reserve, @nr, @granted and @served_atomic; taken from
- *	the IPI handler, so always with interrupts disabled. A grant and a
- *	return take it once, and no other shared cache line: the budget is
- *	charged under it.
+ * @lock: protects @reserve, @nr, @granted, @moved, @steals,
+ *	@stolen_pages and @served_atomic; taken from the IPI handler, so
+ *	always with interrupts disabled. A grant and a return take it once,
+ *	and no other shared cache line: the budget is charged under it. A
+ *	steal takes a peer's lock alone, never two at once.
  * @reserve: freed blocks kept for reuse, per order.
  * @nr: blocks in @reserve, per order.
- * @granted: pages granted and not yet returned (against the budget).
+ * @granted: pages granted and not yet returned, against the instance's
+ *	share (bootpool_share_pages()).
+ * @moved: pages of share stolen from peers, less those peers stole from
+ *	this one; the shares' sum stays the budget.
+ * @rr: the peer the next steal tries first (round robin).
+ * @steals: steals this instance made, one a peer it took share from.
+ * @stolen_pages: pages of share it took so.
  * @served_atomic: requests served in the IPI handler or on the spot.
  * @work: work for the thread (bootpool_dionysos_queue_work()).
  * @served_thread: requests served by the thread (written by it only).
@@ -62,16 +70,21 @@ struct bootpool_reserved {
 struct bootpool_dionysos {
 	unsigned int id;
 	unsigned int home_cpu;
+	int node;
 	struct task_struct *task;
 	unsigned int cpu;
 	unsigned long moves;
 	struct completion started;
 	struct completion arrived;
-	spinlock_t lock;	/* protects the four fields below */
+	spinlock_t lock;	/* protects the eight fields below */
 	struct bootpool_reserved reserve[BOOTPOOL_ATOMIC_ORDERS]
 					[BOOTPOOL_RESERVE_MAX];
 	unsigned int nr[BOOTPOOL_ATOMIC_ORDERS];
 	unsigned long granted;
+	long moved;
+	unsigned int rr;
+	unsigned long steals;
+	unsigned long stolen_pages;
 	unsigned long served_atomic;
 	struct llist_head work;
 	unsigned long served_thread;
@@ -82,6 +95,8 @@ extern struct bootpool_dionysos bootpool_dionysos[BOOTPOOL_MAX_DIONYSOS];
 extern unsigned int bootpool_nr_dionysos;
 /* The ``dionysos_cpu`` parameter: the single Dionysos's home CPU. */
 extern unsigned int bootpool_dionysos_cpu;
+
+int bootpool_dionysos_setup(void);
 
 #define for_each_dionysos(d)						\
 	for ((d) = bootpool_dionysos;					\

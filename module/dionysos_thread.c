@@ -140,7 +140,7 @@ static void bootpool_dionysos_move(struct bootpool_dionysos *d,
 	reinit_completion(&d->arrived);
 	WRITE_ONCE(d->cpu, cpu);
 	WRITE_ONCE(d->moves, d->moves + 1);
-	trace_bootpool_dionysos_move(from, cpu);
+	trace_bootpool_dionysos_move(from, cpu, d->id);
 	wake_up_process(d->task);
 	/*
 	 * Returns once the thread has enabled migration and moved. It fails
@@ -193,8 +193,9 @@ static int bootpool_dionysos_cpu_offline(unsigned int cpu)
 
 /*
  * Start @d's thread on its home CPU. kthread_create_on_cpu() would name
- * the thread ``dionysos/N``; the thread is created under its own name and
- * bound before its first wake-up.
+ * the thread ``dionysos/N``; the thread is created under its own name,
+ * ``dionysos`` for instance 0 and ``dionysosI`` for instance I, and bound
+ * before its first wake-up.
  * Context: process context, module init, the hotplug lock held.
  */
 static int bootpool_dionysos_start_one(struct bootpool_dionysos *d)
@@ -205,7 +206,11 @@ static int bootpool_dionysos_start_one(struct bootpool_dionysos *d)
 	init_completion(&d->started);
 	init_completion(&d->arrived);
 	init_llist_head(&d->work);
-	task = kthread_create(bootpool_dionysos_thread, d, "dionysos");
+	if (d->id)
+		task = kthread_create(bootpool_dionysos_thread, d, "dionysos%u",
+				      d->id);
+	else
+		task = kthread_create(bootpool_dionysos_thread, d, "dionysos");
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	kthread_bind(task, d->home_cpu);
@@ -235,25 +240,20 @@ static void bootpool_dionysos_stop_all(void)
  * the hotplug callbacks that move them are in place.
  *
  * Context: process context, module init.
- * Return: 0, -EINVAL when ``dionysos_cpu`` is not online, or another
- * negative errno.
+ * Return: 0, -EINVAL when ``dionysos_cpu`` is not online or
+ * ``dionysos_cpus`` is not a valid value (bootpool_dionysos_setup()), or
+ * another negative errno.
  */
 int bootpool_dionysos_start(void)
 {
-	unsigned int cpu = bootpool_dionysos_cpu;
 	struct bootpool_dionysos *d;
 	int ret;
 
 	cpus_read_lock();
-	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
-		pr_err("bootpool: dionysos_cpu %u is not online\n", cpu);
-		ret = -EINVAL;
+	ret = bootpool_dionysos_setup();
+	if (ret)
 		goto out_unlock;
-	}
-	bootpool_dionysos[0].home_cpu = cpu;
-	bootpool_nr_dionysos = 1;
 	for_each_dionysos(d) {
-		d->id = d - bootpool_dionysos;
 		ret = bootpool_dionysos_start_one(d);
 		if (ret)
 			goto out_stop;

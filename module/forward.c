@@ -118,6 +118,7 @@ enum {
  * @served_cpu: the CPU that served it, valid once DONE with @status 0.
  * @status: 0 or a negative errno, valid once DONE.
  * @page: the granted block, valid once DONE with @status 0.
+ * @steal: what its grant stole from other instances, valid once DONE.
  *
  * Allocated, sent, answered and freed by this file alone.
  */
@@ -137,6 +138,25 @@ struct bootpool_request {
 	int served_cpu;
 	int status;
 	struct page *page;
+	struct bootpool_steal steal;
+};
+
+/**
+ * struct bootpool_route_count - one instance's requests
+ * @depth: requests on their way to it and not yet answered.
+ * @max_depth: the largest @depth seen, or depth of a request served on
+ *	the spot.
+ * @requests: requests it served, granted or not.
+ * @ipis: IPIs that carried them.
+ * @cross_node: those made on another node than the one it served on, or
+ *	for which it stole from an instance on another node.
+ */
+struct bootpool_route_count {
+	atomic_t depth;
+	atomic_t max_depth;
+	atomic_long_t requests;
+	atomic_long_t ipis;
+	atomic_long_t cross_node;
 };
 
 /**
@@ -145,35 +165,45 @@ struct bootpool_request {
  *	request made on Dionysos's CPU and served there at once never waits
  *	in a queue: it is not counted, but it is seen by @max_depth.
  * @max_depth: the largest @depth seen.
- * @down: the kernel is going down: no request may leave for Dionysos.
+ * @down: the kernel is going down: no request may leave for Dionysos,
+ *	whichever instance it goes to.
  * @reboot_nb: the reboot notifier that sets @down.
+ * @inst: each instance's requests.
  */
 struct bootpool_requests {
 	atomic_t depth;
 	atomic_t max_depth;
 	bool down;
 	struct notifier_block reboot_nb;
+	struct bootpool_route_count inst[BOOTPOOL_MAX_DIONYSOS];
 };
 
 static struct bootpool_requests bootpool_requests;
 
-static void bootpool_request_note_depth(int depth)
+static struct bootpool_route_count *
+bootpool_route_count(const struct bootpool_dionysos *d)
 {
-	int max = atomic_read(&bootpool_requests.max_depth);
+	return &bootpool_requests.inst[bootpool_dionysos_id(d)];
+}
 
-	while (depth > max &&
-	       !atomic_try_cmpxchg(&bootpool_requests.max_depth, &max, depth))
+static void bootpool_note_max(atomic_t *max_depth, int depth)
+{
+	int max = atomic_read(max_depth);
+
+	while (depth > max && !atomic_try_cmpxchg(max_depth, &max, depth))
 		;
 }
 
 /*
- * Count a request on its way, before it leaves; bootpool_request_answer()
- * drops the count. The depth seen here is what ``max_queue_depth`` records.
+ * Count a request on its way to @d, before it leaves;
+ * bootpool_request_answer() drops the count. The depth seen here is what
+ * ``max_queue_depth`` records, and @d's ``queue_max``.
  * Return: 0, or -ESHUTDOWN when the kernel is going down: the request must
  * not leave (bootpool_forward_reboot()).
  */
-static int bootpool_request_enter(void)
+static int bootpool_request_enter(struct bootpool_dionysos *d)
 {
+	struct bootpool_route_count *rc = bootpool_route_count(d);
 	/* Fully ordered: pairs with the barrier in bootpool_forward_reboot(). */
 	int depth = atomic_inc_return(&bootpool_requests.depth);
 
@@ -181,8 +211,20 @@ static int bootpool_request_enter(void)
 		atomic_dec(&bootpool_requests.depth);
 		return -ESHUTDOWN;
 	}
-	bootpool_request_note_depth(depth);
+	bootpool_note_max(&bootpool_requests.max_depth, depth);
+	bootpool_note_max(&rc->max_depth, atomic_inc_return(&rc->depth));
 	return 0;
+}
+
+/*
+ * A request made on @from_cpu and served on @served_cpu crossed nodes, or
+ * share was stolen for it from an instance on another node.
+ */
+static bool bootpool_cross_node(int from_cpu, int served_cpu,
+				const struct bootpool_steal *steal)
+{
+	return cpu_to_node(from_cpu) != cpu_to_node(served_cpu) ||
+	       steal->cross_node;
 }
 
 /*
@@ -250,9 +292,17 @@ static void bootpool_request_complete(struct bootpool_request *req, int status)
  */
 static void bootpool_request_answer(struct bootpool_request *req, int status)
 {
+	struct bootpool_route_count *rc = bootpool_route_count(req->d);
+
 	trace_bootpool_dionysos_serve(req->tgid, req->order,
 				      atomic_read(&bootpool_requests.depth),
-				      status, req->served_cpu);
+				      status, req->served_cpu,
+				      bootpool_dionysos_id(req->d));
+	atomic_long_inc(&rc->requests);
+	atomic_long_add(req->ipis, &rc->ipis);
+	if (bootpool_cross_node(req->from_cpu, req->served_cpu, &req->steal))
+		atomic_long_inc(&rc->cross_node);
+	atomic_dec(&rc->depth);
 	bootpool_request_complete(req, status);
 	atomic_dec(&bootpool_requests.depth);
 }
@@ -268,7 +318,7 @@ static void bootpool_request_serve(struct bootpool_dionysos_work *work)
 	int ret;
 
 	ret = bootpool_dionysos_grant(req->d, req->order, req->memcg,
-				      &req->page);
+				      &req->page, &req->steal);
 	req->served_cpu = raw_smp_processor_id();
 	bootpool_request_answer(req, ret);
 }
@@ -285,7 +335,7 @@ static void bootpool_forward_arrive(struct bootpool_request *req)
 
 	req->served_cpu = smp_processor_id();
 	ret = bootpool_dionysos_grant_atomic(req->d, req->order, req->memcg,
-					     &req->page);
+					     &req->page, &req->steal);
 	if (ret == -EAGAIN) {
 		req->work.func = bootpool_request_serve;
 		bootpool_dionysos_queue_work(req->d, &req->work);
@@ -368,7 +418,8 @@ static void bootpool_forward_ipi(void *info)
 	int cpu = smp_processor_id();
 
 	req->hops++;
-	trace_bootpool_forward(req->cur_cpu, cpu, req->hops);
+	trace_bootpool_forward(req->cur_cpu, cpu, req->hops,
+			       bootpool_dionysos_id(req->d));
 	req->cur_cpu = cpu;
 
 	if (req->hops == req->hops_total &&
@@ -482,7 +533,7 @@ bootpool_request_new(struct bootpool_dionysos *d, struct mem_cgroup *memcg,
 		req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return ERR_PTR(-ENOMEM);
-	ret = bootpool_request_enter();
+	ret = bootpool_request_enter(d);
 	if (ret) {
 		bootpool_request_keep(req, spare);
 		return ERR_PTR(ret);
@@ -504,6 +555,8 @@ static void bootpool_reply(struct bootpool_forward_reply *reply,
 			   int served_cpu, unsigned int hops, unsigned int ipis)
 {
 	reply->instance = bootpool_dionysos_id(d);
+	reply->cross_node = bootpool_cross_node(from_cpu, served_cpu,
+						&reply->steal);
 	reply->cpu = from_cpu;
 	reply->served_cpu = served_cpu;
 	reply->hops = hops;
@@ -525,9 +578,11 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
 {
 	int cpu = get_cpu();
 	struct bootpool_dionysos *d = bootpool_dionysos_route(cpu);
+	struct bootpool_route_count *rc = bootpool_route_count(d);
 	int depth, ret = -EAGAIN;
 
 	*dp = d;
+	reply->steal = (struct bootpool_steal){ 0 };
 	if (cpu == bootpool_dionysos_serving_cpu(d)) {
 		/*
 		 * Served on the spot, it never waits in a queue: it is not
@@ -535,12 +590,19 @@ static int bootpool_forward_here(struct mem_cgroup *memcg, unsigned int order,
 		 * seen.
 		 */
 		depth = atomic_read(&bootpool_requests.depth) + 1;
-		bootpool_request_note_depth(depth);
+		bootpool_note_max(&bootpool_requests.max_depth, depth);
+		bootpool_note_max(&rc->max_depth, atomic_read(&rc->depth) + 1);
 		ret = bootpool_dionysos_grant_atomic(d, order, memcg,
-						     &reply->page);
-		if (ret != -EAGAIN)
+						     &reply->page,
+						     &reply->steal);
+		if (ret != -EAGAIN) {
 			trace_bootpool_dionysos_serve(current->tgid, order,
-						      depth, ret, cpu);
+						      depth, ret, cpu,
+						      bootpool_dionysos_id(d));
+			atomic_long_inc(&rc->requests);
+			if (reply->steal.cross_node)
+				atomic_long_inc(&rc->cross_node);
+		}
 	}
 	put_cpu();
 	if (ret != -EAGAIN)
@@ -581,6 +643,7 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 		return ret;
 
 	ret = req->status;
+	reply->steal = req->steal;
 	bootpool_reply(reply, req->d, req->from_cpu, req->served_cpu,
 		       req->hops, req->ipis);
 	reply->page = req->page;
@@ -625,12 +688,37 @@ unsigned long bootpool_forward_max_depth(void)
 /**
  * bootpool_forward_reset_max_depth() - restart the deepest-queue record
  *
+ * Each instance's ``queue_max`` restarts too.
+ *
  * Context: any.
  */
 void bootpool_forward_reset_max_depth(void)
 {
+	struct bootpool_route_count *rc;
+
 	atomic_set(&bootpool_requests.max_depth,
 		   atomic_read(&bootpool_requests.depth));
+	for (rc = bootpool_requests.inst;
+	     rc < bootpool_requests.inst + BOOTPOOL_MAX_DIONYSOS; rc++)
+		atomic_set(&rc->max_depth, atomic_read(&rc->depth));
+}
+
+/**
+ * bootpool_forward_route_stats() - the requests an instance served
+ * @instance: the instance's id.
+ * @rs: filled.
+ *
+ * Context: any.
+ */
+void bootpool_forward_route_stats(unsigned int instance,
+				  struct bootpool_route_stats *rs)
+{
+	struct bootpool_route_count *rc = &bootpool_requests.inst[instance];
+
+	rs->requests = atomic_long_read(&rc->requests);
+	rs->ipis = atomic_long_read(&rc->ipis);
+	rs->cross_node = atomic_long_read(&rc->cross_node);
+	rs->queue_max = atomic_read(&rc->max_depth);
 }
 
 /* Wait until every request on its way has been answered. */

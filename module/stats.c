@@ -12,8 +12,9 @@
  *
  * - ``counters``: one ``name value`` line per counter;
  * - ``domains``: one block of ``key: value`` lines per live domain;
- * - ``dionysos``: Dionysos's budget, grants, reserve and queue, and
- *   what each user holds from it (user.c);
+ * - ``dionysos``: Dionysos's budget, grants, reserve and queue, what
+ *   each user holds from it (user.c), and last one
+ *   ``instance=I cpu=C node=N ...`` line per instance;
  * - ``max_queue_depth``: the deepest Dionysos queue seen; write 0 to reset;
  * - ``fail_dionysos``: a fault point (dionysos.c);
  * - ``gen_base``: where new domains' handle generations start (domain.c).
@@ -83,9 +84,17 @@ DEFINE_SHOW_ATTRIBUTE(bootpool_domains);
 
 static int bootpool_dionysos_info_show(struct seq_file *m, void *unused)
 {
+	struct bootpool_route_stats rs;
+	unsigned int i;
+
 	bootpool_dionysos_show(m, bootpool_forward_depth(),
 			       bootpool_forward_max_depth());
 	bootpool_users_show(m);
+	/* Last: a "key value" reader stops at the first line of another form. */
+	for (i = 0; i < bootpool_dionysos_count(); i++) {
+		bootpool_forward_route_stats(i, &rs);
+		bootpool_dionysos_show_instance(m, i, &rs);
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(bootpool_dionysos_info);
