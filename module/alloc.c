@@ -78,6 +78,8 @@ bootpool_pool_take(struct bootpool_domain *dom, struct bootpool_alloc *arg,
 	arg->served_cpu = cpu;
 	arg->hops = 0;
 	arg->ipis = 0;
+	arg->instance = 0;
+	arg->pad = 0;
 	dom->stats.pool_allocs++;
 	dom->stats.bytes_requested += arg->size;
 	dom->stats.bytes_granted += PAGE_SIZE;
@@ -167,7 +169,12 @@ static int bootpool_remote_record(struct bootpool_domain *dom,
 	arg->served_cpu = reply->served_cpu;
 	arg->hops = reply->hops;
 	arg->ipis = reply->ipis;
+	arg->instance = reply->instance;
+	arg->pad = 0;
 	dom->stats.remote_allocs++;
+	dom->stats.steals += reply->steal.steals;
+	dom->stats.stolen_pages += reply->steal.pages;
+	dom->stats.cross_node += reply->cross_node;
 	dom->stats.ipis += arg->ipis;
 	dom->stats.hops += arg->hops;
 	dom->stats.bytes_requested += arg->size;

@@ -107,6 +107,11 @@ static_assert(sizeof(struct bootpool_policy) % sizeof(u64) == 0);
 static_assert(sizeof(struct bootpool_stats) % sizeof(u64) == 0);
 static_assert(sizeof(struct bootpool_alloc_batch) % sizeof(u64) == 0);
 static_assert(sizeof(struct bootpool_switch) % sizeof(u64) == 0);
+/* The sizes before the last fields were added, which older programs pass. */
+static_assert(offsetof(struct bootpool_alloc, instance) ==
+	      BOOTPOOL_ALLOC_SIZE_VER1);
+static_assert(offsetof(struct bootpool_stats, steals) ==
+	      BOOTPOOL_STATS_SIZE_VER1);
 
 /*
  * Copy an argument of the kernel's own size a word at a time, in one user

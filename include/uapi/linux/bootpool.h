@@ -128,6 +128,11 @@ enum bootpool_switch_reason {
  *	online) counts as a hop, not an IPI; the wake-ups of the ``dionysos``
  *	thread and of the sleeping requester are not counted. This is the
  *	one definition; @ipis of STATS and the ``ipis`` counters sum it.
+ * @instance: (out) for %BOOTPOOL_SOURCE_DIONYSOS, the id of the Dionysos
+ *	instance that served it: 0 with one Dionysos (the default), else its
+ *	place in ``dionysos_cpus`` (Documentation/admin-guide.rst); 0 for
+ *	%BOOTPOOL_SOURCE_POOL.
+ * @pad: (out) reserved, 0.
  *
  * Errors: ``EINVAL`` for size 0, a size above %BOOTPOOL_MAX_ALLOC_SIZE or
  * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``), the
@@ -152,9 +157,12 @@ struct bootpool_alloc {
 	__u32 served_cpu;
 	__u32 hops;
 	__u32 ipis;
+	__u32 instance;
+	__u32 pad;
 };
 
 #define BOOTPOOL_ALLOC_SIZE_VER0	24	/* up to and including @handle */
+#define BOOTPOOL_ALLOC_SIZE_VER1	56	/* up to and including @ipis */
 
 /**
  * struct bootpool_free - argument of BOOTPOOL_IOC_FREE
@@ -216,6 +224,17 @@ struct bootpool_policy {
  * @kept_bytes: bytes of blocks freed while mapped and kept until their
  *	last mapping goes (pool and Dionysos blocks; counted in @pool_used
  *	and @remote_bytes as well).
+ * @steals: steals the domain's Dionysos requests caused: an instance
+ *	whose share of ``dionysos_mb`` was used up took share from a peer,
+ *	once a peer (Documentation/design.rst); 0 with one Dionysos.
+ * @stolen_pages: pages of share taken by those steals.
+ * @cross_node: the domain's Dionysos requests served by an instance on
+ *	another NUMA node than the CPU they were made on, or for which share
+ *	was stolen from an instance on another node.
+ *
+ * A Dionysos ALLOC whose reply cannot be written back is taken back from
+ * every counter but @steals, @stolen_pages and @cross_node: the share it
+ * moved stays moved.
  */
 struct bootpool_stats {
 	__u32 pool_pages;
@@ -237,9 +256,13 @@ struct bootpool_stats {
 	__u64 remote_bytes;
 	__u64 footprint_bytes;
 	__u64 kept_bytes;
+	__u64 steals;
+	__u64 stolen_pages;
+	__u64 cross_node;
 };
 
 #define BOOTPOOL_STATS_SIZE_VER0	32	/* up to and including @pad */
+#define BOOTPOOL_STATS_SIZE_VER1	120	/* up to and including @kept_bytes */
 
 /**
  * struct bootpool_switch - argument of BOOTPOOL_IOC_SWITCH
