@@ -76,8 +76,51 @@ static char *bootpool_dionysos_cpus = "";
 module_param_named(dionysos_cpus, bootpool_dionysos_cpus, charp, 0444);
 MODULE_PARM_DESC(dionysos_cpus,
 		 "CPUs that each run a Dionysos instance, a list such as 0,4, or node: one on each node's first online CPU (default empty: one on dionysos_cpu)");
-BOOTPOOL_PARAM_UINT(dionysos_mb, 0, BOOTPOOL_MAX_MB,
-		    "Dionysos's budget in MiB, 0-1048576 (default 64)");
+
+/*
+ * Serializes the moves of share between instances: every steal, and a
+ * new ``dionysos_mb``. Taken before an instance's lock, never under one;
+ * with it, the instances' ``moved`` add up to zero whenever it is free.
+ */
+static DEFINE_SPINLOCK(bootpool_share_lock);
+
+/*
+ * A new budget is split evenly again: share moved by steals goes back
+ * first, under the old budget, so that at no moment do the shares add up
+ * to more than the old budget or the new one, whichever is larger.
+ */
+static int bootpool_param_set_dionysos_mb(const char *val,
+					  const struct kernel_param *kp)
+{
+	struct kernel_param parsed = *kp;
+	struct bootpool_dionysos *d;
+	unsigned long flags;
+	unsigned int mb;
+	int ret;
+
+	parsed.arg = &mb;
+	ret = bootpool_param_set_uint(val, &parsed, 0, BOOTPOOL_MAX_MB);
+	if (ret)
+		return ret;
+	spin_lock_irqsave(&bootpool_share_lock, flags);
+	for_each_dionysos(d) {
+		spin_lock(&d->lock);
+		WRITE_ONCE(d->moved, 0);
+		spin_unlock(&d->lock);
+	}
+	WRITE_ONCE(bootpool_dionysos_mb, mb);
+	spin_unlock_irqrestore(&bootpool_share_lock, flags);
+	return 0;
+}
+
+static const struct kernel_param_ops bootpool_dionysos_mb_ops = {
+	.set = bootpool_param_set_dionysos_mb,
+	.get = param_get_uint,
+};
+module_param_cb(dionysos_mb, &bootpool_dionysos_mb_ops, &bootpool_dionysos_mb,
+		0644);
+MODULE_PARM_DESC(dionysos_mb,
+		 "Dionysos's budget in MiB, 0-1048576 (default 64)");
 
 struct bootpool_dionysos bootpool_dionysos[BOOTPOOL_MAX_DIONYSOS];
 unsigned int bootpool_nr_dionysos;
@@ -366,53 +409,60 @@ static int bootpool_budget_charge(struct bootpool_dionysos *d,
 }
 
 /*
- * Take @pages of share for @d from one peer that has them free, trying
- * the peers round robin from the one after the last that gave, as
- * Barrelfish's distributed memory server steals. The peer's lock alone is
- * taken, then @d's: never two at once.
- * Context: no instance's lock held.
- * Return: true when a peer gave them.
+ * Move @lack pages of share to @d from one peer that has them free,
+ * trying the peers round robin from the one after the last that gave, as
+ * Barrelfish's distributed memory server steals, and charge @pages to @d
+ * in the same hold of its lock, so that no other grant takes the share
+ * first. One instance's lock at a time: the peer's, then @d's.
+ * Context: bootpool_share_lock held, interrupts disabled.
+ * Return: 0 when charged; -EAGAIN when a peer gave but other grants used
+ * @d's share meanwhile; -ENOMEM when no peer has @lack pages free.
  */
-static bool bootpool_steal_from_peer(struct bootpool_dionysos *d,
-				     unsigned long pages,
-				     struct bootpool_steal *steal)
+static int bootpool_steal_from_peer(struct bootpool_dionysos *d,
+				    unsigned long lack, unsigned long pages,
+				    struct bootpool_steal *steal)
 {
 	unsigned int n = bootpool_nr_dionysos, i, id;
 	struct bootpool_dionysos *v;
-	unsigned long flags;
 	bool given;
+	int ret;
 
+	lockdep_assert_held(&bootpool_share_lock);
 	for (i = 0; i < n; i++) {
 		id = (READ_ONCE(d->rr) + i) % n;
 		v = &bootpool_dionysos[id];
 		if (v == d)
 			continue;
-		spin_lock_irqsave(&v->lock, flags);
-		given = !bootpool_share_lack(v, pages);
+		spin_lock(&v->lock);
+		given = !bootpool_share_lack(v, lack);
 		if (given)
-			WRITE_ONCE(v->moved, v->moved - pages);
-		spin_unlock_irqrestore(&v->lock, flags);
+			WRITE_ONCE(v->moved, v->moved - lack);
+		spin_unlock(&v->lock);
 		if (!given)
 			continue;
 
-		spin_lock_irqsave(&d->lock, flags);
-		WRITE_ONCE(d->moved, d->moved + pages);
+		spin_lock(&d->lock);
+		WRITE_ONCE(d->moved, d->moved + lack);
 		WRITE_ONCE(d->steals, d->steals + 1);
-		WRITE_ONCE(d->stolen_pages, d->stolen_pages + pages);
+		WRITE_ONCE(d->stolen_pages, d->stolen_pages + lack);
 		WRITE_ONCE(d->rr, (id + 1) % n);
-		spin_unlock_irqrestore(&d->lock, flags);
-		trace_bootpool_steal(d->id, v->id, pages);
+		ret = bootpool_share_lack(d, pages) ? -EAGAIN : 0;
+		if (!ret)
+			WRITE_ONCE(d->granted, d->granted + pages);
+		spin_unlock(&d->lock);
+		trace_bootpool_steal(d->id, v->id, lack);
 		steal->steals++;
-		steal->pages += pages;
+		steal->pages += lack;
 		if (v->node != d->node)
 			steal->cross_node = true;
-		return true;
+		return ret;
 	}
-	return false;
+	return -ENOMEM;
 }
 
 /*
- * Charge 2^@order pages to @d's share, stealing from peers what it lacks.
+ * Charge 2^@order pages to @d's share, stealing from peers what it lacks;
+ * a few tries, each stealing what the share lacks by then.
  * Context: no instance's lock held.
  * Return: 0, or -ENOMEM when no peer has the share free.
  */
@@ -421,18 +471,22 @@ static int bootpool_budget_steal(struct bootpool_dionysos *d,
 				 struct bootpool_steal *steal)
 {
 	unsigned long pages = 1UL << order, lack, flags;
+	unsigned int tries;
+	int ret = -ENOMEM;
 
-	for (;;) {
-		spin_lock_irqsave(&d->lock, flags);
+	for (tries = 0; tries < BOOTPOOL_MAX_DIONYSOS; tries++) {
+		spin_lock_irqsave(&bootpool_share_lock, flags);
+		spin_lock(&d->lock);
 		lack = bootpool_share_lack(d, pages);
 		if (!lack)
 			WRITE_ONCE(d->granted, d->granted + pages);
-		spin_unlock_irqrestore(&d->lock, flags);
-		if (!lack)
-			return 0;
-		if (!bootpool_steal_from_peer(d, lack, steal))
-			return -ENOMEM;
+		spin_unlock(&d->lock);
+		ret = lack ? bootpool_steal_from_peer(d, lack, pages, steal) : 0;
+		spin_unlock_irqrestore(&bootpool_share_lock, flags);
+		if (ret != -EAGAIN)
+			break;
 	}
+	return ret == -EAGAIN ? -ENOMEM : ret;
 }
 
 /* Context: @d's lock held. */
@@ -541,10 +595,18 @@ int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
 	if (*page)
 		WRITE_ONCE(d->served_atomic, d->served_atomic + 1);
 	spin_unlock_irqrestore(&d->lock, flags);
-	if (ret)
+	if (ret) {
 		ret = bootpool_budget_steal(d, order, steal);
-	if (ret || *page)
-		return ret;
+		if (ret)
+			return ret;
+		spin_lock_irqsave(&d->lock, flags);
+		*page = bootpool_reserve_take(d, order, memcg);
+		if (*page)
+			WRITE_ONCE(d->served_atomic, d->served_atomic + 1);
+		spin_unlock_irqrestore(&d->lock, flags);
+	}
+	if (*page)
+		return 0;
 
 	/*
 	 * In the IPI handler, current is whichever task was interrupted. One
@@ -573,8 +635,8 @@ ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
  * @steal: what was stolen for it is added here.
  *
  * For a request bootpool_dionysos_grant_atomic() could not serve: a new
- * block, charged to @d's share (stealing what it lacks) and to @memcg, allocated with reclaim but
- * without the OOM killer. Counted as served by the thread, granted or not.
+ * block, charged to @d's share (stealing what it lacks) and to @memcg,
+ * allocated with reclaim but without the OOM killer. Counted as served by the thread, granted or not.
  *
  * Context: @d's thread, in work bootpool_dionysos_queue_work() ran.
  * Return: 0 with *@page set, or -ENOMEM when the budget is exhausted, the

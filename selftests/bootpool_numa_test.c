@@ -317,6 +317,45 @@ TEST_F(numa, steals_exactly_what_the_share_lacks)
 }
 
 /*
+ * A new dionysos_mb is split evenly again, whatever was stolen under the
+ * old one: the share instance 0 took from instance 1 must not outlive the
+ * budget it was taken from. With 2 MiB, instance 0 grants the whole
+ * budget, half of it stolen; with the budget lowered to 1 MiB, what the
+ * instances together grant is 1 MiB, not instance 0's stolen share on
+ * top of its new half.
+ */
+TEST_F(numa, a_new_budget_is_split_again)
+{
+	long total = MiB / page_size(), i;
+	struct bootpool_alloc a;
+	cpu_set_t n0;
+	int fd;
+
+	if (two_nodes() && node_cpus(0, &n0) < 2)
+		SKIP(return, "needs two CPUs on node 0");
+	ASSERT_EQ(0, reload(self, "dionysos_cpus=0,1 dionysos_mb=2"));
+	fd = early_domain_on(0);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2 * total; i++)
+		ASSERT_EQ(0, bp_alloc(fd, page_size(), &a)) TH_LOG("page %ld", i);
+	EXPECT_EQ(total, inst_get(0, "stolen_pages"));
+	EXPECT_EQ(0, inst_get(1, "share_pages"));
+	close(fd);
+	ASSERT_TRUE(bp_counters_settle(2000));
+
+	ASSERT_EQ(0, bp_param_set_long("dionysos_mb", 1));
+	EXPECT_EQ(total / 2 + total % 2, inst_get(0, "share_pages"));
+	EXPECT_EQ(total / 2, inst_get(1, "share_pages"));
+	fd = early_domain_on(0);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < total; i++)
+		ASSERT_EQ(0, bp_alloc(fd, page_size(), &a)) TH_LOG("page %ld", i);
+	EXPECT_EQ(-ENOMEM, bp_alloc(fd, page_size(), &a));
+	EXPECT_EQ(total, inst_get(0, "granted_pages"));
+	close(fd);
+}
+
+/*
  * Each node's requests go to its own instance and are served on its node,
  * with no steal, until that instance's share is granted; the next page is
  * one steal from the other node's instance, and counts as cross-node.
