@@ -643,7 +643,10 @@ int bootpool_forward_request(struct mem_cgroup *memcg, unsigned int order,
 		return ret;
 
 	ret = req->status;
-	reply->steal = req->steal;
+	/* The shortcut may have stolen share before it gave up: keep both. */
+	reply->steal.steals += req->steal.steals;
+	reply->steal.pages += req->steal.pages;
+	reply->steal.cross_node |= req->steal.cross_node;
 	bootpool_reply(reply, req->d, req->from_cpu, req->served_cpu,
 		       req->hops, req->ipis);
 	reply->page = req->page;
