@@ -12,6 +12,7 @@
  * its owner grows it before it takes the lock to insert, so that no
  * function here drops a lock its caller took.
  */
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -23,7 +24,7 @@
 #define BOOTPOOL_RB_MIN		16	/* entries in a new table */
 
 /* An entry has room for the id of every instance. */
-static_assert(ilog2(BOOTPOOL_MAX_DIONYSOS) <= BOOTPOOL_RB_INST_BITS);
+static_assert(order_base_2(BOOTPOOL_MAX_DIONYSOS) <= BOOTPOOL_RB_INST_BITS);
 
 static void bootpool_rbtable_free(struct bootpool_rbtable *t)
 {
