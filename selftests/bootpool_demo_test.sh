@@ -32,8 +32,28 @@ if [ ! -c /dev/bootpool ]; then
 	exit $KSFT_SKIP
 fi
 
+# The demo's placements here (on, off1, offH) measure the one Dionysos;
+# one Dionysos per node is make demo-numa's. A module loaded with several
+# instances (the numa stage of make check) is loaded again with one for
+# this test, and as the guest loaded it (BOOTPOOL_MODPARAMS) at the end.
+MODULE=${BOOTPOOL_MODULE_DIR:-/bootpool}/bootpool.ko
+RELOADED=
+restore_module() {
+	[ -n "$RELOADED" ] || return 0
+	rmmod bootpool
+	# shellcheck disable=SC2086
+	insmod "$MODULE" ${BOOTPOOL_MODPARAMS:-}
+}
+if [ "$(grep -c '^instance=' /sys/kernel/debug/bootpool/dionysos)" -gt 1 ]; then
+	if ! rmmod bootpool || ! insmod "$MODULE"; then
+		echo "1..0 # SKIP cannot load the module with one Dionysos"
+		exit $KSFT_SKIP
+	fi
+	RELOADED=1
+fi
+
 mkdir -p "$TMP"
-trap 'echo 0 > "$EVENT" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'echo 0 > "$EVENT" 2>/dev/null; rm -rf "$TMP"; restore_module' EXIT
 
 NTESTS=11
 TESTNO=0

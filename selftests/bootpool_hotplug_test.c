@@ -110,7 +110,7 @@ FIXTURE_TEARDOWN(hotplug)
 		bp_cpu_online_set(cpu, 1);
 	bp_param_set("forward_hops", "1");
 	EXPECT_EQ(0, bp_unload_wait(10000));
-	EXPECT_EQ(0, bp_load(self->path, ""));
+	EXPECT_EQ(0, bp_load_defaults(self->path));
 }
 
 /* An EARLY domain: every request goes to Dionysos. */

@@ -444,7 +444,7 @@ TEST_F_TIMEOUT(memcg, grants_in_the_ipi_handler_are_held_to_memory_max, 120)
 	if (access(TEST_DEBUGFS "memalloc_spin", W_OK)) {
 		snprintf(mod, sizeof(mod), "%s/bootpool_test.ko",
 			 getenv("BOOTPOOL_MODULE_DIR") ?: "/bootpool");
-		if (bp_load(mod, ""))
+		if (bp_load_defaults(mod))
 			SKIP(return, "cannot load %s", mod);
 		loaded = 1;
 	}

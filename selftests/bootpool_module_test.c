@@ -31,7 +31,7 @@ FIXTURE_TEARDOWN(module)
 {
 	/* Leave the module loaded for whatever runs next. */
 	if (!bp_exists("/sys/module/bootpool"))
-		bp_load(self->path, "");
+		bp_load_defaults(self->path);
 }
 
 TEST_F(module, unload_is_refused_while_a_descriptor_is_open)
@@ -45,7 +45,7 @@ TEST_F(module, unload_is_refused_while_a_descriptor_is_open)
 	close(fd);
 	EXPECT_EQ(0, bp_unload());
 	EXPECT_FALSE(bp_exists(BOOTPOOL_DEV));
-	EXPECT_EQ(0, bp_load(self->path, ""));
+	EXPECT_EQ(0, bp_load_defaults(self->path));
 }
 
 TEST_F(module, unload_is_refused_while_a_block_is_mapped)
@@ -62,7 +62,7 @@ TEST_F(module, unload_is_refused_while_a_block_is_mapped)
 	EXPECT_EQ(-EWOULDBLOCK, bp_unload());
 	munmap(p, 4096);
 	EXPECT_EQ(0, bp_unload());
-	EXPECT_EQ(0, bp_load(self->path, ""));
+	EXPECT_EQ(0, bp_load_defaults(self->path));
 }
 
 TEST_F(module, load_unload_cycles_leave_nothing_behind)
@@ -77,7 +77,7 @@ TEST_F(module, load_unload_cycles_leave_nothing_behind)
 		EXPECT_FALSE(bp_exists(BOOTPOOL_DEV));
 		EXPECT_FALSE(bp_exists("/sys/module/bootpool"));
 		EXPECT_FALSE(bp_exists(BOOTPOOL_DEBUGFS));
-		ASSERT_EQ(0, bp_load(self->path, ""));
+		ASSERT_EQ(0, bp_load_defaults(self->path));
 		fd = open(BOOTPOOL_DEV, O_RDWR);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, bp_alloc(fd, 5000, &a));

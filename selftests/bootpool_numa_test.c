@@ -180,7 +180,7 @@ FIXTURE_TEARDOWN(numa)
 		bp_cpu_online_set(self->offline_cpu, 1);
 	/* Leave the module loaded with its defaults for whatever runs next. */
 	bp_unload_wait(5000);
-	bp_load(self->path, "");
+	bp_load_defaults(self->path);
 	munmap(self->counts, MAX_KIDS * sizeof(*self->counts));
 }
 
@@ -515,7 +515,7 @@ TEST_F(numa, unload_with_requests_in_flight_on_every_instance)
 	}
 	close(kmsg);
 	EXPECT_FALSE(warned);
-	EXPECT_EQ(0, bp_load(self->path, ""));
+	EXPECT_EQ(0, bp_load_defaults(self->path));
 }
 
 /*

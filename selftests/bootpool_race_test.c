@@ -147,7 +147,7 @@ FIXTURE_TEARDOWN(race)
 {
 	/* Leave the module loaded with its defaults for whatever runs next. */
 	if (!bp_exists("/sys/module/bootpool"))
-		bp_load(self->path, "");
+		bp_load_defaults(self->path);
 }
 
 TEST_F_TIMEOUT(race, free_map_unmap_same_handles_late, 120)
@@ -591,7 +591,7 @@ TEST_F_TIMEOUT(race, killed_waiter_leaves_the_wait_and_its_reply_is_taken_back, 
 	EXPECT_TRUE(bp_counters_settle(5000));
 	if (bp_exists(self->path)) {
 		ASSERT_EQ(0, bp_unload_wait(5000));
-		ASSERT_EQ(0, bp_load(self->path, ""));
+		ASSERT_EQ(0, bp_load_defaults(self->path));
 	}
 }
 
@@ -785,7 +785,7 @@ TEST_F_TIMEOUT(race, load_kill_unload_cycles, 1800)
 
 		ASSERT_EQ(0, bp_unload_wait(5000)) TH_LOG("cycle %ld", c);
 		ASSERT_FALSE(bp_exists(BOOTPOOL_DEV));
-		ASSERT_EQ(0, bp_load(self->path, "")) TH_LOG("cycle %ld", c);
+		ASSERT_EQ(0, bp_load_defaults(self->path)) TH_LOG("cycle %ld", c);
 		for (i = 0; i < 4; i++) {
 			pids[i] = fork();
 			ASSERT_LE(0, pids[i]);

@@ -200,6 +200,20 @@ static inline int bp_load(const char *path, const char *params)
 }
 
 /*
+ * Load bootpool.ko at @path as the suite found it: with the parameters
+ * the test VM's init loaded it with (BOOTPOOL_MODPARAMS; none outside the
+ * VM), so that a test that reloads the module does not take away, for
+ * the tests after it, what the guest was booted to test (one Dionysos
+ * per node in the numa stage of make check).
+ */
+static inline int bp_load_defaults(const char *path)
+{
+	const char *params = getenv("BOOTPOOL_MODPARAMS");
+
+	return bp_load(path, params ? params : "");
+}
+
+/*
  * The debugfs "key value" parser: reads the lines of the file at @path up
  * to the first that is not "key number", and sets @vals[i] to the value of
  * each of the @n @keys it finds (the others are left alone).
