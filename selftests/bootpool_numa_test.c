@@ -90,6 +90,14 @@ static bool two_nodes(void)
 }
 
 /* The value of @key in instance @id's line of debugfs "dionysos", or -1. */
+/* Whether CPUs 0 and 1 are on node 0, as the cases on one node want. */
+static bool cpus_0_and_1_on_node0(void)
+{
+	cpu_set_t n0;
+
+	return !two_nodes() || node_cpus(0, &n0) >= 2;
+}
+
 static long inst_get(int id, const char *key)
 {
 	char line[512], want[48], *p;
@@ -123,6 +131,18 @@ static int early_domain_on(int cpu)
 	if (bp_pin_cpu(cpu))
 		return -errno;
 	return bp_open_domain(BOOTPOOL_POLICY_EARLY);
+}
+
+/* ALLOC a page at a time, @n times at most. Return: how many were granted. */
+static long alloc_pages_until(int fd, long n)
+{
+	struct bootpool_alloc a;
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (bp_alloc(fd, page_size(), &a))
+			break;
+	return i;
 }
 
 /* What the requests of one child did, in memory shared with the parent. */
@@ -273,10 +293,9 @@ TEST_F(numa, steals_exactly_what_the_share_lacks)
 	long total = MiB / page_size(), share0, share1, i;
 	struct bootpool_stats st;
 	struct bootpool_alloc a;
-	cpu_set_t n0;
 	int fd;
 
-	if (two_nodes() && node_cpus(0, &n0) < 2)
+	if (!cpus_0_and_1_on_node0())
 		SKIP(return, "needs two CPUs on node 0");
 	ASSERT_EQ(0, reload(self, "dionysos_cpus=0,1 dionysos_mb=1"));
 	share0 = inst_get(0, "share_pages");
@@ -326,18 +345,16 @@ TEST_F(numa, steals_exactly_what_the_share_lacks)
  */
 TEST_F(numa, a_new_budget_is_split_again)
 {
-	long total = MiB / page_size(), i;
+	long total = MiB / page_size();
 	struct bootpool_alloc a;
-	cpu_set_t n0;
 	int fd;
 
-	if (two_nodes() && node_cpus(0, &n0) < 2)
+	if (!cpus_0_and_1_on_node0())
 		SKIP(return, "needs two CPUs on node 0");
 	ASSERT_EQ(0, reload(self, "dionysos_cpus=0,1 dionysos_mb=2"));
 	fd = early_domain_on(0);
 	ASSERT_LE(0, fd);
-	for (i = 0; i < 2 * total; i++)
-		ASSERT_EQ(0, bp_alloc(fd, page_size(), &a)) TH_LOG("page %ld", i);
+	ASSERT_EQ(2 * total, alloc_pages_until(fd, 2 * total));
 	EXPECT_EQ(total, inst_get(0, "stolen_pages"));
 	EXPECT_EQ(0, inst_get(1, "share_pages"));
 	close(fd);
@@ -348,8 +365,7 @@ TEST_F(numa, a_new_budget_is_split_again)
 	EXPECT_EQ(total / 2, inst_get(1, "share_pages"));
 	fd = early_domain_on(0);
 	ASSERT_LE(0, fd);
-	for (i = 0; i < total; i++)
-		ASSERT_EQ(0, bp_alloc(fd, page_size(), &a)) TH_LOG("page %ld", i);
+	EXPECT_EQ(total, alloc_pages_until(fd, total));
 	EXPECT_EQ(-ENOMEM, bp_alloc(fd, page_size(), &a));
 	EXPECT_EQ(total, inst_get(0, "granted_pages"));
 	close(fd);
