@@ -97,11 +97,15 @@ count_guest() {
 }
 
 # why_failed LOG: under the last result line of the summary, the failed
-# tests and scripts/vm's verdict (a kernel problem, a timeout), so that
-# the tail of a failed run says what failed without its logs.
+# tests, the harness's first failed expectations (file:line and the
+# values it saw, with the line after each: a TH_LOG() of the test's) and
+# scripts/vm's verdict (a kernel problem, a timeout), so that the tail of
+# a failed run says what failed and where without its logs.
 why_failed() {
 	{
 		grep -E '^(# )?not ok [0-9]+' "$1" | grep -v -i '# todo' | head -n 8 || true
+		grep -E -A 1 '^(# )*[A-Za-z0-9_.-]+\.c:[0-9]+:[A-Za-z0-9_.]+:Expected ' "$1" |
+			grep -v '^--$' | head -n 6 || true
 		grep -m 1 '^vm: FAIL: ' "$1" || true
 	} | cut -c 1-200 | sed 's/^/  | /' >> "$RESULTS"
 }
