@@ -634,6 +634,7 @@ TEST_F_TIMEOUT(race, reply_taken_back_after_teardown_leaves_no_dying_cgroup, 120
 {
 	long abandoned, granted, domains, reserve, dying = -1;
 	char parent[128], cg[160], dev_mode[8];
+	long long t;
 	struct stat st = { 0 };
 	struct held_off h = { 0 };
 	struct rt_saved rt;
@@ -682,16 +683,22 @@ TEST_F_TIMEOUT(race, reply_taken_back_after_teardown_leaves_no_dying_cgroup, 120
 
 	ASSERT_TRUE(rt_hold_allow(dcpu, &rt));
 	if (hog_start(&hog, dcpu)) {
+		t = now_ns();
 		atomic_store(&m->go, 1);
 		h.queued = wait_sleep(req, true, 1000, h.wchan, sizeof(h.wchan));
+		h.wait_ns = now_ns() - t;
 		kill(req, SIGKILL);
+		t = now_ns();
 		/* The domain torn down while the thread is still held off. */
 		for (i = 0; i < 300 && bp_counter("domains") != domains; i++)
 			usleep(10000);
 		h.left = bp_counter("domains") == domains;
+		h.left_ns = now_ns() - t;
 		h.abandoned_before = bp_counter("abandoned_replies") - abandoned;
 	}
 	hog_stop(&hog);
+	TH_LOG("queued %lld ms after the go, domain gone %lld ms after the kill",
+	       h.wait_ns / 1000000, h.left_ns / 1000000);
 	ASSERT_EQ(0, rt_hold_restore(&rt));
 	h.req_status = bp_wait_status(req);
 	chmod(BOOTPOOL_DEV, strtol(dev_mode, NULL, 8));
@@ -725,12 +732,15 @@ TEST_F_TIMEOUT(race, reply_taken_back_after_teardown_leaves_no_dying_cgroup, 120
 
 	/* Removed, the cgroup goes: nothing of bootpool keeps it. */
 	ASSERT_EQ(0, rmdir(cg));
+	t = now_ns();
 	for (i = 0; i < 1000; i++) {
 		dying = bp_cg_key(parent, "cgroup.stat", "nr_dying_descendants");
 		if (dying == 0)
 			break;
 		usleep(10000);
 	}
+	TH_LOG("%ld dying descendants %lld ms after the rmdir", dying,
+	       (now_ns() - t) / 1000000);
 	EXPECT_EQ(0, dying);
 	EXPECT_TRUE(bp_counters_settle(5000));
 	rmdir(parent);
