@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Dionysos's state, for its two files: dionysos.c (grants, budget,
- * reserve) and dionysos_thread.c (the thread, its work, its CPU). The rest
- * of the module sees only the calls in bootpool.h.
+ * Dionysos's state, for its three files: dionysos.c (instances, grants,
+ * reserve), dionysos_share.c (the budget's shares, steals) and
+ * dionysos_thread.c (the thread, its work, its CPU). The rest of the
+ * module sees only the calls in bootpool.h.
  */
 #ifndef _BOOTPOOL_DIONYSOS_H
 #define _BOOTPOOL_DIONYSOS_H
 
 #include <linux/completion.h>
 #include <linux/cpuhotplug.h>
+#include <linux/errno.h>
 #include <linux/llist.h>
+#include <linux/lockdep.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <asm/page.h>
 
+struct bootpool_steal;
 struct mem_cgroup;
 struct page;
 struct task_struct;
@@ -95,11 +100,72 @@ extern struct bootpool_dionysos bootpool_dionysos[BOOTPOOL_MAX_DIONYSOS];
 extern unsigned int bootpool_nr_dionysos;
 /* The ``dionysos_cpu`` parameter: the single Dionysos's home CPU. */
 extern unsigned int bootpool_dionysos_cpu;
+/* The ``dionysos_mb`` parameter: the budget of all instances, in MiB. */
+extern unsigned int bootpool_dionysos_mb;
 
 int bootpool_dionysos_setup(void);
 
 #define for_each_dionysos(d)						\
 	for ((d) = bootpool_dionysos;					\
 	     (d) < bootpool_dionysos + bootpool_nr_dionysos; (d)++)
+
+/*
+ * The budget and its shares, which a grant charges under the instance's
+ * lock alone; what a share lacks is stolen from a peer
+ * (dionysos_share.c).
+ */
+/* ``dionysos_mb`` in pages: what all the instances may grant together. */
+static inline unsigned long bootpool_budget_pages(void)
+{
+	return (unsigned long)READ_ONCE(bootpool_dionysos_mb)
+		<< (20 - PAGE_SHIFT);
+}
+
+/*
+ * @d's share of the budget: an even split of ``dionysos_mb`` between the
+ * instances, the remainder to instance 0, plus what it stole less what
+ * was stolen from it. Context: @d's lock held, or a racy read for show.
+ */
+static inline unsigned long
+bootpool_share_pages(const struct bootpool_dionysos *d)
+{
+	unsigned long total = bootpool_budget_pages();
+	unsigned int n = bootpool_nr_dionysos;
+	long share = total / n + (d->id ? 0 : total % n) + READ_ONCE(d->moved);
+
+	return share > 0 ? share : 0;
+}
+
+/* Pages @d's share lacks to grant @pages more. Context: @d's lock held. */
+static inline unsigned long
+bootpool_share_lack(const struct bootpool_dionysos *d, unsigned long pages)
+{
+	unsigned long share = bootpool_share_pages(d);
+
+	lockdep_assert_held(&d->lock);
+	return d->granted + pages > share ? d->granted + pages - share : 0;
+}
+
+/* Context: @d's lock held. */
+static inline int bootpool_budget_charge(struct bootpool_dionysos *d,
+					 unsigned int order)
+{
+	unsigned long pages = 1UL << order;
+
+	if (bootpool_share_lack(d, pages))
+		return -ENOMEM;
+	WRITE_ONCE(d->granted, d->granted + pages);
+	return 0;
+}
+
+/* Context: @d's lock held. */
+static inline void bootpool_budget_uncharge(struct bootpool_dionysos *d,
+					    unsigned int order)
+{
+	lockdep_assert_held(&d->lock);
+	WRITE_ONCE(d->granted, d->granted - (1UL << order));
+}
+int bootpool_budget_steal(struct bootpool_dionysos *d, unsigned int order,
+			  struct bootpool_steal *steal);
 
 #endif /* _BOOTPOOL_DIONYSOS_H */
