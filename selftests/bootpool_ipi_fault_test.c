@@ -22,9 +22,11 @@
  * were. Where a setting leaves calls that do not fail, or passes requests
  * on to the thread, requests must still get blocks; where every grant
  * without sleeping answers -EAGAIN, the thread must serve them all (no
- * requester on Dionysos's CPU there: see round_once()). The
- * debug stage of scripts/check scans kmemleak after the suite.
- * Skipped on kernels without fail_function (the stock ones).
+ * requester on Dionysos's CPU there: see round_once()). A last case
+ * fails one allocation of a grant on the spot that stole share, and
+ * checks that the domain's STATS count the steal. The debug stage of
+ * scripts/check scans kmemleak after the suite. Skipped on kernels
+ * without fail_function (the stock ones).
  */
 #include "bootpool_fault_util.h"
 
@@ -127,6 +129,8 @@ static void fail_function_off(void)
 
 FIXTURE(ipifault) {
 	bool ready;
+	bool reloaded;		/* with other parameters, by the test */
+	char path[256];
 	long hops;
 	long granted;
 };
@@ -154,6 +158,8 @@ FIXTURE_TEARDOWN(ipifault)
 		return;
 	fail_function_off();
 	bp_param_set_long("forward_hops", self->hops);
+	if (self->reloaded && !bp_unload_wait(5000))
+		bp_load_defaults(self->path);
 }
 
 /* Arm @func with @s; 0 or -errno. */
@@ -339,6 +345,67 @@ TEST_F_TIMEOUT(ipifault, grant_atomic_failures_are_answered_and_leak_nothing,
 		return;
 	sweep(_metadata, self->granted, "bootpool_dionysos_grant_atomic", settings,
 	      ARRAY_SIZE(settings));
+}
+
+/*
+ * On Dionysos's CPU a grant is made on the spot; one that steals share
+ * from a peer and then finds no page without sleeping passes the request
+ * on, which is then granted from the share stolen, stealing nothing
+ * more. The domain's STATS must count the steal all the same, as the
+ * instance's counters do. Two instances on CPUs 0 and 1 of one node share
+ * 1 MiB, and requests made on CPU 0 go to instance 0; once its half is
+ * granted, the next page steals one page of share on the spot, where
+ * fail_function fails its allocation once.
+ */
+TEST_F_TIMEOUT(ipifault, a_steal_on_the_spot_counts_when_the_request_goes_on,
+	       120)
+{
+	long page = sysconf(_SC_PAGESIZE), share0, i;
+	struct bootpool_stats st;
+	struct bootpool_alloc a;
+	const char *why;
+	int fd;
+
+	if (!self->ready)
+		return;
+	why = bp_reload_unavailable(self->path, sizeof(self->path));
+	if (why)
+		SKIP(return, "%s", why);
+	if (bp_online_cpus() < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, bp_unload_wait(5000));
+	self->reloaded = true;
+	ASSERT_EQ(0, bp_load(self->path, "dionysos_cpus=0,1 dionysos_mb=1"));
+	/* Instance 0 has half the pages of 1 MiB, and the odd one. */
+	share0 = ((1L << 20) / page + 1) / 2;
+	ASSERT_EQ(0, bp_pin_cpu(0));
+	fd = bp_open_domain(BOOTPOOL_POLICY_EARLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < share0; i++) {
+		ASSERT_EQ(0, bp_alloc(fd, page, &a)) TH_LOG("page %ld", i);
+		ASSERT_EQ(0, a.instance);
+	}
+	ASSERT_EQ(0, bp_stats(fd, &st));
+	ASSERT_EQ(0, st.steals);
+
+	ASSERT_EQ(0, bp_write_file(FAIL_FUNCTION "inject", "bootpool_block_alloc"));
+	ASSERT_EQ(0, bp_write_file(FAIL_FUNCTION "task-filter", "N"));
+	ASSERT_EQ(0, bp_write_long(FAIL_FUNCTION "interval", 1));
+	ASSERT_EQ(0, bp_write_long(FAIL_FUNCTION "times", 1));
+	ASSERT_EQ(0, bp_write_long(FAIL_FUNCTION "probability", 100));
+	EXPECT_EQ(0, bp_alloc(fd, page, &a));
+	/* The fault fired: the grant on the spot gave the request up. */
+	EXPECT_EQ(0, bp_read_long(FAIL_FUNCTION "times"));
+	fail_function_off();
+	EXPECT_EQ(0, a.instance);
+	EXPECT_EQ(BOOTPOOL_SOURCE_DIONYSOS, a.source);
+
+	ASSERT_EQ(0, bp_stats(fd, &st));
+	EXPECT_EQ(1, st.steals);
+	EXPECT_EQ(1, st.stolen_pages);
+	EXPECT_EQ(0, st.cross_node);
+	close(fd);
+	EXPECT_TRUE(bp_counters_settle(5000));
 }
 
 TEST_HARNESS_MAIN
