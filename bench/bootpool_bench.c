@@ -1357,10 +1357,30 @@ static void over_rounds(double *v, int n, double *med, double *lo,
 	bp_median_interval(v, n, med, lo, hi, cover);
 }
 
+/*
+ * @med: the median over the rounds in use of the throughput each round
+ * holds at byte @off of its struct round, those that ran (> 0); left as
+ * it is when none ran.
+ */
+static void tput_over_rounds(const struct bench *b, size_t off, double *med)
+{
+	double v[MAX_ROUNDS], unused;
+	int j, n;
+
+	for (n = 0, j = 0; j < b->nrd; j++) {
+		double t = *(const double *)((const char *)&b->rd[j] + off);
+
+		if (b->rd[j].used && t > 0)
+			v[n++] = t;
+	}
+	if (n)
+		over_rounds(v, n, med, &unused, &unused, NULL);
+}
+
 /* Each figure, throughput and ratio over the rounds in use. */
 static void summarize_rounds(struct bench *b)
 {
-	double v[MAX_ROUNDS], p[MAX_ROUNDS], unused;
+	double v[MAX_ROUNDS], p[MAX_ROUNDS];
 	int i, j, k, n;
 
 	for (i = 0; i < F_COUNT; i++) {
@@ -1380,22 +1400,12 @@ static void summarize_rounds(struct bench *b)
 			    &b->fig_hi[i], NULL);
 		b->fig[i].p99 = bp_median(p, n);
 	}
-	for (i = 0; i < TPUT_KINDS; i++)
-		for (k = 1; k <= MAX_PROCS; k *= 2) {
-			for (n = 0, j = 0; j < b->nrd; j++)
-				if (b->rd[j].used && b->rd[j].tput[i][k] > 0)
-					v[n++] = b->rd[j].tput[i][k];
-			if (n)
-				over_rounds(v, n, &b->tput[i][k], &unused,
-					    &unused, NULL);
-		}
 	for (i = 0; i < TPUT_KINDS; i++) {
-		for (n = 0, j = 0; j < b->nrd; j++)
-			if (b->rd[j].used && b->rd[j].tput_x[i] > 0)
-				v[n++] = b->rd[j].tput_x[i];
-		if (n)
-			over_rounds(v, n, &b->tput_x[i], &unused, &unused,
-				    NULL);
+		for (k = 1; k <= MAX_PROCS; k *= 2)
+			tput_over_rounds(b, offsetof(struct round, tput[i][k]),
+					 &b->tput[i][k]);
+		tput_over_rounds(b, offsetof(struct round, tput_x[i]),
+				 &b->tput_x[i]);
 	}
 	memcpy(b->r, ratio_def, sizeof(b->r));
 	for (i = 0; i < R_OVERHEAD; i++) {
