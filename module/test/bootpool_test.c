@@ -31,7 +31,10 @@
  *   again; a request of bootpool's, which comes one per system call, finds
  *   it idle. Reading ``ipi_once`` once per round from user space measures
  *   the round trip under the same conditions. The read fails like a write
- *   to ``floors_run``.
+ *   to ``floors_run``. Each open file has its own target: ``cpu`` as it
+ *   was at open, or the CPU number last written to that file (``EINVAL``
+ *   for one that is not possible), so that processes can measure round
+ *   trips to different CPUs at once.
  *
  * These are the floors the benchmark (bench/) divides bootpool's own
  * figures by: under emulation only ratios measured in one boot mean
@@ -263,11 +266,34 @@ static int bootpool_test_measure_wake(int cpu, u64 *ns, unsigned int warm,
 	return 0;
 }
 
+/* The file's target is kept in its private_data. */
+static int bootpool_test_ipi_once_open(struct inode *inode, struct file *file)
+{
+	file->private_data = (void *)(uintptr_t)READ_ONCE(bootpool_test_cpu);
+	return 0;
+}
+
+static ssize_t bootpool_test_ipi_once_write(struct file *file,
+					    const char __user *buf, size_t len,
+					    loff_t *ppos)
+{
+	unsigned int cpu;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, len, 0, &cpu);
+	if (ret)
+		return ret;
+	if (cpu >= nr_cpu_ids)
+		return -EINVAL;
+	file->private_data = (void *)(uintptr_t)cpu;
+	return len;
+}
+
 static ssize_t bootpool_test_ipi_once_read(struct file *file,
 					   char __user *buf, size_t len,
 					   loff_t *ppos)
 {
-	int cpu = READ_ONCE(bootpool_test_cpu);
+	unsigned int cpu = (uintptr_t)file->private_data;
 	char out[24];
 	s64 ns;
 	int n;
@@ -285,8 +311,9 @@ static ssize_t bootpool_test_ipi_once_read(struct file *file,
 
 static const struct file_operations bootpool_test_ipi_once_fops = {
 	.owner		= THIS_MODULE,
-	.open		= simple_open,
+	.open		= bootpool_test_ipi_once_open,
 	.read		= bootpool_test_ipi_once_read,
+	.write		= bootpool_test_ipi_once_write,
 	.llseek		= default_llseek,
 };
 
@@ -386,7 +413,7 @@ static const struct {
 	{ "warn", 0200, &bootpool_test_warn_fops },
 	{ "floors", 0400, &bootpool_test_floors_fops },
 	{ "floors_run", 0200, &bootpool_test_floors_run_fops },
-	{ "ipi_once", 0400, &bootpool_test_ipi_once_fops },
+	{ "ipi_once", 0600, &bootpool_test_ipi_once_fops },
 	{ "memalloc_spin", 0200, &bootpool_test_memalloc_spin_fops },
 };
 
