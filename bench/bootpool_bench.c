@@ -43,6 +43,16 @@
  * node, or with several Dionysos instances (dionysos_cpus: a request
  * then stays on its node), none of these is measured or printed.
  *
+ * On two nodes, whether one Dionysos serves both or one per node does
+ * (dionysos_cpus=node), the remote throughput is measured too: remote
+ * pairs (hops=1) of one process on a CPU of the other CPU's node, then
+ * of two processes, one on each node, each on a CPU that runs no
+ * Dionysos and each served by the instance its node's requests go to
+ * (the one Dionysos, or its node's own). Its floor, run the same way, is
+ * an unknown ioctl and one IPI round trip to that same serving CPU per
+ * operation (bootpool_test/ipi_once, each process its own target):
+ * scale_2proc_remote_xnode against scale_2proc_remote_xnode_floor.
+ *
  * Output: a table, each round's ratios, every round as a CSV line
  * ("csv: "), then key=value lines per figure and per ratio.
  * Exit status: 0, 1 when a measurement failed, 2 for bad usage.
@@ -58,6 +68,7 @@
 #include <time.h>
 
 #define TEST_DEBUGFS	"/sys/kernel/debug/bootpool_test/"
+#define DIONYSOS_DEBUGFS	BOOTPOOL_DEBUGFS "dionysos"
 #define TEST_PARAMS	"/sys/module/bootpool_test/parameters/"
 #define FILL_BLOCKS	256
 #define MAX_PROCS	4
@@ -466,12 +477,29 @@ static int fig_fill_batch(long cpu)
 	return fill_loop(cpu, 1, &sh->fig[F_FILL_BATCH]);
 }
 
-/* What one operation of a throughput run is. */
+/*
+ * What one operation of a throughput run is. The kinds before
+ * TPUT_KINDS run on 1, 2 and 4 CPUs; the remote ones on two nodes.
+ */
 enum tput_kind {
 	TPUT_POOL,	/* a pool ALLOC+FREE pair */
 	TPUT_ENOTTY,	/* two ioctls bootpool does not know */
 	TPUT_USER,	/* a loop in user space, no system call */
-	TPUT_KINDS
+	TPUT_KINDS,
+	/* a Dionysos ALLOC+FREE pair, served on the process's target */
+	TPUT_REMOTE = TPUT_KINDS,
+	/* its floor: an unknown ioctl and an IPI round trip to the target */
+	TPUT_RFLOOR,
+	TPUT_ALL
+};
+
+#define TPUT_RKINDS	(TPUT_ALL - TPUT_KINDS)
+
+/* What a throughput process uses: its domain, its IPI file, its target. */
+struct tput_ctx {
+	int fd;
+	int ipi_fd;		/* TPUT_RFLOOR: bootpool_test/ipi_once */
+	int target;		/* the remote kinds: the CPU that serves */
 };
 
 /*
@@ -479,10 +507,12 @@ enum tput_kind {
  * itself scales on its host: TPUT_ENOTTY makes the same number of system
  * calls as a pool pair, doing nothing; TPUT_USER makes none.
  */
-static int tput_op(int fd, enum tput_kind kind)
+static int tput_op(const struct tput_ctx *c, enum tput_kind kind)
 {
+	int fd = c->fd;
 	struct bootpool_alloc a;
 	unsigned long sum = 0;
+	char buf[32];
 	int i;
 
 	switch (kind) {
@@ -491,6 +521,25 @@ static int tput_op(int fd, enum tput_kind kind)
 	case TPUT_ENOTTY:
 		return ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1 ||
 		       ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1;
+	case TPUT_REMOTE:
+		if (alloc_page(fd, &a) || free_block(fd, a.handle))
+			return 1;
+		if (a.source != BOOTPOOL_SOURCE_DIONYSOS ||
+		    (int)a.served_cpu != c->target) {
+			fail("remote ALLOC served from source %u on CPU %u, expected Dionysos on CPU %d",
+			     a.source, a.served_cpu, c->target);
+			return 1;
+		}
+		return 0;
+	case TPUT_RFLOOR:
+		if (ioctl(fd, BENCH_IOC_UNKNOWN, 0) != -1)
+			return 1;
+		if (pread(c->ipi_fd, buf, sizeof(buf), 0) <= 0) {
+			fail("reading ipi_once towards CPU %d: %s", c->target,
+			     strerror(errno));
+			return 1;
+		}
+		return 0;
 	default:
 		/* About as long as a pool pair, so that a run lasts as long. */
 		for (i = 0; i < 1024; i++) {
@@ -595,22 +644,55 @@ static int team_end(struct team *t)
 
 struct tput_arg {
 	const int *cpus;
+	const int *targets;	/* the remote kinds: each process's */
 	enum tput_kind kind;
 };
+
+/*
+ * The IPI file of a TPUT_RFLOOR process, aimed at @target; -1 when it
+ * cannot be.
+ */
+static int open_ipi_once(int target)
+{
+	char v[16];
+	int fd, len;
+
+	fd = open(TEST_DEBUGFS "ipi_once", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fail("open %sipi_once: %s", TEST_DEBUGFS, strerror(errno));
+		return -1;
+	}
+	len = snprintf(v, sizeof(v), "%d", target);
+	if (write(fd, v, len) != len) {
+		fail("aiming ipi_once at CPU %d: %s", target, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 /* One process of a throughput run: warm up, wait, run; see throughput(). */
 static int tput_child(struct team *t, int k, void *arg)
 {
 	const struct tput_arg *ta = arg;
+	struct tput_ctx c = { .ipi_fd = -1, .target = -1 };
 	double stop;
 	long i;
-	int fd;
 
-	fd = open_domain(BOOTPOOL_POLICY_LATE);
-	if (fd < 0 || pin(ta->cpus[k]))
+	if (ta->targets)
+		c.target = ta->targets[k];
+	/* A remote pair from an early domain: each request to Dionysos. */
+	c.fd = open_domain(ta->kind == TPUT_REMOTE ? BOOTPOOL_POLICY_EARLY :
+			   BOOTPOOL_POLICY_LATE);
+	if (c.fd < 0 || pin(ta->cpus[k]))
 		return 1;
+	if (ta->kind == TPUT_RFLOOR) {
+		c.ipi_fd = open_ipi_once(c.target);
+		if (c.ipi_fd < 0)
+			return 1;
+	}
 	for (i = 0; i < nops / 10; i++)
-		if (tput_op(fd, ta->kind))
+		if (tput_op(&c, ta->kind))
 			return 1;
 	if (team_step(t, 0))
 		return 1;
@@ -619,7 +701,7 @@ static int tput_child(struct team *t, int k, void *arg)
 	for (i = 0;; i++) {
 		if (!(i % 16) && now_ns() >= stop)
 			break;
-		if (tput_op(fd, ta->kind))
+		if (tput_op(&c, ta->kind))
 			return 1;
 	}
 	sh->end[k] = now_ns();
@@ -634,9 +716,10 @@ static int tput_child(struct team *t, int k, void *arg)
  * slices); ops per second over the span from the first start
  * to the last end.
  */
-static double throughput(const int *cpus, int nprocs, enum tput_kind kind)
+static double throughput(const int *cpus, const int *targets, int nprocs,
+			 enum tput_kind kind)
 {
-	struct tput_arg ta = { cpus, kind };
+	struct tput_arg ta = { cpus, targets, kind };
 	double first = 0, last = 0, ops = 0;
 	struct team t;
 	int k, bad;
@@ -844,18 +927,19 @@ static int fig_ipi_once(long cpu)
  */
 #define LINE		1.5
 
-static const char * const tput_name[TPUT_KINDS] = {
-	"pool", "floor", "user"
+static const char * const tput_name[TPUT_ALL] = {
+	"pool", "floor", "user", "remote", "remote_floor"
 };
 
 /* The ratios, in the order they are printed; R_OVERHEAD stays last. */
 enum {
 	R_POOL, R_REMOTE, R_LOCAL, R_BATCH, R_SCALE2, R_SCALE4,
 	R_REMOTE_B2B, R_SCALE2_FLOOR, R_SCALE4_FLOOR, R_SCALE2_USER,
-	R_SCALE4_USER, R_REMOTE_X, R_SCALE2_X, R_SCALE2_X_FLOOR, R_OVERHEAD,
-	R_COUNT
+	R_SCALE4_USER, R_REMOTE_X, R_SCALE2_X, R_SCALE2_X_FLOOR, R_SCALE2_RX,
+	R_SCALE2_RX_FLOOR, R_OVERHEAD, R_COUNT
 };
 #define R_FIRST_X	R_REMOTE_X
+#define R_FIRST_RX	R_SCALE2_RX
 
 /* A ratio: its definition, then its median over the rounds in use. */
 struct ratio {
@@ -897,6 +981,10 @@ static const struct ratio ratio_def[R_COUNT] = {
 		"scale_2proc, the 2 procs on 2 nodes" },
 	[R_SCALE2_X_FLOOR] = { "scale_2proc_xnode_floor", 0, 0,
 		"scale_2proc_floor, the 2 procs on 2 nodes" },
+	[R_SCALE2_RX] = { "scale_2proc_remote_xnode", 0, 0,
+		"remote pairs, 2 procs on 2 nodes / 1 proc" },
+	[R_SCALE2_RX_FLOOR] = { "scale_2proc_remote_xnode_floor", 0, 0,
+		"the same of ENOTTY + IPI to the serving CPU" },
 	[R_OVERHEAD] = { "overhead_bytes_per_process", 8192, 1,
 		"slab bytes per process, 256 live blocks" },
 };
@@ -906,12 +994,13 @@ static const struct ratio ratio_def[R_COUNT] = {
  * by (the pool pair is the local ratio's).
  */
 enum {
-	L_DISPATCH, L_REMOTE, L_POOL, L_FILL, L_TPUT, L_REMOTE_X, L_COUNT
+	L_DISPATCH, L_REMOTE, L_POOL, L_FILL, L_TPUT, L_REMOTE_X, L_TPUT_R,
+	L_COUNT
 };
 
 static const char * const line_name[L_COUNT] = {
 	"dispatch", "remote_floor", "pool", "fill_single", "throughput_1proc",
-	"remote_floor_xnode"
+	"remote_floor_xnode", "throughput_remote_floor_1proc"
 };
 
 /* One round: its figures, its throughputs and its ratios. */
@@ -919,6 +1008,8 @@ struct round {
 	struct figure fig[F_COUNT];
 	double tput[TPUT_KINDS][MAX_PROCS + 1];
 	double tput_x[TPUT_KINDS];	/* 2 procs on 2 nodes */
+	/* The remote kinds: [0] 1 proc, [1] 2 procs on 2 nodes. */
+	double tput_r[TPUT_RKINDS][2];
 	double ratio[R_COUNT];
 	int have[R_COUNT];
 	int used;		/* else set aside: a floor out of line */
@@ -937,6 +1028,12 @@ struct bench {
 	int ncpus;
 	int other;		/* the CPU requests are made from */
 	int xother;		/* one on another node than dcpu's, or -1 */
+	int ninst;		/* Dionysos instances */
+	/*
+	 * The remote throughput's CPUs, [0] b->other and [1] one on another
+	 * node that runs no Dionysos (-1: none), and the CPU serving each.
+	 */
+	int rcpu[2], rtarget[2];
 	int loaded;		/* bootpool_test.ko was loaded by the run */
 	struct round rd[MAX_ROUNDS];
 	int nrd, used, aside;	/* rounds run, used, set aside */
@@ -946,6 +1043,7 @@ struct bench {
 	double fig_lo[F_COUNT], fig_hi[F_COUNT];
 	double tput[TPUT_KINDS][MAX_PROCS + 1];
 	double tput_x[TPUT_KINDS];	/* 2 procs on 2 nodes */
+	double tput_r[TPUT_RKINDS][2];
 	struct ratio r[R_COUNT];
 	double slab_pp;
 	int have_overhead;
@@ -1056,6 +1154,32 @@ static int has_instances(void)
 	return v[0] && v[0] != '\n' && strncmp(v, "(null)", 6);
 }
 
+/* Dionysos instances as debugfs dionysos lists them. */
+struct inst {
+	int cpu, node;
+};
+
+#define MAX_INST	16
+
+/*
+ * The instances' CPUs and nodes from debugfs dionysos; 0 when it lists
+ * none (a module without the file).
+ */
+static int read_instances(struct inst *in)
+{
+	FILE *f = fopen(DIONYSOS_DEBUGFS, "r");
+	char line[512];
+	int n = 0;
+
+	while (f && n < MAX_INST && fgets(line, sizeof(line), f))
+		if (sscanf(line, "instance=%*u cpu=%d node=%d", &in[n].cpu,
+			   &in[n].node) == 2)
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* The NUMA node of @cpu, or -1 when sysfs does not say. */
 static int cpu_node(long cpu)
 {
@@ -1069,6 +1193,46 @@ static int cpu_node(long cpu)
 			return node;
 	}
 	return -1;
+}
+
+/*
+ * The CPU serving requests made on @cpu: the instance on its node, or
+ * with none there (one Dionysos) the first listed; dcpu without the list.
+ */
+static int serving_cpu(const struct bench *b, const struct inst *in, int n,
+		       int cpu)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (in[i].node == cpu_node(cpu))
+			return in[i].cpu;
+	return n ? in[0].cpu : b->dcpu;
+}
+
+/*
+ * The remote throughput's CPUs: b->other, and the first CPU on another
+ * node that runs no Dionysos; rcpu[1] stays -1 on one node.
+ */
+static void setup_remote_cpus(struct bench *b, long ncpu)
+{
+	struct inst in[MAX_INST];
+	int n = read_instances(in), k, i, busy;
+
+	b->ninst = n ? n : 1;
+	b->rcpu[0] = b->other;
+	b->rcpu[1] = -1;
+	for (k = 0; k < ncpu && b->rcpu[1] < 0; k++) {
+		if (cpu_node(k) < 0 || cpu_node(k) == cpu_node(b->other))
+			continue;
+		for (busy = k == b->dcpu, i = 0; i < n; i++)
+			busy |= in[i].cpu == k;
+		if (!busy)
+			b->rcpu[1] = k;
+	}
+	for (k = 0; k < 2; k++)
+		b->rtarget[k] = b->rcpu[k] < 0 ? -1 :
+				serving_cpu(b, in, n, b->rcpu[k]);
 }
 
 /*
@@ -1104,6 +1268,7 @@ static int setup_cpus(struct bench *b)
 		if (cpu_node(k) >= 0 && cpu_node(k) != cpu_node(b->dcpu) &&
 		    cpu_node(b->other) == cpu_node(b->dcpu))
 			b->xother = k;
+	setup_remote_cpus(b, ncpu);
 	return 0;
 }
 
@@ -1149,6 +1314,38 @@ static void round_figures(struct bench *b)
 #endif
 }
 
+/*
+ * The remote kinds, one process then two on two nodes, each kind right
+ * after its floor, over one hop.
+ */
+static void round_remote_throughput(struct bench *b, struct round *rd)
+{
+	static const enum tput_kind order[] = { TPUT_RFLOOR, TPUT_REMOTE };
+	unsigned int i;
+	double t;
+	int k;
+
+	STEP("remote throughput on two nodes");
+	if (bp_param_set_long("forward_hops", 1)) {
+		fail("cannot set forward_hops");
+		b->status = 1;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		for (k = 1; k <= 2; k++) {
+			t = throughput(b->rcpu, b->rtarget, k, order[i]);
+			if (t < 0) {
+				fail("%s throughput, %d process%s, failed",
+				     tput_name[order[i]], k, k > 1 ? "es" : "");
+				b->status = 1;
+			} else {
+				rd->tput_r[order[i] - TPUT_KINDS][k - 1] = t;
+			}
+		}
+	}
+	bp_param_set_long("forward_hops", b->hops_saved);
+}
+
 /* The throughput runs of one round, into @rd. */
 static void round_throughput(struct bench *b, struct round *rd)
 {
@@ -1159,7 +1356,7 @@ static void round_throughput(struct bench *b, struct round *rd)
 	STEP("throughput");
 	for (k = 1; k <= MAX_PROCS && k <= b->ncpus; k *= 2) {
 		for (kind = 0; kind < TPUT_KINDS; kind++) {
-			t = throughput(b->cpus, k, kind);
+			t = throughput(b->cpus, NULL, k, kind);
 			if (t < 0) {
 				fail("%s throughput with %d processes failed",
 				     tput_name[kind], k);
@@ -1172,7 +1369,7 @@ static void round_throughput(struct bench *b, struct round *rd)
 	for (kind = 0; kind < TPUT_USER && b->xother >= 0; kind++) {
 		int two[2] = { b->other, b->xother };
 
-		t = throughput(two, 2, kind);
+		t = throughput(two, NULL, 2, kind);
 		if (t < 0) {
 			fail("%s throughput on two nodes failed",
 			     tput_name[kind]);
@@ -1181,6 +1378,8 @@ static void round_throughput(struct bench *b, struct round *rd)
 			rd->tput_x[kind] = t;
 		}
 	}
+	if (b->rcpu[1] >= 0)
+		round_remote_throughput(b, rd);
 }
 
 static void ratio_set(struct round *rd, int i, double value)
@@ -1216,6 +1415,13 @@ static void round_ratios(struct round *rd)
 	if (rd->tput[TPUT_ENOTTY][1] > 0 && rd->tput_x[TPUT_ENOTTY] > 0)
 		ratio_set(rd, R_SCALE2_X_FLOOR, rd->tput_x[TPUT_ENOTTY] /
 			  rd->tput[TPUT_ENOTTY][1]);
+	for (kind = TPUT_REMOTE; kind < TPUT_ALL; kind++) {
+		const double *tr = rd->tput_r[kind - TPUT_KINDS];
+
+		if (tr[0] > 0 && tr[1] > 0)
+			ratio_set(rd, kind == TPUT_REMOTE ? R_SCALE2_RX :
+				  R_SCALE2_RX_FLOOR, tr[1] / tr[0]);
+	}
 	if (f[F_DISPATCH].ok && f[F_REMOTE1].ok && f[F_KIPI].ok)
 		ratio_set(rd, R_REMOTE_B2B, f[F_REMOTE1].median /
 			  (2 * disp + f[F_KIPI].median));
@@ -1249,6 +1455,7 @@ static void round_floors(const struct round *rd, double *v)
 	v[L_TPUT] = rd->tput[TPUT_POOL][1];
 	v[L_REMOTE_X] = f[F_DISPATCH].ok && f[F_IPI_ONCE_X].ok ?
 		2 * f[F_DISPATCH].median + f[F_IPI_ONCE_X].median : 0;
+	v[L_TPUT_R] = rd->tput_r[TPUT_RFLOOR - TPUT_KINDS][0];
 }
 
 /*
@@ -1407,6 +1614,10 @@ static void summarize_rounds(struct bench *b)
 		tput_over_rounds(b, offsetof(struct round, tput_x[i]),
 				 &b->tput_x[i]);
 	}
+	for (i = 0; i < TPUT_RKINDS; i++)
+		for (k = 0; k < 2; k++)
+			tput_over_rounds(b, offsetof(struct round, tput_r[i][k]),
+					 &b->tput_r[i][k]);
 	memcpy(b->r, ratio_def, sizeof(b->r));
 	for (i = 0; i < R_OVERHEAD; i++) {
 		struct ratio *r = &b->r[i];
@@ -1461,11 +1672,14 @@ static int fig_shown(const struct bench *b, int i)
 
 static int ratio_shown(const struct bench *b, int r)
 {
+	if (r >= R_FIRST_RX && r < R_OVERHEAD)
+		return b->rcpu[1] >= 0;
 	return r < R_FIRST_X || r == R_OVERHEAD || b->xother >= 0;
 }
 
 static void print_table(const struct bench *b)
 {
+	char what[64];
 	int i, k;
 
 	printf("bootpool benchmark: %ld ops per figure and round, %d rounds used of %d run (%d set aside: a floor out of line), dionysos_cpu %ld, ",
@@ -1502,6 +1716,20 @@ static void print_table(const struct bench *b)
 	if (b->xother >= 0)
 		printf("  %-40s %12.0f %12.0f %12s\n", "2 processes on 2 nodes",
 		       b->tput_x[TPUT_POOL], b->tput_x[TPUT_ENOTTY], "-");
+	if (b->rcpu[1] >= 0) {
+		printf("\n  %-40s %12s %12s\n",
+		       b->ninst > 1 ? "remote throughput, one Dionysos per node" :
+		       "remote throughput, one Dionysos",
+		       "remote pairs", "ENOTTY+IPI");
+		snprintf(what, sizeof(what), "1 process, CPU %d to CPU %d",
+			 b->rcpu[0], b->rtarget[0]);
+		printf("  %-40s %12.0f %12.0f\n", what, b->tput_r[0][0],
+		       b->tput_r[1][0]);
+		snprintf(what, sizeof(what), "2 on 2 nodes, CPU %d to %d, %d to %d",
+			 b->rcpu[0], b->rtarget[0], b->rcpu[1], b->rtarget[1]);
+		printf("  %-40s %12.0f %12.0f\n", what, b->tput_r[0][1],
+		       b->tput_r[1][1]);
+	}
 	printf("\n  memory per process beyond the pool, 256 live blocks, %d processes:\n",
 	       b->nprocs_mem);
 	printf("  %-40s %10.0f\n", "slab delta (bytes)", b->slab_pp);
@@ -1528,7 +1756,7 @@ static void print_ratios(const struct bench *b)
 	const struct ratio *r = b->r;
 	int i, j;
 
-	printf("\n  %-28s %7s %15s %8s  %-6s %s\n", "ratio", "median",
+	printf("\n  %-30s %7s %15s %8s  %-6s %s\n", "ratio", "median",
 	       "[95% interval]", "target", "", "");
 	for (i = 0; i < R_COUNT; i++) {
 		char tgt[16] = "-", iv[32] = "";
@@ -1545,15 +1773,15 @@ static void print_ratios(const struct bench *b)
 				      verdict(&r[i]);
 		}
 		if (!r[i].have) {
-			printf("  %-28s %7s %15s %8s  %-6s %s\n", r[i].key, "NA",
+			printf("  %-30s %7s %15s %8s  %-6s %s\n", r[i].key, "NA",
 			       "", tgt, "", r[i].what);
 			continue;
 		}
 		if (i != R_OVERHEAD)
 			snprintf(iv, sizeof(iv), "[%5.2f, %5.2f]", r[i].lo,
 				 r[i].hi);
-		printf(i == R_OVERHEAD ? "  %-28s %7.0f %15s %8s  %-6s %s\n" :
-		       "  %-28s %7.2f %15s %8s  %-6s %s\n", r[i].key,
+		printf(i == R_OVERHEAD ? "  %-30s %7.0f %15s %8s  %-6s %s\n" :
+		       "  %-30s %7.2f %15s %8s  %-6s %s\n", r[i].key,
 		       r[i].value, iv, tgt, met, r[i].what);
 	}
 	printf("\n  each round's ratios (* an outlier: outside [median/%g, median x %g]):\n",
@@ -1561,7 +1789,7 @@ static void print_ratios(const struct bench *b)
 	for (i = 0; i < R_OVERHEAD; i++) {
 		if (!r[i].have)
 			continue;
-		printf("  %-28s", r[i].key);
+		printf("  %-30s", r[i].key);
 		for (j = 0; j < b->nrd; j++) {
 			double v = b->rd[j].ratio[i];
 
@@ -1596,6 +1824,9 @@ static void print_csv(const struct bench *b)
 	for (kind = 0; kind < TPUT_KINDS; kind++)
 		for (k = 1; k <= MAX_PROCS; k *= 2)
 			printf(",throughput_%s_%dproc_ops", tput_name[kind], k);
+	for (kind = TPUT_KINDS; kind < TPUT_ALL && b->rcpu[1] >= 0; kind++)
+		printf(",throughput_%s_1proc_ops,throughput_%s_2proc_xnode_ops",
+		       tput_name[kind], tput_name[kind]);
 	for (i = 0; i < R_OVERHEAD; i++)
 		if (ratio_shown(b, i))
 			printf(",%s", ratio_def[i].key);
@@ -1618,6 +1849,9 @@ static void print_csv(const struct bench *b)
 		for (kind = 0; kind < TPUT_KINDS; kind++)
 			for (k = 1; k <= MAX_PROCS; k *= 2)
 				printf(",%.0f", rd->tput[kind][k]);
+		for (kind = 0; kind < TPUT_RKINDS && b->rcpu[1] >= 0; kind++)
+			printf(",%.0f,%.0f", rd->tput_r[kind][0],
+			       rd->tput_r[kind][1]);
 		for (i = 0; i < R_OVERHEAD; i++) {
 			if (!ratio_shown(b, i))
 				continue;
@@ -1664,6 +1898,13 @@ static void print_kv(const struct bench *b)
 		printf("throughput_%s%s2proc_xnode_ops=%.0f\n",
 		       kind ? tput_name[kind] : "", kind ? "_" : "",
 		       b->tput_x[kind]);
+	if (b->rcpu[1] >= 0) {
+		printf("dionysos_instances=%d\n", b->ninst);
+		for (kind = TPUT_KINDS; kind < TPUT_ALL; kind++)
+			printf("throughput_%s_1proc_ops=%.0f\nthroughput_%s_2proc_xnode_ops=%.0f\n",
+			       tput_name[kind], b->tput_r[kind - TPUT_KINDS][0],
+			       tput_name[kind], b->tput_r[kind - TPUT_KINDS][1]);
+	}
 	/* overhead_bytes_per_process, the last, ends the report. */
 	for (i = 0; i < R_COUNT; i++) {
 		if (!ratio_shown(b, i))
