@@ -8,8 +8,9 @@
 # figures add up to the module's debugfs counters, and records a trace from
 # the bootpool_alloc tracepoint and replays it, and that each trace
 # recorded from Barrelfish replays, under the rule it was recorded with, to
-# the counts of its log. TAP output, one test case per claim; no figure is
-# a fixed number.
+# the counts of its log. On two NUMA nodes, with one Dionysos per node and
+# the demo's tight budget, the steals are what the budget implies. TAP
+# output, one test case per claim; no figure is a fixed number.
 set -u
 
 KSFT_SKIP=4
@@ -55,7 +56,7 @@ fi
 mkdir -p "$TMP"
 trap 'echo 0 > "$EVENT" 2>/dev/null; rm -rf "$TMP"; restore_module' EXIT
 
-NTESTS=11
+NTESTS=12
 TESTNO=0
 FAILS=0
 echo "TAP version 13"
@@ -414,5 +415,86 @@ for t in "$@"; do
 	fi
 done
 result "recorded_traces_replay_to_barrelfish_counts" "$ERR"
+
+# 12. One Dionysos per node, placement tight: the budget is the fewest MiB
+#     that hold the burst, split evenly each round, and the domains hold
+#     what they got until all have reported. Each domain holds P pages of
+#     Dionysos (the model's end_kib less the pool), so an instance whose
+#     node carries D domains steals D x P less its share, exactly, every
+#     round, in at least one steal and at most one per grant; the other
+#     steals nothing. Needs two nodes; the module is loaded with
+#     dionysos_cpus=node for it and as the guest loaded it at the end.
+NAME=tight_budget_steals_what_the_budget_implies
+# node_of CPU: its NUMA node.
+node_of() {
+	for d in /sys/devices/system/node/node*; do
+		[ -e "$d/cpu$1" ] && { echo "${d##*node}"; return; }
+	done
+	echo -1
+}
+if [ ! -d /sys/devices/system/node/node1 ] ||
+   [ -z "$(cat /sys/devices/system/node/node1/cpulist 2>/dev/null)" ]; then
+	TESTNO=$((TESTNO + 1))
+	echo "ok $TESTNO $NAME # SKIP needs two NUMA nodes"
+else
+	ERR=
+	RELOADED=1
+	if ! rmmod bootpool || ! insmod "$MODULE" dionysos_cpus=node; then
+		ERR="cannot load the module with dionysos_cpus=node"
+	elif demo "$TMP/tight" -r 2 -p late,early,upstream -P tight -m burst -t "$T1"; then
+		# Pages of 4 KiB, as the model counts them: 256 a MiB.
+		ppm=256
+		icpus=$(sed -n 's/^instance=[0-9]* cpu=\([0-9]*\) .*/\1/p' \
+			/sys/kernel/debug/bootpool/dionysos | tr '\n' ' ')
+		# The demo's round robin over the CPUs that run no Dionysos.
+		nodes=
+		c=0
+		ncpu=$(grep -c '^processor' /proc/cpuinfo)
+		while [ $c -lt "$ncpu" ]; do
+			case " $icpus" in *" $c "*) ;; *) nodes="$nodes $(node_of $c)" ;; esac
+			c=$((c + 1))
+		done
+		d0=$(echo "$nodes" | awk -v n=$N '{ for (i = 0; i < n; i++) k += $(i % NF + 1) == 0; print k + 0 }')
+		d1=$((N - d0))
+		any=0
+		for rule in late early upstream; do
+			awk -v rule=$rule -v pool="$POOL_PAGES" -f "$MODEL" "$T1" > "$TMP/model"
+			pages=$(awk -v p="$POOL_PAGES" '$1 == "end_kib" { print $2 / 4 - p }' "$TMP/model")
+			dreq=$(awk '$1 == "dionysos_requests" { print $2 }' "$TMP/model")
+			mb=$(( (N * pages + ppm - 1) / ppm ))
+			share=$((mb * ppm / 2))
+			rounds=$(get "$TMP/tight.csv" "$B1" $rule tight burst rounds)
+			check "$(get "$TMP/tight.csv" "$B1" $rule tight burst failed) == 0" "$rule: domains failed"
+			check "$(get "$TMP/tight.csv" "$B1" $rule tight burst budget_mb) == $mb" \
+				"$rule: budget $(get "$TMP/tight.csv" "$B1" $rule tight burst budget_mb) MiB, the model says $mb"
+			check "$(get "$TMP/tight.csv" "$B1" $rule tight burst dionysos_pages_per_domain) == $pages" \
+				"$rule: $(get "$TMP/tight.csv" "$B1" $rule tight burst dionysos_pages_per_domain) Dionysos pages per domain, the model says $pages"
+			steals=$(get "$TMP/tight.csv" "$B1" $rule tight burst instance_steals)
+			stolen=$(get "$TMP/tight.csv" "$B1" $rule tight burst instance_stolen_pages)
+			for inst in 0 1; do
+				dn=$d0
+				[ $inst -eq 0 ] || dn=$d1
+				want=$((dn * pages - share))
+				[ $want -gt 0 ] || want=0
+				[ $want -eq 0 ] || any=1
+				got=$(echo "$stolen" | cut -d';' -f$((inst + 1)))
+				st=$(echo "$steals" | cut -d';' -f$((inst + 1)))
+				echo "# $rule: instance $inst, $dn domains of $pages pages, share $share: stole $got pages in $st steals over $rounds rounds"
+				check "$got == $rounds * $want" \
+					"$rule: instance $inst ($dn domains of $pages pages, share $share) stole $got pages in $rounds rounds, want $rounds x $want"
+				if [ $want -eq 0 ]; then
+					check "$st == 0" "$rule: instance $inst stole $st times, its share sufficed"
+				else
+					check "$st >= $rounds && $st <= $rounds * $dn * $dreq" \
+						"$rule: instance $inst stole $st times in $rounds rounds, want 1 to $((dn * dreq)) a round"
+				fi
+			done
+		done
+		[ $any -eq 1 ] || check 0 "no instance had to steal ($d0 and $d1 domains on the nodes): the case proves nothing"
+	else
+		ERR="demo run failed: $(tail -n 3 "$TMP/tight.txt")"
+	fi
+	result "$NAME" "$ERR"
+fi
 
 [ "$FAILS" -eq 0 ]

@@ -58,11 +58,15 @@ static const __u32 rule_policy[NR_RULES] = {
 /*
  * A placement: on dionysos_cpu (hops 0), or off it with forward_hops, or
  * (node) off every Dionysos's CPU with forward_hops=1 and one Dionysos
- * per node (the module loaded with dionysos_cpus=node).
+ * per node (the module loaded with dionysos_cpus=node); tight is node
+ * with the smallest budget that holds the round's domains (see
+ * tight_budget()), and the domains hold what they got until all have
+ * reported.
  */
 struct placement {
 	int hops;		/* 0: on dionysos_cpu */
 	bool node;		/* one Dionysos per node */
+	bool tight;		/* node, with the smallest budget */
 	char name[16];
 };
 
@@ -144,6 +148,8 @@ struct result {
 	struct global dbg;	/* debugfs deltas, totals over all rounds */
 	int ninst;		/* Dionysos instances; 0: no "dionysos" file */
 	struct instance inst[MAX_INSTANCES];	/* totals; I_QMAX: the max */
+	long budget_mb;		/* tight: dionysos_mb of its rounds */
+	long dpages;		/* tight: Dionysos pages a domain holds */
 	int failed;
 	bool skipped;		/* upstream on a trace without !switch */
 };
@@ -152,6 +158,7 @@ static const char *prog = "bootpool-demo";
 static int no_fallback;	/* --no-fallback: ask SIZE of SIZE/FALLBACK on the pool */
 static int nr_cpus;
 static int dionysos_cpu;
+static long run_mb;		/* dionysos_mb for the run (save_params()) */
 
 static void die(const char *fmt, ...)
 {
@@ -188,12 +195,15 @@ static void usage(FILE *f)
 "  -p RULES        comma list of late, early (switch at attach), upstream\n"
 "                  (late, and switch at the trace's !switch line), hybrid\n"
 "                  (default late,early,upstream,hybrid)\n"
-"  -P PLACEMENTS   comma list of on, offH, node: on = pinned to dionysos_cpu;\n"
-"                  offH = pinned to the other CPUs, forward_hops=H;\n"
-"                  node = pinned round robin to the CPUs that run no\n"
-"                  Dionysos, forward_hops=1, with one Dionysos per node\n"
-"                  (the module loaded with dionysos_cpus=node; the other\n"
-"                  placements want one Dionysos) (default off1)\n"
+"  -P PLACEMENTS   comma list of on, offH, node, tight: on = pinned to\n"
+"                  dionysos_cpu; offH = pinned to the other CPUs,\n"
+"                  forward_hops=H; node = pinned round robin to the CPUs\n"
+"                  that run no Dionysos, forward_hops=1, with one Dionysos\n"
+"                  per node (the module loaded with dionysos_cpus=node; the\n"
+"                  other placements want one Dionysos); tight = node with\n"
+"                  dionysos_mb set before each round to the fewest MiB that\n"
+"                  hold all its domains, which hold what they got until\n"
+"                  every one has reported (default off1)\n"
 "  -m MODES        comma list of seq (one by one), burst (all released at\n"
 "                  once) (default seq)\n"
 "  --label NAME    first column of every CSV row (default demo)\n"
@@ -609,7 +619,7 @@ static int replay(const struct trace *t, int rule, int fd, struct report *r)
  * replay, report. Never returns.
  */
 static void domain(const struct trace *t, int rule, int cpu,
-		   int ready_fd, int go_fd, int report_fd)
+		   int ready_fd, int go_fd, int report_fd, int hold_fd)
 {
 	struct report r;
 	uint64_t start;
@@ -634,6 +644,9 @@ static void domain(const struct trace *t, int rule, int cpu,
 	}
 	r.cpu = sched_getcpu();
 	write_all(report_fd, &r, sizeof(r));
+	/* Hold what the domain got until the parent closes @hold_fd. */
+	while (hold_fd >= 0 && read(hold_fd, &c, 1) < 0 && errno == EINTR)
+		;
 	_exit(0);
 }
 
@@ -658,17 +671,19 @@ static void read_full(int fd, void *buf, size_t len)
 
 /*
  * Launch @k domains, release them together once all are ready and collect
- * their reports into @rep.
+ * their reports into @rep. With @hold, no domain exits (and gives back
+ * what it got) before every one has reported.
  */
 static void launch(const struct trace *t, int rule, const int *cpus, int k,
-		   struct report *rep)
+		   struct report *rep, bool hold)
 {
-	int ready[2], go[2], report[2];
+	int ready[2], go[2], report[2], held[2] = { -1, -1 };
 	pid_t *pids = calloc(k, sizeof(*pids));
 	char c;
 	int i, status;
 
-	if (!pids || pipe(ready) || pipe(go) || pipe(report))
+	if (!pids || pipe(ready) || pipe(go) || pipe(report) ||
+	    (hold && pipe(held)))
 		die("pipe: %s", strerror(errno));
 	fflush(NULL);
 	for (i = 0; i < k; i++) {
@@ -679,17 +694,24 @@ static void launch(const struct trace *t, int rule, const int *cpus, int k,
 			close(ready[0]);
 			close(go[1]);
 			close(report[0]);
-			domain(t, rule, cpus[i], ready[1], go[0], report[1]);
+			if (hold)
+				close(held[1]);
+			domain(t, rule, cpus[i], ready[1], go[0], report[1],
+			       held[0]);
 		}
 	}
 	close(ready[1]);
 	close(go[0]);
 	close(report[1]);
+	if (hold)
+		close(held[0]);
 	for (i = 0; i < k; i++)
 		read_full(ready[0], &c, 1);
 	close(go[1]);		/* the start signal: EOF for every domain */
 	for (i = 0; i < k; i++)
 		read_full(report[0], &rep[i], sizeof(rep[i]));
+	if (hold)
+		close(held[1]);	/* all reported: they may go */
 	for (i = 0; i < k; i++)
 		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||
 		    WEXITSTATUS(status))
@@ -720,6 +742,32 @@ static void scale_figures(struct figures *f, double n)
 	f->fp_bf_kib /= n;
 }
 
+/*
+ * Placement tight: one domain replays alone under the run's budget, and
+ * what it then holds from Dionysos, @res->dpages, is what each of the
+ * round's domains will hold (a replay is the same every time); the
+ * budget is set to the fewest MiB that hold @res->n of them, which also
+ * splits it evenly between the instances again. An instance whose node
+ * carries more than its share of the domains then steals what it lacks.
+ */
+static void tight_budget(struct result *res, const int *cpus)
+{
+	long per_mb = (long)((1ULL << 20) / PAGE);
+	struct report rep;
+
+	write_long(BOOTPOOL_PARAMS "dionysos_mb", run_mb);
+	launch(res->t, res->rule, cpus, 1, &rep, false);
+	if (rep.err)
+		die("%s/%s/%s: the domain sizing the budget failed at request %d: %s",
+		    res->t->name, rule_names[res->rule], res->pl.name,
+		    rep.err_line, strerror(rep.err));
+	res->dpages = rep.st_end.remote_bytes / PAGE;
+	res->budget_mb = (res->dpages * res->n + per_mb - 1) / per_mb;
+	if (res->budget_mb < 1)
+		res->budget_mb = 1;
+	write_long(BOOTPOOL_PARAMS "dionysos_mb", res->budget_mb);
+}
+
 /* One round of @res's configuration: @res->n domains, added to @res. */
 static void run_round(struct result *res)
 {
@@ -747,15 +795,21 @@ static void run_round(struct result *res)
 	}
 	if (res->pl.hops)
 		write_long(BOOTPOOL_PARAMS "forward_hops", res->pl.hops);
+	if (res->pl.tight) {
+		tight_budget(res, cpus);
+		ni0 = read_instances(in0);
+	}
 
 	read_global(&g0);
 	write_long(BOOTPOOL_DEBUGFS "max_queue_depth", 0);
 	if (res->mode == MODE_BURST) {
-		launch(res->t, res->rule, cpus, n, rep);
+		launch(res->t, res->rule, cpus, n, rep, res->pl.tight);
 	} else {
 		for (i = 0; i < n; i++)
-			launch(res->t, res->rule, &cpus[i], 1, &rep[i]);
+			launch(res->t, res->rule, &cpus[i], 1, &rep[i], false);
 	}
+	if (res->pl.tight)
+		write_long(BOOTPOOL_PARAMS "dionysos_mb", run_mb);
 	qd = bp_read_long(BOOTPOOL_DEBUGFS "max_queue_depth");
 	if (qd > res->max_qdepth)
 		res->max_qdepth = qd;
@@ -907,10 +961,15 @@ static void print_instances(const struct result *res, int nr)
 	printf("(per Dionysos instance, from debugfs dionysos: totals over all rounds of the\n"
 	       " requests it served, the IPIs that brought them, those from another node\n"
 	       " (x_node), its steals from a peer and the pages they took; q_max = its deepest queue)\n");
+	for (i = 0; i < nr; i++)
+		if (res[i].pl.tight && !res[i].skipped)
+			printf("tight, %s: dionysos_mb=%ld each round, %ld Dionysos pages per domain\n",
+			       rule_names[res[i].rule], res[i].budget_mb,
+			       res[i].dpages);
 }
 
 static const char csv_header[] =
-	"label,trace,origin,rule,placement,forward_hops,mode,domains,rounds,startup_kib,startup_bf_kib,end_kib,end_bf_kib,startup_pool_requests,startup_dionysos_requests,startup_ipis,pool_requests,dionysos_requests,ipis,hops,absorbed_requests,retried_requests,lat_median_us,lat_lo_us,lat_hi_us,lat_coverage,lat_round_medians_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed,instances,instance_cpus,instance_nodes,instance_requests,instance_ipis,instance_cross_node,instance_steals,instance_stolen_pages,instance_queue_max,cross_node,steals,stolen_pages";
+	"label,trace,origin,rule,placement,forward_hops,mode,domains,rounds,startup_kib,startup_bf_kib,end_kib,end_bf_kib,startup_pool_requests,startup_dionysos_requests,startup_ipis,pool_requests,dionysos_requests,ipis,hops,absorbed_requests,retried_requests,lat_median_us,lat_lo_us,lat_hi_us,lat_coverage,lat_round_medians_us,max_queue_depth,switched_domains,switch_reason,switch_pages_left,debugfs_remote_allocs,debugfs_pool_allocs,debugfs_ipis,debugfs_hops,failed,instances,instance_cpus,instance_nodes,instance_requests,instance_ipis,instance_cross_node,instance_steals,instance_stolen_pages,instance_queue_max,cross_node,steals,stolen_pages,budget_mb,dionysos_pages_per_domain";
 
 static const char *label = "demo";
 
@@ -938,10 +997,14 @@ static void write_instances(FILE *f, const struct result *r)
 		}
 	}
 	if (r->ninst)
-		fprintf(f, ",%ld,%ld,%ld\n", tot[I_CROSS], tot[I_STEALS],
+		fprintf(f, ",%ld,%ld,%ld", tot[I_CROSS], tot[I_STEALS],
 			tot[I_STOLEN]);
 	else
-		fprintf(f, ",,,\n");
+		fprintf(f, ",,,");
+	if (r->pl.tight)
+		fprintf(f, ",%ld,%ld\n", r->budget_mb, r->dpages);
+	else
+		fprintf(f, ",,\n");
 }
 
 static void write_csv(FILE *f, const char *prefix, const struct result *res,
@@ -986,7 +1049,8 @@ static const struct result *find(const struct result *res, int nr,
 		if (res[i].t == like->t && res[i].rule == rule &&
 		    res[i].mode == like->mode &&
 		    res[i].pl.hops == like->pl.hops &&
-		    res[i].pl.node == like->pl.node && !res[i].skipped)
+		    res[i].pl.node == like->pl.node &&
+		    res[i].pl.tight == like->pl.tight && !res[i].skipped)
 			return &res[i];
 	return NULL;
 }
@@ -1131,6 +1195,7 @@ static void save_params(void)
 	 * A domain's start-up takes a large page or two from Dionysos once
 	 * it has switched: enough room for a burst of them, all root's.
 	 */
+	run_mb = saved_values[1] < 512 ? 512 : saved_values[1];
 	if (saved_values[1] < 512)
 		write_long(BOOTPOOL_PARAMS "dionysos_mb", 512);
 	if (saved_values[2] < 512)
@@ -1312,17 +1377,20 @@ static int parse_placements(char *s, struct placement *pl)
 
 	for (i = 0; i < n; i++) {
 		pl[i].node = false;
+		pl[i].tight = false;
 		if (!strcmp(items[i], "on")) {
 			pl[i].hops = 0;
-		} else if (!strcmp(items[i], "node")) {
+		} else if (!strcmp(items[i], "node") || !strcmp(items[i], "tight")) {
 			pl[i].hops = 1;
 			pl[i].node = true;
+			pl[i].tight = items[i][0] == 't';
 		} else if (!strncmp(items[i], "off", 3)) {
 			pl[i].hops = strtol(items[i] + 3, &end, 10);
 			if (*end || pl[i].hops < 1)
 				die("placement '%s': want offH with H >= 1", items[i]);
 		} else {
-			die("unknown placement '%s' (on, off1, off3, ..., node)", items[i]);
+			die("unknown placement '%s' (on, off1, off3, ..., node, tight)",
+			    items[i]);
 		}
 		snprintf(pl[i].name, sizeof(pl[i].name), "%s", items[i]);
 	}
