@@ -202,7 +202,7 @@ static int bootpool_remote_record(struct bootpool_domain *dom,
  * is the domain's process (bootpool_domain_is_current()): it holds the
  * descriptor and uses the address space, so neither the last close nor the
  * process's exit can have torn the domain down.
- * Return: 0, or -EINVAL (bad size or flags), or -ENOMEM, -EINTR or
+ * Return: 0, or -EINVAL (bad size, flags or pad), or -ENOMEM, -EINTR or
  * -ESHUTDOWN (see bootpool_forward_request()); -ENODEV, with a warning, if
  * the domain was torn down all the same.
  */
@@ -215,7 +215,8 @@ int bootpool_domain_alloc(struct bootpool_domain *dom,
 	u32 reason;
 	int ret;
 
-	if (!arg->size || arg->size > BOOTPOOL_MAX_ALLOC_SIZE || arg->flags)
+	if (!arg->size || arg->size > BOOTPOOL_MAX_ALLOC_SIZE || arg->flags ||
+	    arg->pad)
 		return -EINVAL;
 
 	spin_lock(&dom->lock);

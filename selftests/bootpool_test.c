@@ -749,6 +749,57 @@ TEST_F(dev, batch_stops_at_first_failure)
 }
 
 /*
+ * @pad is reserved: non-zero, alone or in a batch's element, it is
+ * refused and changes nothing. A structure of an older size ends before
+ * it and passes it as 0, whatever its memory holds past its end. The
+ * input value of @instance, an output, is ignored.
+ */
+TEST_F(dev, nonzero_pad_is_einval_and_changes_nothing)
+{
+	struct bootpool_alloc a = { .size = 1, .pad = 1 };
+	struct bootpool_alloc allocs[3] = {
+		{ .size = 1 }, { .size = 1, .pad = 1u << 31 }, { .size = 1 },
+	};
+	unsigned char buf[sizeof(struct bootpool_alloc)];
+	struct bootpool_alloc *old = (struct bootpool_alloc *)buf;
+	struct bootpool_stats before, after;
+	__u32 done = 99;
+
+	ASSERT_EQ(0, bp_stats(self->fd, &before));
+	EXPECT_EQ(-1, ioctl(self->fd, BOOTPOOL_IOC_ALLOC, &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, a.handle);
+	EXPECT_EQ(-EINVAL, bp_batch(self->fd, &allocs[1], 2, &done));
+	EXPECT_EQ(0, allocs[2].handle);
+	ASSERT_EQ(0, bp_stats(self->fd, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
+	/* Still unsealed: the policy can change. */
+	EXPECT_EQ(0, bp_set_policy(self->fd, BOOTPOOL_POLICY_LATE));
+
+	/* A batch stops at the element, and keeps what it served before. */
+	ASSERT_EQ(0, bp_batch(self->fd, allocs, 3, &done));
+	ASSERT_EQ(0, bp_stats(self->fd, &after));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(0, allocs[2].handle);
+	EXPECT_EQ(1, after.pool_allocs);
+	EXPECT_EQ(0, after.failed_allocs);
+
+	/* The size before @instance: the bytes past it are never read. */
+	memset(buf, 0xa5, sizeof(buf));
+	memset(old, 0, BOOTPOOL_ALLOC_SIZE_VER1);
+	old->size = 1;
+	EXPECT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE,
+					  BOOTPOOL_IOC_MAGIC, 0,
+					  BOOTPOOL_ALLOC_SIZE_VER1), old));
+	EXPECT_EQ(BOOTPOOL_SOURCE_POOL, old->source);
+
+	a = (struct bootpool_alloc){ .size = 1, .instance = 7 };
+	ASSERT_EQ(0, ioctl(self->fd, BOOTPOOL_IOC_ALLOC, &a));
+	EXPECT_EQ(0, a.instance);
+	EXPECT_EQ(0, a.pad);
+}
+
+/*
  * A batch of @count elements whose first sits at the end of a writable
  * page and the others in a page with protection @prot: the second element
  * fails (unreadable, or its reply unwritable), which ends the batch with

@@ -132,19 +132,23 @@ enum bootpool_switch_reason {
  *	instance that served it: 0 with one Dionysos (the default), else its
  *	place in ``dionysos_cpus`` (Documentation/admin-guide.rst); 0 for
  *	%BOOTPOOL_SOURCE_POOL.
- * @pad: (out) reserved, 0.
+ * @pad: (in) reserved, must be 0; (out) 0. A caller whose structure ends
+ *	before it (an older size) passes it as 0.
  *
- * Errors: ``EINVAL`` for size 0, a size above %BOOTPOOL_MAX_ALLOC_SIZE or
- * unknown flags; ``ENOMEM`` when Dionysos's budget (``dionysos_mb``), the
- * domain's cap (``max_remote_mb``) or the cap of its user's domains
- * together (``max_user_mb``) would be exceeded (blocks freed but still
- * mapped count), or memory ran out, or the process's memory cgroup is at
- * its ``memory.max``; ``EINTR`` when a fatal signal arrived while waiting for Dionysos
- * (whatever Dionysos granted meanwhile goes back to it); ``ESHUTDOWN``
- * when the kernel is going down (reboot, power-off or kexec has begun) and
- * the request would have had to travel to Dionysos or wait for its
- * thread. CPUs going offline on the way are no error: the request goes
- * round them.
+ * The input values of the (out) fields, @instance among them, are
+ * ignored: a reply may be passed in again as the next request.
+ *
+ * Errors: ``EINVAL`` for size 0, a size above %BOOTPOOL_MAX_ALLOC_SIZE,
+ * unknown flags or a non-zero @pad; ``ENOMEM`` when Dionysos's budget
+ * (``dionysos_mb``), the domain's cap (``max_remote_mb``) or the cap of its
+ * user's domains together (``max_user_mb``) would be exceeded (blocks freed
+ * but still mapped count), or memory ran out, or the process's memory cgroup
+ * is at its ``memory.max``; ``EINTR`` when a fatal signal arrived while
+ * waiting for Dionysos (whatever Dionysos granted meanwhile goes back to
+ * it); ``ESHUTDOWN`` when the kernel is going down (reboot, power-off or
+ * kexec has begun) and the request would have had to travel to Dionysos or
+ * wait for its thread. CPUs going offline on the way are no error: the
+ * request goes round them.
  */
 struct bootpool_alloc {
 	__u64 size;
@@ -297,7 +301,8 @@ struct bootpool_switch {
  *	%BOOTPOOL_ALLOC_SIZE_VER0; elements are reconciled like the argument
  *	of BOOTPOOL_IOC_ALLOC.
  * @flags: (in) must be 0.
- * @done: (out) requests served, in array order.
+ * @done: (out) requests served, in array order; its input value is
+ *	ignored.
  *
  * A domain's start-up makes hundreds of requests; one call serves them in
  * order, each like one ALLOC, and stops at the first that fails, whatever
