@@ -331,23 +331,31 @@ static void bootpool_block_put(struct page *page, unsigned int order)
 }
 
 /*
- * Allocate a block of 2^@order zeroed pages, split so that each page holds
- * its own reference, charged to @memcg. Not inlined: fail_function makes
- * it fail for the tests, in the IPI handler and in the thread alike.
+ * Allocate a block of 2^@order zeroed pages on @d's node, split so that
+ * each page holds its own reference, charged to @memcg. On @d's node, not
+ * the node of the CPU it runs on nor by the policy of the task it
+ * interrupted or serves on the spot: a node's instance hands out that
+ * node's memory, wherever hotplug made it serve. Only when that node has
+ * none free do the pages come from another (counted in
+ * @d->off_node_pages). Not inlined: fail_function makes it fail for the
+ * tests, in the IPI handler and in the thread alike.
  * Context: any; @gfp says whether it may sleep.
  */
-static noinline struct page *bootpool_block_alloc(unsigned int order,
+static noinline struct page *bootpool_block_alloc(struct bootpool_dionysos *d,
+						  unsigned int order,
 						  struct mem_cgroup *memcg,
 						  gfp_t gfp)
 {
 	struct mem_cgroup *old = set_active_memcg(memcg);
 	struct page *page;
 
-	page = alloc_pages(gfp | __GFP_ACCOUNT | __GFP_ZERO | __GFP_NOWARN,
-			   order);
+	page = alloc_pages_node(d->node, gfp | __GFP_ACCOUNT | __GFP_ZERO |
+				__GFP_NOWARN, order);
 	set_active_memcg(old);
 	if (page && order)
 		split_page(page, order);
+	if (page && page_to_nid(page) != d->node)
+		atomic_long_add(1L << order, &d->off_node_pages);
 	return page;
 }
 ALLOW_ERROR_INJECTION(bootpool_block_alloc, NULL);
@@ -440,7 +448,7 @@ int bootpool_dionysos_grant_atomic(struct bootpool_dionysos *d,
 	 * charge past memory.max: the thread serves such a request instead.
 	 */
 	*page = current->flags & PF_MEMALLOC ? NULL :
-		bootpool_block_alloc(order, memcg, GFP_NOWAIT);
+		bootpool_block_alloc(d, order, memcg, GFP_NOWAIT);
 	spin_lock_irqsave(&d->lock, flags);
 	if (*page)
 		WRITE_ONCE(d->served_atomic, d->served_atomic + 1);
@@ -483,7 +491,7 @@ int bootpool_dionysos_grant(struct bootpool_dionysos *d, unsigned int order,
 	}
 	if (!ret) {
 		/* Reclaim, but leave the OOM killer out of it. */
-		*page = bootpool_block_alloc(order, memcg,
+		*page = bootpool_block_alloc(d, order, memcg,
 					     GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 		if (!*page) {
 			spin_lock_irq(&d->lock);
@@ -683,10 +691,11 @@ void bootpool_dionysos_show_instance(struct seq_file *m, unsigned int instance,
 {
 	struct bootpool_dionysos *d = &bootpool_dionysos[instance];
 
-	seq_printf(m, "instance=%u cpu=%u node=%d share_pages=%lu granted_pages=%lu requests=%lu ipis=%lu cross_node=%lu steals=%lu stolen_pages=%lu queue_max=%lu\n",
+	seq_printf(m, "instance=%u cpu=%u node=%d share_pages=%lu granted_pages=%lu requests=%lu ipis=%lu cross_node=%lu steals=%lu stolen_pages=%lu queue_max=%lu off_node_pages=%ld\n",
 		   d->id, bootpool_dionysos_serving_cpu(d),
 		   bootpool_dionysos_node(d), bootpool_share_pages(d),
 		   READ_ONCE(d->granted), rs->requests, rs->ipis,
 		   rs->cross_node, READ_ONCE(d->steals),
-		   READ_ONCE(d->stolen_pages), rs->queue_max);
+		   READ_ONCE(d->stolen_pages), rs->queue_max,
+		   atomic_long_read(&d->off_node_pages));
 }

@@ -8,6 +8,7 @@
 #ifndef _BOOTPOOL_DIONYSOS_H
 #define _BOOTPOOL_DIONYSOS_H
 
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpuhotplug.h>
 #include <linux/errno.h>
@@ -71,6 +72,8 @@ struct bootpool_reserved {
  * @served_atomic: requests served in the IPI handler or on the spot.
  * @work: work for the thread (bootpool_dionysos_queue_work()).
  * @served_thread: requests served by the thread (written by it only).
+ * @off_node_pages: pages of the new blocks it allocated that are not on
+ *	@node (that node had none free); its reserve's are not counted again.
  */
 struct bootpool_dionysos {
 	unsigned int id;
@@ -93,6 +96,7 @@ struct bootpool_dionysos {
 	unsigned long served_atomic;
 	struct llist_head work;
 	unsigned long served_thread;
+	atomic_long_t off_node_pages;
 };
 
 /* The instances, bootpool_nr_dionysos of them, fixed at load. */

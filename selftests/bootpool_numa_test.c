@@ -2,11 +2,12 @@
 /*
  * Several Dionysos instances (``dionysos_cpus``): the load refuses bad
  * values; an instance whose share is used up steals exactly what it lacks;
- * a request stays on its node while the local share lasts; one instance's
- * CPU goes offline and comes back while requests run; the module unloads
- * with requests in flight on every instance; max_user_mb, max_remote_mb
- * and memory.max hold across instances; programs built with the structures' older sizes
- * keep working.
+ * a request stays on its node while the local share lasts; an instance
+ * hands out its own node's memory; one instance's CPU goes offline and
+ * comes back while requests run; the module unloads with requests in
+ * flight on every instance; max_user_mb, max_remote_mb and memory.max hold
+ * across instances; programs built with the structures' older sizes keep
+ * working.
  *
  * Each test reloads the module from $BOOTPOOL_MODULE_DIR/bootpool.ko
  * (default /bootpool) with its own parameters, and leaves it loaded with
@@ -17,8 +18,10 @@
 #include "bootpool_fault_util.h"
 #include "bootpool_cgroup_util.h"
 
+#include <linux/mempolicy.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -118,6 +121,34 @@ static long inst_get(int id, const char *key)
 	}
 	fclose(f);
 	return v;
+}
+
+/* MemFree of NUMA node @node in KiB, or -1. */
+static long node_free_kib(int node)
+{
+	char path[96], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Node %*d MemFree: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Bind the calling task's allocations to @node, or with -1 unbind them. */
+static int bind_to_node(int node)
+{
+	unsigned long mask = node < 0 ? 0 : 1UL << node;
+
+	return syscall(SYS_set_mempolicy, node < 0 ? MPOL_DEFAULT : MPOL_BIND,
+		       node < 0 ? NULL : &mask, node < 0 ? 0 : 8 * sizeof(mask));
 }
 
 static long page_size(void)
@@ -429,6 +460,54 @@ TEST_F(numa, node_local_while_the_share_lasts)
 	/* Served, granted or refused. */
 	EXPECT_EQ(share[0], inst_get(0, "requests"));
 	close(fd);
+}
+
+/*
+ * An instance hands out its own node's memory: even a request served on
+ * the spot, in the syscall of a requester on the instance's CPU whose
+ * memory policy binds it to the other node, gets pages of the instance's
+ * node. MemFree of each node shows where the pages went, and the
+ * instance counts no page off its node.
+ */
+TEST_F(numa, an_instance_grants_its_own_node_memory)
+{
+	const unsigned long size = 32 * 1024, total = 16 * MiB;
+	long before[2], after[2], drop[2];
+	struct bootpool_alloc a;
+	int node, other, fd;
+	unsigned long i;
+
+	if (!two_nodes())
+		SKIP(return, "needs two NUMA nodes with CPUs");
+	ASSERT_EQ(0, reload(self, "dionysos_cpus=node dionysos_mb=64"));
+	for (node = 0; node < 2; node++) {
+		other = !node;
+		fd = early_domain_on(inst_get(node, "cpu"));
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, bind_to_node(other)) TH_LOG("%s", strerror(errno));
+		before[0] = node_free_kib(0);
+		before[1] = node_free_kib(1);
+		for (i = 0; i < total / size; i++) {
+			ASSERT_EQ(0, bp_alloc(fd, size, &a)) TH_LOG("block %lu", i);
+			ASSERT_EQ(node, a.instance);
+			ASSERT_EQ(inst_get(node, "cpu"), a.served_cpu);
+			ASSERT_EQ(0, a.hops);
+		}
+		after[0] = node_free_kib(0);
+		after[1] = node_free_kib(1);
+		ASSERT_EQ(0, bind_to_node(-1));
+		drop[0] = before[0] - after[0];
+		drop[1] = before[1] - after[1];
+		TH_LOG("instance %d, bound to node %d: MemFree node 0 %+ld KiB, node 1 %+ld KiB",
+		       node, other, -drop[0], -drop[1]);
+		/* All 16 MiB on its node, less what per-CPU lists absorb. */
+		EXPECT_LE((long)(total / 1024 / 2), drop[node]);
+		EXPECT_GT((long)(total / 1024 / 4), drop[other]);
+		EXPECT_EQ(0, inst_get(node, "off_node_pages"));
+		close(fd);
+		/* Its blocks go back before the next node's are counted. */
+		ASSERT_TRUE(bp_counters_settle(5000));
+	}
 }
 
 /*
