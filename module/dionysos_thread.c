@@ -175,19 +175,33 @@ static int bootpool_dionysos_cpu_online(unsigned int cpu)
 }
 
 /*
- * An instance's CPU is going: the instance moves to the lowest-numbered
- * other online CPU, the boot CPU unless that is the one going. The boot
- * CPU is the one that suspend, hibernation and kexec keep to the end, so
- * an instance moves once, not once for each CPU they take down.
+ * Where @d goes when @cpu, the one it serves on, is going: the
+ * lowest-numbered other online CPU of its home node, so that its node's
+ * requests stay on their node; with none, the lowest-numbered other
+ * online CPU, the boot CPU unless that is the one going. The boot CPU is
+ * the one that suspend, hibernation and kexec keep to the end, so an
+ * instance moves at most once more than its node has CPUs.
  */
+static unsigned int bootpool_dionysos_next_cpu(struct bootpool_dionysos *d,
+					       unsigned int cpu)
+{
+	unsigned int next;
+
+	for_each_cpu_and(next, cpumask_of_node(d->node), cpu_online_mask)
+		if (next != cpu)
+			return next;
+	return cpumask_any_but(cpu_online_mask, cpu);
+}
+
+/* An instance's CPU is going: the instance moves (see above). */
 static int bootpool_dionysos_cpu_offline(unsigned int cpu)
 {
 	struct bootpool_dionysos *d;
 
 	for_each_dionysos(d)
 		if (cpu == d->cpu)
-			bootpool_dionysos_move(d, cpumask_any_but(cpu_online_mask,
-								  cpu));
+			bootpool_dionysos_move(d, bootpool_dionysos_next_cpu(d,
+									     cpu));
 	return 0;
 }
 
