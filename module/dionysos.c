@@ -63,6 +63,7 @@
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 
 #include "bootpool.h"
 #include "bootpool_trace.h"
@@ -129,6 +130,12 @@ static int bootpool_dionysos_add(unsigned int cpu, const char **why)
 {
 	struct bootpool_dionysos *d;
 
+	/* First, so that a ninth CPU is named as such, online or not. */
+	if (bootpool_nr_dionysos == BOOTPOOL_MAX_DIONYSOS) {
+		*why = "more than " __stringify(BOOTPOOL_MAX_DIONYSOS)
+		       " instances, the most bootpool runs";
+		return -EINVAL;
+	}
 	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
 		*why = "a CPU that is not online";
 		return -EINVAL;
@@ -139,10 +146,6 @@ static int bootpool_dionysos_add(unsigned int cpu, const char **why)
 			return -EINVAL;
 		}
 	}
-	if (bootpool_nr_dionysos == BOOTPOOL_MAX_DIONYSOS) {
-		*why = "more than 8 instances";
-		return -EINVAL;
-	}
 	d = &bootpool_dionysos[bootpool_nr_dionysos++];
 	d->id = d - bootpool_dionysos;
 	d->home_cpu = cpu;
@@ -150,7 +153,10 @@ static int bootpool_dionysos_add(unsigned int cpu, const char **why)
 	return 0;
 }
 
-/* One instance on each online node's first online CPU. */
+/*
+ * One instance on each online node's first online CPU; more than
+ * %BOOTPOOL_MAX_DIONYSOS nodes with CPUs fail (admin-guide.rst says why).
+ */
 static int bootpool_dionysos_add_nodes(const char **why)
 {
 	unsigned int cpu;
@@ -160,6 +166,15 @@ static int bootpool_dionysos_add_nodes(const char **why)
 		cpu = cpumask_first_and(cpumask_of_node(nid), cpu_online_mask);
 		if (cpu >= nr_cpu_ids)
 			continue;
+		if (bootpool_nr_dionysos == BOOTPOOL_MAX_DIONYSOS) {
+			*why = "more than " __stringify(BOOTPOOL_MAX_DIONYSOS)
+			       " nodes with online CPUs, and bootpool runs at most "
+			       __stringify(BOOTPOOL_MAX_DIONYSOS)
+			       " instances: name up to "
+			       __stringify(BOOTPOOL_MAX_DIONYSOS)
+			       " CPUs instead";
+			return -EINVAL;
+		}
 		ret = bootpool_dionysos_add(cpu, why);
 		if (ret)
 			return ret;
@@ -223,7 +238,8 @@ static void bootpool_dionysos_route_init(void)
  *
  * Context: module init, the hotplug lock held.
  * Return: 0, or -EINVAL (with a pr_err()) for a value that is not a list
- * of online CPUs, names one twice or more than 8, or -ENOMEM.
+ * of online CPUs, names one twice or more than 8, or ``node`` on more
+ * than 8 nodes with online CPUs; or -ENOMEM.
  */
 int bootpool_dionysos_setup(void)
 {

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Several Dionysos instances (``dionysos_cpus``): the load refuses bad
- * values; an instance whose share is used up steals exactly what it lacks;
- * a request stays on its node while the local share lasts; an instance
- * hands out its own node's memory; one instance's CPU goes offline and
- * comes back while requests run, the instance serving meanwhile on another
- * CPU of its node; the module unloads with requests in flight on every
- * instance; max_user_mb, max_remote_mb and memory.max hold across
- * instances; programs built with the structures' older sizes keep working.
+ * values, a ninth instance among them; an instance whose share is used up
+ * steals exactly what it lacks; a request stays on its node while the
+ * local share lasts; an instance hands out its own node's memory; one
+ * instance's CPU goes offline and comes back while requests run, the
+ * instance serving meanwhile on another CPU of its node; the module
+ * unloads with requests in flight on every instance; max_user_mb,
+ * max_remote_mb and memory.max hold across instances; programs built with
+ * the structures' older sizes keep working.
  *
  * Each test reloads the module from $BOOTPOOL_MODULE_DIR/bootpool.ko
  * (default /bootpool) with its own parameters, and leaves it loaded with
@@ -302,6 +303,49 @@ TEST_F(numa, bad_dionysos_cpus_fail_the_load_and_change_nothing)
 	EXPECT_EQ(-1, inst_get(2, "cpu"));
 	EXPECT_TRUE(bp_thread_exists("dionysos"));
 	EXPECT_TRUE(bp_thread_exists("dionysos1"));
+}
+
+/* Whether a kernel message after @kmsg's position holds @needle. */
+static bool kmsg_has(int kmsg, const char *needle)
+{
+	char rec[1024];
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		if (strstr(rec, needle))
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * Eight instances load; a ninth CPU fails the load, with a message that
+ * names the limit even when that CPU is not online.
+ */
+TEST_F(numa, a_ninth_instance_fails_the_load_saying_so)
+{
+	int kmsg;
+
+	if (bp_online_cpus() < 8)
+		SKIP(return, "needs eight CPUs");
+	ASSERT_EQ(0, bp_unload_wait(5000));
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, kmsg);
+	lseek(kmsg, 0, SEEK_END);
+	/* CPU 8 is the ninth, online or not. */
+	EXPECT_EQ(-EINVAL, bp_load(self->path, "dionysos_cpus=0-8"));
+	EXPECT_FALSE(bp_exists("/sys/module/bootpool"));
+	EXPECT_TRUE(kmsg_has(kmsg, "\"0-8\": more than 8 instances"));
+	close(kmsg);
+
+	ASSERT_EQ(0, bp_load(self->path, "dionysos_cpus=7,0-6"));
+	EXPECT_EQ(7, inst_get(0, "cpu"));
+	EXPECT_EQ(6, inst_get(7, "cpu"));
+	EXPECT_TRUE(bp_thread_exists("dionysos7"));
 }
 
 TEST_F(numa, default_is_one_instance_on_dionysos_cpu)
