@@ -5,10 +5,10 @@
  * steals exactly what it lacks; a request stays on its node while the
  * local share lasts; an instance hands out its own node's memory; one
  * instance's CPU goes offline and comes back while requests run, the
- * instance serving meanwhile on another CPU of its node; the module
- * unloads with requests in flight on every instance; max_user_mb,
- * max_remote_mb and memory.max hold across instances; programs built with
- * the structures' older sizes keep working.
+ * instance serving meanwhile on another CPU of its node, or with none
+ * online on another node's; the module unloads with requests in flight on
+ * every instance; max_user_mb, max_remote_mb and memory.max hold across
+ * instances; programs built with the structures' older sizes keep working.
  *
  * Each test reloads the module from $BOOTPOOL_MODULE_DIR/bootpool.ko
  * (default /bootpool) with its own parameters, and leaves it loaded with
@@ -614,6 +614,42 @@ TEST_F(numa, hotplug_of_one_instance_cpu_while_requests_run)
 	EXPECT_TRUE(bp_counters_settle(5000));
 	EXPECT_EQ(0, inst_get(0, "granted_pages"));
 	EXPECT_EQ(0, inst_get(1, "granted_pages"));
+}
+
+/*
+ * An instance leaves its node only when no other CPU of it is online:
+ * with node 1's other CPUs offline, taking its home CPU offline moves it
+ * to CPU 0, and it comes home with its CPU. No ASSERT while CPUs are
+ * offline: every one comes back, whatever fails.
+ */
+TEST_F(numa, an_instance_leaves_its_node_only_when_it_has_no_cpu_left)
+{
+	cpu_set_t cpus;
+	char file[96];
+	int home, i, n;
+
+	if (!two_nodes())
+		SKIP(return, "needs two NUMA nodes with CPUs");
+	n = node_cpus(1, &cpus);
+	home = nth_cpu(&cpus, 0);
+	snprintf(file, sizeof(file), "/sys/devices/system/cpu/cpu%d/online",
+		 home);
+	if (!bp_exists(file))
+		SKIP(return, "no CPU hotplug for CPU %d", home);
+	ASSERT_EQ(0, reload(self, "dionysos_cpus=node"));
+	ASSERT_EQ(home, inst_get(1, "cpu"));
+
+	for (i = 1; i < n; i++)
+		EXPECT_EQ(0, bp_cpu_online_set(nth_cpu(&cpus, i), 0));
+	EXPECT_EQ(home, inst_get(1, "cpu"));
+	EXPECT_EQ(0, bp_cpu_online_set(home, 0));
+	EXPECT_EQ(0, inst_get(1, "cpu"));
+	EXPECT_EQ(0, inst_get(1, "node"));
+	EXPECT_EQ(0, bp_cpu_online_set(home, 1));
+	EXPECT_EQ(home, inst_get(1, "cpu"));
+	for (i = 1; i < n; i++)
+		EXPECT_EQ(0, bp_cpu_online_set(nth_cpu(&cpus, i), 1));
+	EXPECT_EQ(n, node_cpus(1, &cpus));
 }
 
 /*
