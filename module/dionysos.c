@@ -485,7 +485,8 @@ ALLOW_ERROR_INJECTION(bootpool_dionysos_grant_atomic, ERRNO);
  *
  * For a request bootpool_dionysos_grant_atomic() could not serve: a new
  * block, charged to @d's share (stealing what it lacks) and to @memcg,
- * allocated with reclaim but without the OOM killer. Counted as served by the thread, granted or not.
+ * allocated with reclaim but without the OOM killer. Counted as served
+ * by the thread, granted or not.
  *
  * Context: @d's thread, in work bootpool_dionysos_queue_work() ran.
  * Return: 0 with *@page set, or -ENOMEM when the budget is exhausted, the

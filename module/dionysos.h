@@ -169,6 +169,7 @@ static inline void bootpool_budget_uncharge(struct bootpool_dionysos *d,
 	lockdep_assert_held(&d->lock);
 	WRITE_ONCE(d->granted, d->granted - (1UL << order));
 }
+
 int bootpool_budget_steal(struct bootpool_dionysos *d, unsigned int order,
 			  struct bootpool_steal *steal);
 
