@@ -113,13 +113,18 @@ why_failed() {
 # guest_suite NAME ARCH BUILD [KERNEL]: run the installed kselftests of
 # BUILD in the ARCH guest (booting KERNEL, default Debian's from the
 # cache) and count them under NAME.  The console log is SUITE_LOG
-# (default BUILD/check-kselftest.log); scripts/vm reads the rest of the
-# guest's settings (NUMA, MODPARAMS, ...) from the environment.
+# (default BUILD/check-kselftest.log); SUITE_TESTS, if set, names the
+# programs to run (run_kselftest.sh -t bootpool:<program> each), else
+# all run; scripts/vm reads the rest of the guest's settings (NUMA,
+# MODPARAMS, ...) from the environment.
 guest_suite() {
-	local log=${SUITE_LOG:-$3/check-kselftest.log} rc=0
+	local log=${SUITE_LOG:-$3/check-kselftest.log} rc=0 sel='' t
 
+	for t in ${SUITE_TESTS:-}; do
+		sel="$sel -t bootpool:$t"
+	done
 	KERNEL=${4:-} scripts/vm --quiet --arch "$2" --build "$3" --log "$log" \
-		--run 'cd /kselftest && ./run_kselftest.sh' || rc=$?
+		--run "cd /kselftest && ./run_kselftest.sh$sel" || rc=$?
 	count_guest "$1" "$log" "$rc"
 }
 
