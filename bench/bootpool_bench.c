@@ -321,6 +321,32 @@ static int alloc_free(int fd, __u32 source, int hops, int split, double *t)
 }
 
 /*
+ * Open bootpool_test/ipi_once aimed at CPU @target, or, with a negative
+ * @target, at the test module's ``cpu`` (dionysos_cpu, see fig_floors()).
+ * Return: the descriptor, or -1.
+ */
+static int open_ipi_once(int target)
+{
+	char v[16];
+	int fd, len;
+
+	fd = open(TEST_DEBUGFS "ipi_once", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fail("open %sipi_once: %s", TEST_DEBUGFS, strerror(errno));
+		return -1;
+	}
+	if (target < 0)
+		return fd;
+	len = snprintf(v, sizeof(v), "%d", target);
+	if (write(fd, v, len) != len) {
+		fail("aiming ipi_once at CPU %d: %s", target, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * One round trip of the IPI floor: a read of bootpool_test/ipi_once on
  * @fd, timed by the kernel. Return: its ns, or -1 when the read failed.
  */
@@ -339,8 +365,8 @@ static double ipi_once_read(int fd)
 
 /*
  * ALLOC + FREE of one page, @n times, in a domain with @policy, and after
- * each pair, when @ipi_fd is an open bootpool_test/ipi_once, one round
- * trip of the IPI floor into @ipi; then, if @alloc or @freef is given, @n
+ * each pair, when @ipi is given, one round trip of the IPI floor to
+ * dionysos_cpu into @ipi; then, if @alloc or @freef is given, @n
  * times more with a timestamp between the two calls, to time each on its
  * own. The pair is timed without that timestamp, like the dispatch floor
  * it is compared with: a clock read right after a system call costs more
@@ -348,7 +374,7 @@ static double ipi_once_read(int fd)
  */
 static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
 			   struct figure *alloc, struct figure *freef,
-			   int ipi_fd, struct figure *ipi)
+			   struct figure *ipi)
 {
 	long i, warm = nops / 10, n = nops;
 	double *s = malloc(n * sizeof(*s));
@@ -356,15 +382,16 @@ static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
 	double *sf = malloc(n * sizeof(*sf));
 	double *si = malloc(n * sizeof(*si));
 	double t[3], v;
+	int ipi_fd = ipi ? open_ipi_once(-1) : -1;
 
-	if (!s || !sa || !sf || !si)
+	if (!s || !sa || !sf || !si || (ipi && ipi_fd < 0))
 		return 1;
 	for (i = -warm; i < n; i++) {
 		if (alloc_free(fd, source, hops, 0, t))
 			return 1;
 		if (i >= 0)
 			s[i] = t[2] - t[0];
-		if (ipi_fd < 0)
+		if (!ipi)
 			continue;
 		v = ipi_once_read(ipi_fd);
 		if (v < 0)
@@ -373,7 +400,7 @@ static int alloc_free_loop(int fd, __u32 source, int hops, struct figure *pair,
 			si[i] = v;
 	}
 	*pair = summarize(s, n, clock_ns);
-	if (ipi_fd >= 0)
+	if (ipi)
 		*ipi = summarize(si, n, 0);
 	for (i = -warm; (alloc || freef) && i < n; i++) {
 		if (alloc_free(fd, source, hops, 1, t))
@@ -402,7 +429,7 @@ static int fig_pool(long cpu)
 		return 1;
 	return alloc_free_loop(fd, BOOTPOOL_SOURCE_POOL, 0, &sh->fig[F_POOL],
 			       &sh->fig[F_POOL_ALLOC], &sh->fig[F_POOL_FREE],
-			       -1, NULL);
+			       NULL);
 }
 
 /*
@@ -413,23 +440,15 @@ static int fig_dionysos(long cpu, int hops, struct figure *all,
 			struct figure *alloc, struct figure *freef,
 			struct figure *ipi)
 {
-	int fd, ipi_fd = -1;
+	int fd;
 
 	if (pin(cpu))
 		return 1;
 	fd = open_domain(BOOTPOOL_POLICY_EARLY);
 	if (fd < 0)
 		return 1;
-	if (ipi) {
-		ipi_fd = open(TEST_DEBUGFS "ipi_once", O_RDONLY | O_CLOEXEC);
-		if (ipi_fd < 0) {
-			fail("open %sipi_once: %s", TEST_DEBUGFS,
-			     strerror(errno));
-			return 1;
-		}
-	}
 	return alloc_free_loop(fd, BOOTPOOL_SOURCE_DIONYSOS, hops, all, alloc,
-			       freef, ipi_fd, ipi);
+			       freef, ipi);
 }
 
 static int fig_local(long cpu)
@@ -705,29 +724,6 @@ struct tput_arg {
 	const int *targets;	/* the remote kinds: each process's */
 	enum tput_kind kind;
 };
-
-/*
- * The IPI file of a TPUT_RFLOOR process, aimed at @target; -1 when it
- * cannot be.
- */
-static int open_ipi_once(int target)
-{
-	char v[16];
-	int fd, len;
-
-	fd = open(TEST_DEBUGFS "ipi_once", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fail("open %sipi_once: %s", TEST_DEBUGFS, strerror(errno));
-		return -1;
-	}
-	len = snprintf(v, sizeof(v), "%d", target);
-	if (write(fd, v, len) != len) {
-		fail("aiming ipi_once at CPU %d: %s", target, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* One process of a throughput run: warm up, wait, run; see throughput(). */
 static int tput_child(struct team *t, int k, void *arg)
